@@ -1,0 +1,286 @@
+//! Response expressions: JMESPath parsed by the `jmespath` crate and lowered to the subset that
+//! the compiler turns into direct Rust access. The runtime's interpreter evaluates the same text
+//! with `jmespath` itself, so both paths agree on every payload.
+//!
+//! Lowered constructs: `@`, field paths `a.b.c`, projections `a[].b` / `a[*].b`, and `x || y`.
+//! Anything else is reported as SB009 with the construct named.
+
+use jmespath::ast::Ast;
+
+use crate::diagnostics::{Code, Diagnostic, help_for_name};
+use crate::source::Span;
+use crate::syntax::Str;
+
+/// Longest expression accepted; `jmespath` has no recursion limit of its own.
+pub const MAX_EXPRESSION_LEN: usize = 1024;
+
+/// One field name in a path, with its place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// `@`: the current value.
+    Current,
+    /// `a.b.c`, relative to the current value.
+    Path(Vec<Segment>),
+    /// `lhs || rhs`: `lhs` when it is truthy, otherwise `rhs`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `base[].then` (`flatten`) or `base[*].then`: `then` on each element, nulls dropped.
+    Project {
+        base: Box<Expr>,
+        then: Box<Expr>,
+        flatten: bool,
+    },
+}
+
+impl Expr {
+    /// Whether the expression yields many values (a projection) rather than one.
+    pub fn is_many(&self) -> bool {
+        matches!(self, Expr::Project { .. })
+    }
+
+    /// The dotted path when the expression is a plain path.
+    pub fn as_path(&self) -> Option<Vec<&str>> {
+        match self {
+            Expr::Current => Some(Vec::new()),
+            Expr::Path(segs) => Some(segs.iter().map(|s| s.name.as_str()).collect()),
+            _ => None,
+        }
+    }
+}
+
+/// Parses and lowers one expression, reporting problems at their place in the file.
+pub fn lower(text: &Str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
+    let src = text.value.as_str();
+    let verbatim = text.span.end - text.span.start == src.len();
+    let at = |offset: usize, len: usize| {
+        if verbatim {
+            text.span.slice(offset, len.max(1))
+        } else {
+            text.span
+        }
+    };
+    if src.len() > MAX_EXPRESSION_LEN {
+        diags.push(
+            Diagnostic::new(Code::UnsupportedExpression, text.span, "expression is too long")
+                .with_label(format!("{} characters", src.len()))
+                .with_help(format!("keep expressions under {MAX_EXPRESSION_LEN} characters")),
+        );
+        return None;
+    }
+    let ast = match jmespath::parse(src) {
+        Ok(ast) => ast,
+        Err(err) => {
+            let reason = match &err.reason {
+                jmespath::ErrorReason::Parse(m) => m.clone(),
+                other => other.to_string(),
+            };
+            diags.push(
+                Diagnostic::new(Code::JmespathSyntax, at(err.offset, 1), "invalid JMESPath expression")
+                    .with_label(reason)
+                    .with_help("write a JMESPath expression such as `contact.name` or `labels[].name`"),
+            );
+            return None;
+        }
+    };
+    let mut lowering = Lowering { src, at: &at, diags };
+    lowering.lower(&ast, 0)
+}
+
+struct Lowering<'a, F: Fn(usize, usize) -> Span> {
+    src: &'a str,
+    at: &'a F,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+const MAX_DEPTH: usize = 32;
+
+impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
+    fn unsupported(&mut self, offset: usize, what: &str) -> Option<Expr> {
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnsupportedExpression,
+                (self.at)(offset, 1),
+                format!("{what} cannot be compiled to Rust"),
+            )
+            .with_label("not supported in compiled mappings")
+            .with_help(
+                "use field paths (`a.b`), projections (`a[].b`), `@` and `||`; see docs/mapping-language.md",
+            ),
+        );
+        None
+    }
+
+    /// Where a field name starts: the parser's offset is approximate, so look for the name.
+    fn field_offset(&self, offset: usize, name: &str) -> usize {
+        if self.src.get(offset..).is_some_and(|s| s.starts_with(name)) {
+            return offset;
+        }
+        let from = offset.saturating_sub(name.len() + 2);
+        self.src
+            .get(from..)
+            .and_then(|s| s.find(name))
+            .map_or(offset, |i| from + i)
+    }
+
+    fn lower(&mut self, ast: &Ast, depth: usize) -> Option<Expr> {
+        if depth > MAX_DEPTH {
+            return self.unsupported(0, "an expression nested this deeply");
+        }
+        match ast {
+            Ast::Identity { .. } => Some(Expr::Current),
+            Ast::Field { offset, name } => {
+                let start = self.field_offset(*offset, name);
+                Some(Expr::Path(vec![Segment {
+                    name: name.clone(),
+                    span: (self.at)(start, name.len()),
+                }]))
+            }
+            Ast::Subexpr { lhs, rhs, .. } => {
+                let lhs = self.lower(lhs, depth + 1)?;
+                let rhs = self.lower(rhs, depth + 1)?;
+                match (lhs, rhs) {
+                    (Expr::Current, r) => Some(r),
+                    (l, Expr::Current) => Some(l),
+                    (Expr::Path(mut a), Expr::Path(b)) => {
+                        a.extend(b);
+                        Some(Expr::Path(a))
+                    }
+                    _ => self.unsupported(ast_offset(ast), "a sub-expression of this shape"),
+                }
+            }
+            Ast::Or { lhs, rhs, .. } => {
+                let l = self.lower(lhs, depth + 1)?;
+                let r = self.lower(rhs, depth + 1)?;
+                if l.is_many() || r.is_many() {
+                    return self.unsupported(ast_offset(ast), "`||` with a projection");
+                }
+                Some(Expr::Or(Box::new(l), Box::new(r)))
+            }
+            Ast::Projection { lhs, rhs, offset } => {
+                let (base, flatten) = match lhs.as_ref() {
+                    Ast::Flatten { node, .. } => (node.as_ref(), true),
+                    other => (other, false),
+                };
+                if !matches!(base, Ast::Field { .. } | Ast::Subexpr { .. } | Ast::Identity { .. }) {
+                    return self.unsupported(*offset, "this kind of projection");
+                }
+                let base = self.lower(base, depth + 1)?;
+                let then = self.lower(rhs, depth + 1)?;
+                if base.is_many() || then.is_many() {
+                    return self.unsupported(*offset, "a nested projection");
+                }
+                Some(Expr::Project {
+                    base: Box::new(base),
+                    then: Box::new(then),
+                    flatten,
+                })
+            }
+            Ast::Flatten { node, offset } => {
+                // `a[]` alone: every element of `a`, flattened one level.
+                let base = self.lower(node, depth + 1)?;
+                if base.is_many() {
+                    return self.unsupported(*offset, "a nested projection");
+                }
+                Some(Expr::Project {
+                    base: Box::new(base),
+                    then: Box::new(Expr::Current),
+                    flatten: true,
+                })
+            }
+            Ast::Literal { offset, .. } => self.unsupported(*offset, "a literal"),
+            Ast::Function { offset, name, .. } => {
+                self.unsupported(*offset, &format!("the function `{name}()`"))
+            }
+            Ast::Comparison { offset, .. } => self.unsupported(*offset, "a comparison"),
+            Ast::Condition { offset, .. } => self.unsupported(*offset, "a filter"),
+            Ast::Index { offset, .. } => self.unsupported(*offset, "an index"),
+            Ast::Slice { offset, .. } => self.unsupported(*offset, "a slice"),
+            Ast::MultiList { offset, .. } => self.unsupported(*offset, "a multi-select list"),
+            Ast::MultiHash { offset, .. } => self.unsupported(*offset, "a multi-select hash"),
+            Ast::And { offset, .. } => self.unsupported(*offset, "`&&`"),
+            Ast::Not { offset, .. } => self.unsupported(*offset, "`!`"),
+            Ast::ObjectValues { offset, .. } => self.unsupported(*offset, "`*` (object values)"),
+            Ast::Expref { offset, .. } => self.unsupported(*offset, "`&` (expression reference)"),
+        }
+    }
+}
+
+fn ast_offset(ast: &Ast) -> usize {
+    match ast {
+        Ast::Subexpr { offset, .. } | Ast::Or { offset, .. } => *offset,
+        _ => 0,
+    }
+}
+
+/// Checks every path in `expr` against example values: a key that no example has, under a
+/// parent that some example does have as an object, is reported with the closest existing key.
+pub fn check_against_examples(expr: &Expr, examples: &[&serde_json::Value], diags: &mut Vec<Diagnostic>) {
+    if examples.is_empty() {
+        return;
+    }
+    match expr {
+        Expr::Current => {}
+        Expr::Path(segs) => check_path(segs, examples, diags),
+        Expr::Or(a, b) => {
+            check_against_examples(a, examples, diags);
+            check_against_examples(b, examples, diags);
+        }
+        Expr::Project { base, then, flatten } => {
+            check_against_examples(base, examples, diags);
+            let mut elements = Vec::new();
+            for ex in examples {
+                if let Some(serde_json::Value::Array(items)) = eval_single(base, ex) {
+                    for item in items {
+                        match item {
+                            serde_json::Value::Array(inner) if *flatten => elements.extend(inner.iter()),
+                            other => elements.push(other),
+                        }
+                    }
+                }
+            }
+            check_against_examples(then, &elements, diags);
+        }
+    }
+}
+
+fn eval_single<'v>(expr: &Expr, value: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
+    match expr {
+        Expr::Current => Some(value),
+        Expr::Path(segs) => segs.iter().try_fold(value, |v, s| v.get(&s.name)),
+        _ => None,
+    }
+}
+
+fn check_path(segs: &[Segment], examples: &[&serde_json::Value], diags: &mut Vec<Diagnostic>) {
+    let mut current: Vec<&serde_json::Value> = examples.to_vec();
+    for seg in segs {
+        let objects: Vec<&serde_json::Map<String, serde_json::Value>> =
+            current.iter().filter_map(|v| v.as_object()).collect();
+        if objects.is_empty() {
+            // Nothing to compare with (null or absent in every example): cannot judge deeper.
+            return;
+        }
+        let next: Vec<&serde_json::Value> = objects.iter().filter_map(|o| o.get(&seg.name)).collect();
+        if next.is_empty() {
+            let mut keys: Vec<&str> = objects.iter().flat_map(|o| o.keys().map(String::as_str)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            diags.push(
+                Diagnostic::new(
+                    Code::PathNotInExample,
+                    seg.span,
+                    format!("field `{}` is not in any example payload", seg.name),
+                )
+                .with_label("no example has this key here")
+                .with_help(help_for_name(&seg.name, keys.iter().copied(), "example key")),
+            );
+            return;
+        }
+        current = next;
+    }
+}

@@ -1,0 +1,316 @@
+//! switchboard-compiler: checks Switchboard mapping files and compiles them into Rust adapters
+//! and OpenAPI documents.
+//!
+//! Three stages, one direction: **load** (YAML → raw structs with spans, [`syntax`]) →
+//! **check and lower** (→ the resolved [`ir::Ir`], [`check`]) → **emit** ([`emit`]). All
+//! diagnostics are collected before failing. The CLI and `build.rs` use are thin wrappers over
+//! [`Settings`].
+//!
+//! ```no_run
+//! // build.rs
+//! switchboard_compiler::Settings::new("mappings")
+//!     .with_out_dir("generated")
+//!     .build()
+//!     .expect("mappings compile");
+//! ```
+
+pub mod check;
+pub mod diagnostics;
+pub mod emit;
+pub mod expr;
+pub mod ir;
+pub mod names;
+pub mod source;
+pub mod syntax;
+pub mod template;
+pub mod yaml;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use check::{Checker, ProviderSources, ReadFile};
+pub use diagnostics::Report;
+pub use emit::Output;
+use source::SourceMap;
+use syntax::{Decoder, FileKind};
+
+/// Where the compiler reads mappings and writes its output. Defaults match the repository
+/// layout: `mappings/` in, `generated/` out.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    mappings: PathBuf,
+    out_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::new("mappings")
+    }
+}
+
+/// Why a compiler run did not produce output.
+#[derive(Debug)]
+pub enum Error {
+    /// The mappings have problems; the report says where and how to fix them.
+    Diagnostics(Report),
+    /// A file or directory could not be read or written.
+    Io { path: PathBuf, error: std::io::Error },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Diagnostics(r) => f.write_str(&r.render_plain()),
+            Error::Io { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A generated file that differs from what is on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    Missing(String),
+    Changed(String),
+    /// On disk in an output directory the compiler owns, but no longer generated.
+    Extra(String),
+}
+
+impl fmt::Display for Stale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stale::Missing(p) => write!(f, "missing: {p}"),
+            Stale::Changed(p) => write!(f, "out of date: {p}"),
+            Stale::Extra(p) => write!(f, "no longer generated: {p}"),
+        }
+    }
+}
+
+impl Settings {
+    pub fn new(mappings: impl Into<PathBuf>) -> Self {
+        Settings {
+            mappings: mappings.into(),
+            out_dir: PathBuf::from("generated"),
+        }
+    }
+
+    pub fn with_out_dir(mut self, out_dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = out_dir.into();
+        self
+    }
+
+    pub fn mappings(&self) -> &Path {
+        &self.mappings
+    }
+
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Loads and checks every mapping file.
+    pub fn check(&self) -> Result<ir::Ir, Error> {
+        load(&self.mappings)
+    }
+
+    /// Checks and emits, in memory.
+    pub fn generate(&self) -> Result<Output, Error> {
+        Ok(emit::emit(&self.check()?))
+    }
+
+    /// Checks, emits and writes the output directory (removing files no longer generated).
+    pub fn build(&self) -> Result<Output, Error> {
+        let out = self.generate()?;
+        write_output(&out, &self.out_dir)?;
+        Ok(out)
+    }
+
+    /// What differs between a fresh build and the output directory.
+    pub fn stale(&self) -> Result<Vec<Stale>, Error> {
+        let out = self.generate()?;
+        stale_files(&out, &self.out_dir)
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |error| Error::Io {
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// Files below `dir`, as `/`-separated paths relative to `root`, sorted.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .collect::<Result<_, _>>()
+        .map_err(io(dir))?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        if path.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+/// Reads files by their display path (`<root name>/…`) from the mappings root.
+struct RootReader {
+    root: PathBuf,
+    root_name: String,
+}
+
+impl ReadFile for RootReader {
+    fn read(&self, display_path: &str) -> Option<String> {
+        let rest = display_path.strip_prefix(&format!("{}/", self.root_name))?;
+        if rest.split('/').any(|part| part == "..") {
+            return None;
+        }
+        std::fs::read_to_string(self.root.join(rest)).ok()
+    }
+}
+
+fn load(root: &Path) -> Result<ir::Ir, Error> {
+    if !root.is_dir() {
+        return Err(Error::Io {
+            path: root.to_owned(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "mappings directory not found (pass --mappings <dir>, or run from the repository root)",
+            ),
+        });
+    }
+    // Display paths are `<root name>/…` whatever the working directory, so that generated
+    // provenance comments do not depend on where the compiler ran.
+    let root_name = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "mappings".to_owned());
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    let mut models = Vec::new();
+    let mut providers: Vec<ProviderSources> = Vec::new();
+    for rel in files.iter().filter(|f| f.ends_with(".yaml") || f.ends_with(".yml")) {
+        let kind = match rel.split('/').collect::<Vec<_>>().as_slice() {
+            ["unified", _] => FileKind::Model,
+            ["providers", _, "provider.yaml"] => FileKind::Provider,
+            ["providers", _, _] => FileKind::Resource,
+            _ => continue,
+        };
+        let text = std::fs::read_to_string(root.join(rel)).map_err(io(&root.join(rel)))?;
+        let id = sources.add(format!("{root_name}/{rel}"), text);
+        let node = match yaml::parse(id, &sources.get(id).text) {
+            Ok(n) => n,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let mut decoder = Decoder { diags: &mut diags };
+        let dir = rel.split('/').nth(1).unwrap_or_default().to_owned();
+        let entry = |providers: &mut Vec<ProviderSources>| -> usize {
+            if let Some(i) = providers.iter().position(|p| p.dir == dir) {
+                return i;
+            }
+            providers.push(ProviderSources {
+                dir: dir.clone(),
+                provider: None,
+                resources: Vec::new(),
+            });
+            providers.len() - 1
+        };
+        match kind {
+            FileKind::Model => {
+                if let Some(m) = decoder.model_file(&node) {
+                    models.push((id, m));
+                }
+            }
+            FileKind::Provider => {
+                if let Some(p) = decoder.provider_file(&node) {
+                    let i = entry(&mut providers);
+                    providers[i].provider = Some((id, p));
+                }
+            }
+            FileKind::Resource => {
+                if let Some(r) = decoder.resource_file(&node) {
+                    let i = entry(&mut providers);
+                    providers[i].resources.push((id, r));
+                }
+            }
+        }
+    }
+
+    let reader = RootReader {
+        root: root.to_owned(),
+        root_name,
+    };
+    let mut checker = Checker {
+        sources: &mut sources,
+        diags,
+        reader: &reader,
+    };
+    let ir = checker.lower(models, providers);
+    let diags = std::mem::take(&mut checker.diags);
+    if diags.is_empty() {
+        Ok(ir)
+    } else {
+        Err(Error::Diagnostics(Report::new(sources, diags)))
+    }
+}
+
+fn owned_files(out_dir: &Path) -> Result<Vec<String>, Error> {
+    let mut found = Vec::new();
+    for dir in emit::OWNED_DIRS {
+        let d = out_dir.join(dir);
+        if d.is_dir() {
+            walk(out_dir, &d, &mut found)?;
+        }
+    }
+    Ok(found)
+}
+
+fn write_output(out: &Output, out_dir: &Path) -> Result<(), Error> {
+    for (rel, contents) in &out.files {
+        let path = out_dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+            std::fs::write(&path, contents).map_err(io(&path))?;
+        }
+    }
+    for rel in owned_files(out_dir)? {
+        if !out.files.contains_key(&rel) {
+            let path = out_dir.join(&rel);
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Compares generated output with an output directory.
+pub fn stale_files(out: &Output, out_dir: &Path) -> Result<Vec<Stale>, Error> {
+    let mut stale = Vec::new();
+    for (rel, contents) in &out.files {
+        match std::fs::read_to_string(out_dir.join(rel)) {
+            Ok(on_disk) if on_disk == *contents => {}
+            Ok(_) => stale.push(Stale::Changed(rel.clone())),
+            Err(_) => stale.push(Stale::Missing(rel.clone())),
+        }
+    }
+    for rel in owned_files(out_dir)? {
+        if !out.files.contains_key(&rel) {
+            stale.push(Stale::Extra(rel));
+        }
+    }
+    Ok(stale)
+}

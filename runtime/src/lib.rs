@@ -1,0 +1,21 @@
+//! Switchboard's runtime: executes the calls of generated adapters.
+//!
+//! Generated code only says *what* to call and *where* the data is; this crate does the HTTP
+//! (with [`Client`]), the authentication, the pagination ([`paginate`]), the errors ([`Error`])
+//! and the value conversions used by compiled mappings ([`value`], [`convert`]).
+
+mod client;
+pub mod convert;
+mod error;
+mod paginate;
+mod secret;
+pub mod time;
+pub mod types;
+pub mod value;
+
+pub use client::{Auth, Client, ClientConfig, ClientOptions, Request, encode_path_segment};
+pub use convert::{MapContext, MappingError};
+pub use error::{Error, ErrorKind};
+pub use paginate::{PageNumber, Pagination};
+pub use secret::Secret;
+pub use types::{Date, Reference, Timestamp};

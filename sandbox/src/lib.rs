@@ -1,0 +1,85 @@
+//! Offline emulators of the provider APIs Switchboard supports, served over loopback HTTP.
+//!
+//! [`Sandbox::start`] binds `127.0.0.1` on a free port and serves every emulator under its own
+//! prefix; [`Sandbox::base_url`] gives the base URL to connect an adapter to. Data is seeded
+//! deterministically, so tests can compare against [`trengo::Seed`].
+
+pub mod trengo;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running sandbox. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts every emulator on `127.0.0.1`, on a free port.
+    pub async fn start() -> std::io::Result<Sandbox> {
+        Sandbox::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts every emulator on `addr` (loopback addresses only).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Sandbox> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the sandbox binds loopback addresses only, not {}", addr.ip()),
+            ));
+        }
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new().nest("/trengo/api/v2", trengo::router(trengo::State::seeded()));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            // The server ends only on shutdown or if the listener fails; neither needs reporting.
+            let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        });
+        Ok(Sandbox {
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL of a provider's emulator, to pass as the account's base URL.
+    pub fn base_url(&self, provider: &str) -> Option<String> {
+        match provider {
+            "trengo" => Some(format!("http://{}/trengo/api/v2", self.addr)),
+            _ => None,
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

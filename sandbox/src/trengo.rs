@@ -1,0 +1,555 @@
+//! Trengo REST API v2 emulator (`/api/v2`), following ../shared/reference/providers/trengo.md:
+//! bearer tokens with Laravel's `{"message": "Unauthenticated."}` on failure; the *simple*
+//! paginator on tickets (25 per page, `links.next`, no `last_page`/`total`); naive timestamps
+//! in the account's local time; list items without `agent`/`assignee`, detail with them;
+//! 120 requests a minute with `x-ratelimit-*` headers and 429 + `Retry-After`.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The token the sandbox accepts.
+pub const TOKEN: &str = "sandbox-trengo-token";
+/// The time zone of the emulated account: its naive timestamps are local time here.
+pub const TIMEZONE: &str = "Europe/Amsterdam";
+/// Tickets per page, fixed as in Trengo.
+pub const PER_PAGE: usize = 25;
+/// Number of seeded tickets (three pages, the last one partial).
+pub const TICKET_COUNT: usize = 63;
+/// Requests a minute per token.
+pub const RATE_LIMIT: u32 = 120;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub role: (i64, &'static str),
+    pub created_at: Timestamp,
+}
+
+impl User {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub id: i64,
+    pub name: String,
+    pub color: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: i64,
+    pub name: &'static str,
+    pub title: &'static str,
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: i64,
+    /// `OPEN`, `ASSIGNED`, `CLOSED` or `INVALID`.
+    pub status: &'static str,
+    pub subject: Option<String>,
+    pub user_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub contact_id: i64,
+    pub channel_id: i64,
+    pub label_ids: Vec<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub assigned_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+}
+
+/// The emulated account's data, the same on every start.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub users: Vec<User>,
+    pub teams: Vec<Team>,
+    pub contacts: Vec<Contact>,
+    pub labels: Vec<Label>,
+    pub channels: Vec<Channel>,
+    pub tickets: Vec<Ticket>,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Default for Seed {
+    fn default() -> Self {
+        Seed::new()
+    }
+}
+
+/// A small deterministic generator (an LCG), so seeded data never depends on the platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const FIRST: &[&str] = &["Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Greta", "Hugo", "Iris", "Jens"];
+const LAST: &[&str] = &["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer"];
+const TOPICS: &[&str] = &[
+    "Order not delivered",
+    "Refund request",
+    "Cannot log in",
+    "Invoice question",
+    "Change delivery address",
+    "Product arrived damaged",
+    "Subscription cancellation",
+    "Warranty claim",
+];
+
+impl Seed {
+    pub fn new() -> Self {
+        let mut rng = Rng(0x5eed_7e06);
+        let base: Timestamp = "2024-01-08T08:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let tz = jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC);
+
+        let roles = [(24, "administrator"), (25, "supervisor"), (26, "agent"), (26, "agent")];
+        let users: Vec<User> = (0..4)
+            .map(|i| User {
+                id: 606_850 + i as i64,
+                first_name: FIRST[i].to_owned(),
+                last_name: LAST[i].to_owned(),
+                email: format!("{}@example.com", FIRST[i].to_lowercase().replace('é', "e")),
+                role: roles[i],
+                created_at: base - jiff::SignedDuration::from_hours(24 * (400 - i as i64 * 30)),
+            })
+            .collect();
+        let teams = vec![
+            Team { id: 346_034, name: "Maintenance".into() },
+            Team { id: 346_035, name: "Billing".into() },
+        ];
+        let contacts: Vec<Contact> = (0..20)
+            .map(|i| {
+                let name = format!("{} {}", FIRST[(i + 3) % FIRST.len()], LAST[(i * 3) % LAST.len()]);
+                let phone_only = i % 4 == 3;
+                Contact {
+                    id: 346_655_399 + i as i64,
+                    email: (!phone_only).then(|| format!("customer{i}@example.com")),
+                    phone: phone_only.then(|| format!("+31 6 0000 {:04}", i)),
+                    name,
+                }
+            })
+            .collect();
+        let labels = vec![
+            Label { id: 1_701_915, name: "VIP".into(), color: "#5D9CEC" },
+            Label { id: 1_701_916, name: "Complaint".into(), color: "#ED5565" },
+            Label { id: 1_701_917, name: "Return".into(), color: "#A0D468" },
+            Label { id: 1_701_918, name: "Urgent".into(), color: "#FFCE54" },
+            Label { id: 1_701_919, name: "Feedback".into(), color: "#AC92EC" },
+        ];
+        let channels = vec![
+            Channel { id: 1_281_523, name: "Wa_business", title: "Support WhatsApp", kind: "WA_BUSINESS" },
+            Channel { id: 1_281_524, name: "Email", title: "support@example.com", kind: "EMAIL" },
+        ];
+
+        let mut tickets = Vec::with_capacity(TICKET_COUNT);
+        for i in 0..TICKET_COUNT {
+            // Spread over several months, crossing both daylight-saving changes.
+            let created_at = base + jiff::SignedDuration::from_mins(i as i64 * 3 * 24 * 60 + rng.below(600) as i64);
+            let updated_at = created_at + jiff::SignedDuration::from_mins(5 + rng.below(3000) as i64);
+            let (status, user_id, team_id) = match rng.below(10) {
+                0..=2 => ("OPEN", None, None),
+                3 => ("OPEN", None, Some(teams[rng.below(2) as usize].id)),
+                4..=6 => ("ASSIGNED", Some(users[rng.below(4) as usize].id), None),
+                7 | 8 => ("CLOSED", Some(users[rng.below(4) as usize].id), None),
+                _ => ("INVALID", None, None),
+            };
+            let channel = &channels[rng.below(2) as usize];
+            let label_ids: Vec<i64> = labels
+                .iter()
+                .filter(|_| rng.below(4) == 0)
+                .map(|l| l.id)
+                .collect();
+            tickets.push(Ticket {
+                id: 745_390_370 + i as i64 * 7,
+                status,
+                // Messaging channels often have no subject.
+                subject: (channel.kind == "EMAIL" || i % 3 == 0).then(|| TOPICS[i % TOPICS.len()].to_owned()),
+                user_id,
+                team_id,
+                contact_id: contacts[rng.below(contacts.len() as u64) as usize].id,
+                channel_id: channel.id,
+                label_ids,
+                created_at,
+                updated_at,
+                assigned_at: (user_id.is_some() || team_id.is_some()).then_some(updated_at),
+                closed_at: (status == "CLOSED").then_some(updated_at),
+            });
+        }
+        // Trengo's default order: most recent activity first.
+        tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+        Seed { users, teams, contacts, labels, channels, tickets, tz }
+    }
+
+    /// A timestamp as Trengo writes it: naive, in the account's local time.
+    pub fn local(&self, ts: Timestamp) -> String {
+        ts.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    fn opt_local(&self, ts: Option<Timestamp>) -> Value {
+        ts.map_or(Value::Null, |t| Value::String(self.local(t)))
+    }
+
+    pub fn user(&self, id: i64) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn contact(&self, id: i64) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
+    }
+
+    pub fn ticket(&self, id: i64) -> Option<&Ticket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+
+    fn contact_json(&self, id: i64) -> Value {
+        let Some(c) = self.contact(id) else { return Value::Null };
+        let identifier = c.email.clone().or_else(|| c.phone.clone()).unwrap_or_default();
+        json!({
+            "id": c.id,
+            "name": c.name,
+            "full_name": c.name,
+            "email": c.email,
+            "abbr": c.name.chars().next().map(String::from),
+            "color": "#673ab7",
+            "profile_image": null,
+            "is_phone": c.phone.is_some(),
+            "phone": c.phone,
+            "formatted_phone": c.phone,
+            "avatar": "https://assets.trengo.com/release/img/defaultpic.png",
+            "identifier": identifier,
+            "custom_field_data": null,
+            "profile": [],
+            "pivot": null,
+            "groups": [],
+            "formatted_custom_field_data": {},
+            "display_name": format!("{} ({identifier})", c.name),
+            "is_private": false,
+            "custom_field_values": [],
+        })
+    }
+
+    fn user_json(&self, id: Option<i64>) -> Value {
+        let Some(u) = id.and_then(|id| self.user(id)) else { return Value::Null };
+        json!({
+            "id": u.id,
+            "agency_id": 266_184,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "name": u.full_name(),
+            "full_name": u.full_name(),
+            "email": u.email,
+            "abbr": u.first_name.chars().next().map(String::from),
+            "phone": null,
+            "color": "#ff9800",
+            "locale_code": "en-GB",
+            "status": "ACTIVE",
+            "text": u.full_name(),
+            "is_online": 1,
+            "user_status": "ONLINE",
+            "chat_status": "1",
+            "voip_status": "OFFLINE",
+            "voip_device": "WEB",
+            "profile_image": null,
+            "authorization": if u.role.1 == "administrator" { Value::from("OWNER") } else { Value::Null },
+            "role": { "id": u.role.0, "name": u.role.1 },
+            "is_primary": i32::from(u.role.1 == "administrator"),
+            "timezone": TIMEZONE,
+            "created_at": self.local(u.created_at),
+            "two_factor_authentication_enabled": false,
+        })
+    }
+
+    fn channel_json(&self, id: i64) -> Value {
+        let Some(c) = self.channels.iter().find(|c| c.id == id) else { return Value::Null };
+        json!({
+            "id": c.id,
+            "name": c.name,
+            "title": c.title,
+            "phone": "",
+            "type": c.kind,
+            "auto_reply": "ENABLED",
+            "color": null,
+            "status": "ACTIVE",
+            "display_name": c.title,
+            "text": c.title,
+            "users": [],
+            "is_private": false,
+        })
+    }
+
+    fn labels_json(&self, t: &Ticket) -> Value {
+        Value::Array(
+            self.labels
+                .iter()
+                .filter(|l| t.label_ids.contains(&l.id))
+                .map(|l| {
+                    json!({
+                        "id": l.id,
+                        "name": l.name,
+                        "slug": l.name.to_lowercase(),
+                        "color": l.color,
+                        "sort_order": null,
+                        "archived": null,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// A ticket as `GET /tickets` returns it (no `agent`/`assignee`; `latest_message` object).
+    pub fn list_item(&self, t: &Ticket) -> Value {
+        json!({
+            "id": t.id,
+            "status": t.status,
+            "subject": t.subject,
+            "created_at": self.local(t.created_at),
+            "updated_at": self.local(t.updated_at),
+            "assigned_at": self.opt_local(t.assigned_at),
+            "closed_at": self.opt_local(t.closed_at),
+            "user_id": t.user_id,
+            "team_id": t.team_id,
+            "contact_id": t.contact_id,
+            "contact": self.contact_json(t.contact_id),
+            "channel": self.channel_json(t.channel_id),
+            "channelMeta": null,
+            "latest_message": {
+                "id": t.id * 3,
+                "type": "INBOUND",
+                "message": t.subject.clone().unwrap_or_else(|| "Hello, I need help".to_owned()),
+                "created_at": self.local(t.updated_at),
+                "attachments": [],
+            },
+            "labels": self.labels_json(t),
+            "custom_data": null,
+            "messages_count": 1 + t.id % 5,
+        })
+    }
+
+    /// A ticket as `GET /tickets/{id}` returns it (with `agent`, `assignee`, `team`, audits).
+    pub fn detail(&self, t: &Ticket) -> Value {
+        let team = t.team_id.and_then(|id| self.teams.iter().find(|tm| tm.id == id));
+        json!({
+            "id": t.id,
+            "status": t.status,
+            "subject": t.subject,
+            "closed_at": self.opt_local(t.closed_at),
+            "created_at": self.local(t.created_at),
+            "updated_at": self.local(t.updated_at),
+            "user_id": t.user_id,
+            "team_id": t.team_id,
+            "assigned_at": self.opt_local(t.assigned_at),
+            "team": team.map(|tm| json!({ "id": tm.id, "name": tm.name, "title": null, "type": null, "status": null })),
+            "contact_id": t.contact_id,
+            "contact": self.contact_json(t.contact_id),
+            "agent": self.user_json(t.user_id),
+            "assignee": self.user_json(t.user_id),
+            "closed_by": if t.status == "CLOSED" { self.user_json(t.user_id) } else { Value::Null },
+            "channel": self.channel_json(t.channel_id),
+            "channelMeta": null,
+            "results": [],
+            "labels": self.labels_json(t),
+            "reminder": null,
+            "watchers": [],
+            "starred": [],
+            "attachments": [],
+            "messaging_attachments": [],
+            "custom_data": null,
+            "messages_count": null,
+            "related_tickets": [],
+            "custom_field_values": [],
+            "audits": [{
+                "id": t.id * 10,
+                "type": "AUDIT",
+                "audit_type": "TICKET_CREATED",
+                "body_type": "TEXT",
+                "message": "Created by the contact",
+                "created_at": self.local(t.created_at),
+            }],
+        })
+    }
+}
+
+/// The emulator's state: the seeded account, its token and its rate-limit window.
+#[derive(Debug, Clone)]
+pub struct State {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    seed: RwLock<Seed>,
+    token: String,
+    window: Mutex<(Instant, u32)>,
+}
+
+impl State {
+    pub fn seeded() -> Self {
+        State::new(Seed::new(), TOKEN)
+    }
+
+    pub fn new(seed: Seed, token: &str) -> Self {
+        State {
+            inner: Arc::new(Inner {
+                seed: RwLock::new(seed),
+                token: token.to_owned(),
+                window: Mutex::new((Instant::now(), 0)),
+            }),
+        }
+    }
+}
+
+pub fn router(state: State) -> Router {
+    Router::new()
+        .route("/tickets", get(list_tickets))
+        .route("/tickets/{id}", get(get_ticket))
+        .with_state(state)
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "message": text }))).into_response()
+}
+
+/// Checks the bearer token and the rate limit; `Err` is the response to send instead.
+fn admit(state: &State, headers: &HeaderMap) -> Result<u32, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if token != Some(state.inner.token.as_str()) {
+        return Err(message(StatusCode::UNAUTHORIZED, "Unauthenticated."));
+    }
+    let mut window = state.inner.window.lock().unwrap_or_else(|e| e.into_inner());
+    let elapsed = window.0.elapsed();
+    if elapsed >= Duration::from_secs(60) {
+        *window = (Instant::now(), 0);
+    }
+    if window.1 >= RATE_LIMIT {
+        let retry = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
+        let reset = Timestamp::now().as_second() + retry as i64;
+        let mut r = message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
+        let h = r.headers_mut();
+        h.insert(header::RETRY_AFTER, HeaderValue::from(retry));
+        h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+        h.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(0));
+        return Err(r);
+    }
+    window.1 += 1;
+    Ok(RATE_LIMIT - window.1)
+}
+
+fn with_limits(mut r: Response, remaining: u32) -> Response {
+    let h = r.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    r
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    page: Option<String>,
+    sort: Option<String>,
+    status: Option<String>,
+}
+
+async fn list_tickets(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let page: usize = match q.page.as_deref().map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        Some(_) => {
+            return message(StatusCode::UNPROCESSABLE_ENTITY, "The page must be at least 1.");
+        }
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let mut tickets: Vec<&Ticket> = seed
+        .tickets
+        .iter()
+        .filter(|t| q.status.as_deref().is_none_or(|s| s == t.status))
+        .collect();
+    if q.sort.as_deref() == Some("date") {
+        tickets.reverse();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let path = format!("http://{host}/trengo/api/v2/tickets");
+    let start = (page - 1) * PER_PAGE;
+    let items: Vec<Value> = tickets.iter().skip(start).take(PER_PAGE).map(|t| seed.list_item(t)).collect();
+    let has_next = start + PER_PAGE < tickets.len();
+    let link = |p: usize| Value::String(format!("{path}?page={p}"));
+    let body = json!({
+        "data": items,
+        "links": {
+            "first": link(1),
+            "last": null,
+            "prev": if page > 1 { link(page - 1) } else { Value::Null },
+            "next": if has_next { link(page + 1) } else { Value::Null },
+        },
+        "meta": {
+            "current_page": page,
+            "from": if items.is_empty() { Value::Null } else { Value::from(start + 1) },
+            "path": path,
+            "per_page": PER_PAGE,
+            "to": if items.is_empty() { Value::Null } else { Value::from(start + items.len()) },
+        },
+    });
+    with_limits(Json(body).into_response(), remaining)
+}
+
+async fn get_ticket(AxumState(state): AxumState<State>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let found = id.parse::<i64>().ok().and_then(|id| seed.ticket(id));
+    let response = match found {
+        Some(t) => Json(seed.detail(t)).into_response(),
+        None => message(StatusCode::NOT_FOUND, &format!("No query results for model [App\\Models\\Ticket] {id}")),
+    };
+    with_limits(response, remaining)
+}
