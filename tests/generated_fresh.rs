@@ -1,6 +1,8 @@
 //! The staleness gate: the committed `generated/` must be exactly what the compiler produces
 //! from the committed `mappings/`.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
 use switchboard_compiler::Settings;
 use switchboard_tests::repo_root;
 

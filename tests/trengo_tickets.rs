@@ -1,6 +1,8 @@
 //! Trengo tickets end to end: the generated adapter against the sandbox's Trengo emulator,
 //! over real HTTP on loopback.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
 use std::collections::BTreeSet;
 
 use futures::{StreamExt, TryStreamExt};
@@ -15,8 +17,14 @@ fn connect(sandbox: &Sandbox, token: &str) -> Trengo {
         token: Secret::new(token),
         timezone: None,
     };
-    let base_url = sandbox.base_url("trengo").expect("the sandbox emulates Trengo");
-    Trengo::connect(&credentials, ClientOptions::default().with_base_url(base_url)).expect("valid configuration")
+    let base_url = sandbox
+        .base_url("trengo")
+        .expect("the sandbox emulates Trengo");
+    Trengo::connect(
+        &credentials,
+        ClientOptions::default().with_base_url(base_url),
+    )
+    .expect("valid configuration")
 }
 
 fn expected_status(raw: &str) -> TicketStatus {
@@ -37,8 +45,12 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
 
     let tickets: Vec<Ticket> = trengo.list_tickets().try_collect().await.unwrap();
 
-    assert!(trengo::TICKET_COUNT >= 60);
-    assert_eq!(tickets.len(), trengo::TICKET_COUNT, "none missing, none extra");
+    const { assert!(trengo::TICKET_COUNT >= 60) };
+    assert_eq!(
+        tickets.len(),
+        trengo::TICKET_COUNT,
+        "none missing, none extra"
+    );
     let ids: BTreeSet<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids.len(), tickets.len(), "no duplicates");
     let seeded: BTreeSet<String> = seed.tickets.iter().map(|t| t.id.to_string()).collect();
@@ -46,7 +58,10 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
 
     // The provider's order (most recent activity first) is kept across pages.
     let order: Vec<String> = seed.tickets.iter().map(|t| t.id.to_string()).collect();
-    assert_eq!(tickets.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), order);
+    assert_eq!(
+        tickets.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+        order
+    );
 
     let mut statuses = BTreeSet::new();
     for (ticket, raw) in tickets.iter().zip(&seed.tickets) {
@@ -70,7 +85,10 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
         // List items carry only `user_id`: the assignee's id, without a name.
         let assignees: Vec<Reference> = raw
             .user_id
-            .map(|id| Reference { id: id.to_string(), name: None })
+            .map(|id| Reference {
+                id: id.to_string(),
+                name: None,
+            })
             .into_iter()
             .collect();
         assert_eq!(ticket.assignees, assignees);
@@ -86,7 +104,9 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
     }
     assert_eq!(
         statuses,
-        ["closed", "in_progress", "open", "spam"].map(String::from).into(),
+        ["closed", "in_progress", "open", "spam"]
+            .map(String::from)
+            .into(),
         "the seed covers every Trengo status"
     );
     sandbox.stop().await;
@@ -104,12 +124,21 @@ async fn unified_json_has_rfc3339_utc_timestamps_and_references() {
 
     let created = json["created_at"].as_str().unwrap();
     assert!(created.ends_with('Z'), "UTC: {created}");
-    assert_eq!(created.parse::<switchboard_runtime::Timestamp>().unwrap(), raw.created_at);
+    assert_eq!(
+        created.parse::<switchboard_runtime::Timestamp>().unwrap(),
+        raw.created_at
+    );
     assert_eq!(json["status"], "in_progress");
     let user = seed.user(raw.user_id.unwrap()).unwrap();
-    assert_eq!(json["assignees"], serde_json::json!([{ "id": user.id.to_string(), "name": user.full_name() }]));
+    assert_eq!(
+        json["assignees"],
+        serde_json::json!([{ "id": user.id.to_string(), "name": user.full_name() }])
+    );
     let contact = seed.contact(raw.contact_id).unwrap();
-    assert_eq!(json["contact"], serde_json::json!({ "id": contact.id.to_string(), "name": contact.name }));
+    assert_eq!(
+        json["contact"],
+        serde_json::json!({ "id": contact.id.to_string(), "name": contact.name })
+    );
     sandbox.stop().await;
 }
 
@@ -119,7 +148,12 @@ async fn gets_one_ticket_by_id() {
     let trengo = connect(&sandbox, trengo::TOKEN);
     let seed = Seed::new();
 
-    for raw in seed.tickets.iter().filter(|t| t.user_id.is_some() || t.team_id.is_some()).take(6) {
+    for raw in seed
+        .tickets
+        .iter()
+        .filter(|t| t.user_id.is_some() || t.team_id.is_some())
+        .take(6)
+    {
         let ticket = trengo.get_ticket(&raw.id.to_string()).await.unwrap();
         assert_eq!(ticket.id, raw.id.to_string());
         assert_eq!(ticket.status, Some(expected_status(raw.status)));
@@ -163,7 +197,10 @@ async fn wrong_token_is_a_typed_auth_error() {
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.message(), "Unauthenticated.");
-    assert!(stream.next().await.is_none(), "the stream ends after the error");
+    assert!(
+        stream.next().await.is_none(),
+        "the stream ends after the error"
+    );
 
     let err = trengo.get_ticket("745390370").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);

@@ -51,18 +51,36 @@ async fn demo() -> Result<(), String> {
         token: Secret::new(switchboard_sandbox::trengo::TOKEN),
         timezone: None,
     };
-    let trengo = Trengo::connect(&credentials, ClientOptions::default().with_base_url(base_url))
+    let trengo = Trengo::connect(
+        &credentials,
+        ClientOptions::default().with_base_url(base_url),
+    )
+    .map_err(|e| e.to_string())?;
+    let tickets: Vec<Ticket> = trengo
+        .list_tickets()
+        .try_collect()
+        .await
         .map_err(|e| e.to_string())?;
-    let tickets: Vec<Ticket> = trengo.list_tickets().try_collect().await.map_err(|e| e.to_string())?;
     print!("{}", table(&tickets));
-    println!("\n{} tickets from Trengo, mapped to the unified Ticketing model.", tickets.len());
+    println!(
+        "\n{} tickets from Trengo, mapped to the unified Ticketing model.",
+        tickets.len()
+    );
     sandbox.stop().await;
     Ok(())
 }
 
 /// A plain-text table, columns sized to their content (long cells are shortened).
 fn table(tickets: &[Ticket]) -> String {
-    const HEAD: [&str; 7] = ["ID", "STATUS", "NAME", "CONTACT", "ASSIGNEE", "TAGS", "UPDATED (UTC)"];
+    const HEAD: [&str; 7] = [
+        "ID",
+        "STATUS",
+        "NAME",
+        "CONTACT",
+        "ASSIGNEE",
+        "TAGS",
+        "UPDATED (UTC)",
+    ];
     const MAX: usize = 28;
     let rows: Vec<[String; 7]> = tickets
         .iter()
@@ -71,7 +89,10 @@ fn table(tickets: &[Ticket]) -> String {
                 t.id.clone(),
                 t.status.as_ref().map(|s| s.to_string()).unwrap_or_default(),
                 t.name.clone().unwrap_or_else(|| "—".to_owned()),
-                t.contact.as_ref().and_then(|c| c.name.clone()).unwrap_or_default(),
+                t.contact
+                    .as_ref()
+                    .and_then(|c| c.name.clone())
+                    .unwrap_or_default(),
                 t.assignees
                     .iter()
                     .map(|a| a.name.clone().unwrap_or_else(|| format!("#{}", a.id)))

@@ -38,16 +38,24 @@ impl Checker<'_> {
         self.sources.origin(span)
     }
 
-    pub fn lower(&mut self, models: Vec<(FileId, syntax::ModelFile)>, providers: Vec<ProviderSources>) -> Ir {
+    pub fn lower(
+        &mut self,
+        models: Vec<(FileId, syntax::ModelFile)>,
+        providers: Vec<ProviderSources>,
+    ) -> Ir {
         let mut seen_models: BTreeMap<String, Span> = BTreeMap::new();
         let mut lowered_models = Vec::new();
         for (_, m) in models {
             if let Some(first) = seen_models.get(&m.model.value) {
                 self.err(
-                    Diagnostic::new(Code::DuplicateKey, m.model.span, format!("unified model `{}` is defined twice", m.model.value))
-                        .with_label("defined again here")
-                        .with_secondary(*first, "first defined here")
-                        .with_help("give each unified model file its own `model` name"),
+                    Diagnostic::new(
+                        Code::DuplicateKey,
+                        m.model.span,
+                        format!("unified model `{}` is defined twice", m.model.value),
+                    )
+                    .with_label("defined again here")
+                    .with_secondary(*first, "first defined here")
+                    .with_help("give each unified model file its own `model` name"),
                 );
                 continue;
             }
@@ -123,9 +131,17 @@ impl Checker<'_> {
         let kind = MethodKind::parse(&name.value);
         if kind.is_none() {
             self.err(
-                Diagnostic::new(Code::UnknownName, name.span, format!("unknown method `{}`", name.value))
-                    .with_label("not a method kind")
-                    .with_help(help_for_name(&name.value, MethodKind::ALL.iter().map(|m| m.as_str()), "method")),
+                Diagnostic::new(
+                    Code::UnknownName,
+                    name.span,
+                    format!("unknown method `{}`", name.value),
+                )
+                .with_label("not a method kind")
+                .with_help(help_for_name(
+                    &name.value,
+                    MethodKind::ALL.iter().map(|m| m.as_str()),
+                    "method",
+                )),
             );
         }
         kind
@@ -133,7 +149,16 @@ impl Checker<'_> {
 
     fn field_type(&mut self, ty: &Str, items: Option<&Str>, values: &[Str]) -> Option<FieldType> {
         const TYPES: &[&str] = &[
-            "string", "integer", "number", "boolean", "datetime", "date", "enum", "reference", "list", "json",
+            "string",
+            "integer",
+            "number",
+            "boolean",
+            "datetime",
+            "date",
+            "enum",
+            "reference",
+            "list",
+            "json",
         ];
         let scalar = |name: &str| match name {
             "string" => Some(FieldType::String),
@@ -150,20 +175,30 @@ impl Checker<'_> {
             "enum" => {
                 if values.is_empty() {
                     self.err(
-                        Diagnostic::new(Code::MissingKey, ty.span, "an enum field needs its `values`")
-                            .with_label("enum declared here")
-                            .with_help("add `values: [open, closed]` with the unified values"),
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            ty.span,
+                            "an enum field needs its `values`",
+                        )
+                        .with_label("enum declared here")
+                        .with_help("add `values: [open, closed]` with the unified values"),
                     );
                     return None;
                 }
-                Some(FieldType::Enum(values.iter().map(|v| v.value.clone()).collect()))
+                Some(FieldType::Enum(
+                    values.iter().map(|v| v.value.clone()).collect(),
+                ))
             }
             "list" => {
                 let Some(items) = items else {
                     self.err(
-                        Diagnostic::new(Code::MissingKey, ty.span, "a list field needs its `items` type")
-                            .with_label("list declared here")
-                            .with_help("add `items: string` (or another element type)"),
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            ty.span,
+                            "a list field needs its `items` type",
+                        )
+                        .with_label("list declared here")
+                        .with_help("add `items: string` (or another element type)"),
                     );
                     return None;
                 };
@@ -171,9 +206,20 @@ impl Checker<'_> {
                     Some(inner) => Some(FieldType::List(Box::new(inner))),
                     None => {
                         self.err(
-                            Diagnostic::new(Code::InvalidValue, items.span, format!("`{}` cannot be a list element type", items.value))
-                                .with_label("unknown element type")
-                                .with_help(help_for_name(&items.value, TYPES.iter().copied().filter(|t| !matches!(*t, "list" | "enum")), "type")),
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                items.span,
+                                format!("`{}` cannot be a list element type", items.value),
+                            )
+                            .with_label("unknown element type")
+                            .with_help(help_for_name(
+                                &items.value,
+                                TYPES
+                                    .iter()
+                                    .copied()
+                                    .filter(|t| !matches!(*t, "list" | "enum")),
+                                "type",
+                            )),
                         );
                         None
                     }
@@ -183,9 +229,17 @@ impl Checker<'_> {
                 let found = scalar(other);
                 if found.is_none() {
                     self.err(
-                        Diagnostic::new(Code::InvalidValue, ty.span, format!("unknown field type `{other}`"))
-                            .with_label("not a unified field type")
-                            .with_help(help_for_name(other, TYPES.iter().copied(), "type")),
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            ty.span,
+                            format!("unknown field type `{other}`"),
+                        )
+                        .with_label("not a unified field type")
+                        .with_help(help_for_name(
+                            other,
+                            TYPES.iter().copied(),
+                            "type",
+                        )),
                     );
                 }
                 found
@@ -200,27 +254,51 @@ impl Checker<'_> {
         let Some((file, pf)) = p.provider else {
             if let Some((file, _)) = p.resources.first() {
                 self.err(
-                    Diagnostic::new(Code::MissingKey, Span::new(*file, 0..0), format!("provider directory `{}` has no provider.yaml", p.dir))
-                        .with_label("resource file without a provider")
-                        .with_help("add provider.yaml with `provider`, `base_url`, `auth` and `pagination`"),
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        Span::new(*file, 0..0),
+                        format!("provider directory `{}` has no provider.yaml", p.dir),
+                    )
+                    .with_label("resource file without a provider")
+                    .with_help(
+                        "add provider.yaml with `provider`, `base_url`, `auth` and `pagination`",
+                    ),
                 );
             }
             return None;
         };
         if pf.provider.value != p.dir {
             self.err(
-                Diagnostic::new(Code::InvalidValue, pf.provider.span, format!("provider `{}` is in directory `{}`", pf.provider.value, p.dir))
-                    .with_label("name differs from the directory")
-                    .with_help(format!("name the provider `{}` or move the files to providers/{}/", p.dir, pf.provider.value)),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    pf.provider.span,
+                    format!(
+                        "provider `{}` is in directory `{}`",
+                        pf.provider.value, p.dir
+                    ),
+                )
+                .with_label("name differs from the directory")
+                .with_help(format!(
+                    "name the provider `{}` or move the files to providers/{}/",
+                    p.dir, pf.provider.value
+                )),
             );
         }
         let valid_name = !pf.provider.value.is_empty()
-            && pf.provider.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && pf
+                .provider
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid_name {
             self.err(
-                Diagnostic::new(Code::InvalidValue, pf.provider.span, format!("`{}` is not a valid provider name", pf.provider.value))
-                    .with_label("provider names are used in code and tool names")
-                    .with_help("use lowercase letters, digits and `_`, such as `trengo`"),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    pf.provider.span,
+                    format!("`{}` is not a valid provider name", pf.provider.value),
+                )
+                .with_label("provider names are used in code and tool names")
+                .with_help("use lowercase letters, digits and `_`, such as `trengo`"),
             );
         }
 
@@ -231,17 +309,30 @@ impl Checker<'_> {
                 name: name.value.clone(),
                 secret: c.secret,
                 default: c.default.as_ref().map(|d| d.value.clone()),
-                description: c.description.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+                description: c
+                    .description
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
             })
             .collect();
-        let credential_vars: Vec<String> = credentials.iter().map(|c| format!("credentials.{}", c.name)).collect();
+        let credential_vars: Vec<String> = credentials
+            .iter()
+            .map(|c| format!("credentials.{}", c.name))
+            .collect();
         let public_vars: Vec<String> = credentials
             .iter()
             .filter(|c| !c.secret)
             .map(|c| format!("credentials.{}", c.name))
             .collect();
 
-        let base_url = self.template(&pf.base_url, &credential_vars, &credentials, "`base_url`", false);
+        let base_url = self.template(
+            &pf.base_url,
+            &credential_vars,
+            &credentials,
+            "`base_url`",
+            false,
+        );
         let auth = match &pf.auth {
             None => ir::Auth::None,
             Some(a) => match a.kind.value.as_str() {
@@ -251,18 +342,30 @@ impl Checker<'_> {
                         .map_or(ir::Auth::None, |token| ir::Auth::Bearer { token }),
                     None => {
                         self.err(
-                            Diagnostic::new(Code::MissingKey, a.kind.span, "bearer auth needs a `token`")
-                                .with_label("bearer auth declared here")
-                                .with_help("add `token: \"{{ credentials.token }}\"`"),
+                            Diagnostic::new(
+                                Code::MissingKey,
+                                a.kind.span,
+                                "bearer auth needs a `token`",
+                            )
+                            .with_label("bearer auth declared here")
+                            .with_help("add `token: \"{{ credentials.token }}\"`"),
                         );
                         ir::Auth::None
                     }
                 },
                 other => {
                     self.err(
-                        Diagnostic::new(Code::InvalidValue, a.kind.span, format!("unknown auth kind `{other}`"))
-                            .with_label("not an auth kind")
-                            .with_help(help_for_name(other, ["bearer"], "auth kind")),
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            a.kind.span,
+                            format!("unknown auth kind `{other}`"),
+                        )
+                        .with_label("not an auth kind")
+                        .with_help(help_for_name(
+                            other,
+                            ["bearer"],
+                            "auth kind",
+                        )),
                     );
                     ir::Auth::None
                 }
@@ -272,28 +375,56 @@ impl Checker<'_> {
             .headers
             .iter()
             .filter_map(|(name, value)| {
+                let valid = !name.value.is_empty()
+                    && name
+                        .value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+                if !valid {
+                    self.err(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            name.span,
+                            format!("`{}` is not a valid header name", name.value),
+                        )
+                        .with_label("header names are letters, digits, `-` and `_`")
+                        .with_help("write a header name such as `X-Api-Version`"),
+                    );
+                    return None;
+                }
                 let t = self.template(value, &credential_vars, &credentials, "a header", false)?;
                 Some((name.value.clone(), t))
             })
             .collect();
 
         let pagination = pf.pagination.as_ref().and_then(|p| self.pagination(p));
-        let datetime = self.datetime(pf.datetime.as_ref(), &public_vars, &credentials, pf.provider.span);
+        let datetime = self.datetime(
+            pf.datetime.as_ref(),
+            &public_vars,
+            &credentials,
+            pf.provider.span,
+        );
 
         let mut resources: Vec<ir::ProviderResource> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (rfile, rf) in p.resources {
             if let Some(first) = seen.get(&rf.resource.value) {
                 self.err(
-                    Diagnostic::new(Code::DuplicateKey, rf.resource.span, format!("resource `{}` is defined twice", rf.resource.value))
-                        .with_label("defined again here")
-                        .with_secondary(*first, "first defined here")
-                        .with_help("merge the two files or rename one resource"),
+                    Diagnostic::new(
+                        Code::DuplicateKey,
+                        rf.resource.span,
+                        format!("resource `{}` is defined twice", rf.resource.value),
+                    )
+                    .with_label("defined again here")
+                    .with_secondary(*first, "first defined here")
+                    .with_help("merge the two files or rename one resource"),
                 );
                 continue;
             }
             seen.insert(rf.resource.value.clone(), rf.resource.span);
-            if let Some(r) = self.provider_resource(rfile, rf, models, &datetime, pagination.is_some()) {
+            if let Some(r) =
+                self.provider_resource(rfile, rf, models, &datetime, pagination.is_some())
+            {
                 resources.push(r);
             }
         }
@@ -301,7 +432,10 @@ impl Checker<'_> {
         let _ = file;
         Some(ir::Provider {
             name: pf.provider.value.clone(),
-            title: pf.title.as_ref().map_or_else(|| pf.provider.value.clone(), |t| t.value.clone()),
+            title: pf
+                .title
+                .as_ref()
+                .map_or_else(|| pf.provider.value.clone(), |t| t.value.clone()),
             docs_url: pf.docs_url.as_ref().map(|d| d.value.clone()),
             origin: self.origin(pf.provider.span),
             base_url: base_url?,
@@ -353,9 +487,15 @@ impl Checker<'_> {
                 let stop_on_empty_page = p.stop_on_empty_page.as_ref().is_some_and(|b| b.value);
                 if next_link.is_none() && last_page.is_none() && !stop_on_empty_page {
                     self.err(
-                        Diagnostic::new(Code::PaginationStop, p.kind.span, "this paginator never stops")
-                            .with_label("no stop signal declared")
-                            .with_help("declare `next_link`, `last_page` or `stop_on_empty_page: true`"),
+                        Diagnostic::new(
+                            Code::PaginationStop,
+                            p.kind.span,
+                            "this paginator never stops",
+                        )
+                        .with_label("no stop signal declared")
+                        .with_help(
+                            "declare `next_link`, `last_page` or `stop_on_empty_page: true`",
+                        ),
                     );
                     return None;
                 }
@@ -363,9 +503,13 @@ impl Checker<'_> {
                     && max.value < 1
                 {
                     self.err(
-                        Diagnostic::new(Code::InvalidValue, max.span, "`max_pages` must be at least 1")
-                            .with_label("not a page count")
-                            .with_help("remove `max_pages` to use the runtime's default cap"),
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            max.span,
+                            "`max_pages` must be at least 1",
+                        )
+                        .with_label("not a page count")
+                        .with_help("remove `max_pages` to use the runtime's default cap"),
                     );
                 }
                 Some(ir::Pagination::PageNumber {
@@ -379,9 +523,17 @@ impl Checker<'_> {
             }
             other => {
                 self.err(
-                    Diagnostic::new(Code::InvalidValue, p.kind.span, format!("unknown pagination kind `{other}`"))
-                        .with_label("not a pagination kind")
-                        .with_help(help_for_name(other, ["page_number"], "pagination kind")),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        p.kind.span,
+                        format!("unknown pagination kind `{other}`"),
+                    )
+                    .with_label("not a pagination kind")
+                    .with_help(help_for_name(
+                        other,
+                        ["page_number"],
+                        "pagination kind",
+                    )),
                 );
                 None
             }
@@ -415,9 +567,13 @@ impl Checker<'_> {
             let name = timezone.display();
             if jiff::tz::TimeZone::get(&name).is_err() {
                 self.err(
-                    Diagnostic::new(Code::InvalidValue, timezone.span, format!("unknown time zone `{name}`"))
-                        .with_label("not an IANA time zone")
-                        .with_help("use a name such as `Europe/Amsterdam` or `UTC`"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        timezone.span,
+                        format!("unknown time zone `{name}`"),
+                    )
+                    .with_label("not an IANA time zone")
+                    .with_help("use a name such as `Europe/Amsterdam` or `UTC`"),
                 );
             }
         }
@@ -432,9 +588,13 @@ impl Checker<'_> {
         let ok = jiff::fmt::strtime::format(&f.value, probe).is_ok() && f.value.contains('%');
         if !ok {
             self.err(
-                Diagnostic::new(Code::InvalidValue, f.span, format!("`{}` is not a date format", f.value))
-                    .with_label("not a strftime format")
-                    .with_help("use `rfc3339` or a strftime format such as `%Y-%m-%d %H:%M:%S`"),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    f.span,
+                    format!("`{}` is not a date format", f.value),
+                )
+                .with_label("not a strftime format")
+                .with_help("use `rfc3339` or a strftime format such as `%Y-%m-%d %H:%M:%S`"),
             );
         }
         ok
@@ -447,9 +607,13 @@ impl Checker<'_> {
             Some(p) => Some(p.into_iter().map(str::to_owned).collect()),
             None => {
                 self.err(
-                    Diagnostic::new(Code::UnsupportedExpression, s.span, "a plain field path is needed here")
-                        .with_label("not a plain path")
-                        .with_help("write a path such as `links.next`"),
+                    Diagnostic::new(
+                        Code::UnsupportedExpression,
+                        s.span,
+                        "a plain field path is needed here",
+                    )
+                    .with_label("not a plain path")
+                    .with_help("write a path such as `links.next`"),
                 );
                 None
             }
@@ -471,8 +635,15 @@ impl Checker<'_> {
 
         let mut methods = Vec::new();
         let mut examples: Vec<serde_json::Value> = Vec::new();
+        let errors_before = self
+            .diags
+            .iter()
+            .filter(|d| d.code == Code::Example)
+            .count();
         for (name, m) in &rf.methods {
-            let Some(kind) = self.method_kind(name) else { continue };
+            let Some(kind) = self.method_kind(name) else {
+                continue;
+            };
             if !unified.methods.iter().any(|um| um.kind == kind) {
                 self.err(
                     Diagnostic::new(Code::UnknownName, name.span, format!("the unified `{}` resource has no `{}` method", unified.name, kind.as_str()))
@@ -483,9 +654,13 @@ impl Checker<'_> {
             }
             if kind == MethodKind::List && !has_pagination {
                 self.err(
-                    Diagnostic::new(Code::MissingKey, name.span, "a list method needs the provider's `pagination`")
-                        .with_label("list declared here")
-                        .with_help("declare `pagination` in provider.yaml"),
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        name.span,
+                        "a list method needs the provider's `pagination`",
+                    )
+                    .with_label("list declared here")
+                    .with_help("declare `pagination` in provider.yaml"),
                 );
             }
             if let Some(method) = self.method(file, kind, m, &mut examples) {
@@ -493,7 +668,19 @@ impl Checker<'_> {
             }
         }
 
-        let example_refs: Vec<&serde_json::Value> = examples.iter().collect();
+        // A broken example would make every path look missing: check paths only when all
+        // examples loaded.
+        let examples_ok = self
+            .diags
+            .iter()
+            .filter(|d| d.code == Code::Example)
+            .count()
+            == errors_before;
+        let example_refs: Vec<&serde_json::Value> = if examples_ok {
+            examples.iter().collect()
+        } else {
+            Vec::new()
+        };
         let mut fields = Vec::new();
         for (name, mapping) in &rf.fields {
             let Some(field) = unified.fields.iter().find(|f| f.name == name.value) else {
@@ -501,10 +688,17 @@ impl Checker<'_> {
                     Diagnostic::new(
                         Code::UnknownName,
                         name.span,
-                        format!("`{}` is not a field of the unified `{}` resource", name.value, unified.name),
+                        format!(
+                            "`{}` is not a field of the unified `{}` resource",
+                            name.value, unified.name
+                        ),
                     )
                     .with_label("unknown unified field")
-                    .with_help(help_for_name(&name.value, unified.fields.iter().map(|f| f.name.as_str()), "field")),
+                    .with_help(help_for_name(
+                        &name.value,
+                        unified.fields.iter().map(|f| f.name.as_str()),
+                        "field",
+                    )),
                 );
                 continue;
             };
@@ -524,7 +718,10 @@ impl Checker<'_> {
                         rf.resource.span,
                         format!("required unified field `{}` is not mapped", f.name),
                     )
-                    .with_label(format!("`{}` maps `{}.{}`", rf.resource.value, model.name, unified.name))
+                    .with_label(format!(
+                        "`{}` maps `{}.{}`",
+                        rf.resource.value, model.name, unified.name
+                    ))
                     .with_help(format!("add `{}: <expression>` under `fields`", f.name)),
                 );
             }
@@ -540,20 +737,36 @@ impl Checker<'_> {
         })
     }
 
-    fn resolve_unified<'m>(&mut self, s: &Str, models: &'m [ir::Model]) -> Option<(&'m ir::Model, &'m ir::Resource)> {
+    fn resolve_unified<'m>(
+        &mut self,
+        s: &Str,
+        models: &'m [ir::Model],
+    ) -> Option<(&'m ir::Model, &'m ir::Resource)> {
         let Some((model_name, resource_name)) = s.value.split_once('.') else {
             self.err(
-                Diagnostic::new(Code::InvalidValue, s.span, format!("`{}` does not name a unified resource", s.value))
-                    .with_label("expected `<model>.<resource>`")
-                    .with_help("write it as `ticketing.tickets`"),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    s.span,
+                    format!("`{}` does not name a unified resource", s.value),
+                )
+                .with_label("expected `<model>.<resource>`")
+                .with_help("write it as `ticketing.tickets`"),
             );
             return None;
         };
         let Some(model) = models.iter().find(|m| m.name == model_name) else {
             self.err(
-                Diagnostic::new(Code::UnknownName, s.span.slice(0, model_name.len()), format!("unknown unified model `{model_name}`"))
-                    .with_label("no such model in mappings/unified/")
-                    .with_help(help_for_name(model_name, models.iter().map(|m| m.name.as_str()), "model")),
+                Diagnostic::new(
+                    Code::UnknownName,
+                    s.span.slice(0, model_name.len()),
+                    format!("unknown unified model `{model_name}`"),
+                )
+                .with_label("no such model in mappings/unified/")
+                .with_help(help_for_name(
+                    model_name,
+                    models.iter().map(|m| m.name.as_str()),
+                    "model",
+                )),
             );
             return None;
         };
@@ -565,7 +778,11 @@ impl Checker<'_> {
                     format!("unified model `{model_name}` has no resource `{resource_name}`"),
                 )
                 .with_label("unknown unified resource")
-                .with_help(help_for_name(resource_name, model.resources.iter().map(|r| r.name.as_str()), "resource")),
+                .with_help(help_for_name(
+                    resource_name,
+                    model.resources.iter().map(|r| r.name.as_str()),
+                    "resource",
+                )),
             );
             return None;
         };
@@ -582,24 +799,43 @@ impl Checker<'_> {
         const HTTP: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
         if !HTTP.contains(&m.http_method.value.as_str()) {
             self.err(
-                Diagnostic::new(Code::InvalidValue, m.http_method.span, format!("`{}` is not an HTTP method", m.http_method.value))
-                    .with_label("unknown HTTP method")
-                    .with_help(help_for_name(&m.http_method.value, HTTP.iter().copied(), "HTTP method")),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    m.http_method.span,
+                    format!("`{}` is not an HTTP method", m.http_method.value),
+                )
+                .with_label("unknown HTTP method")
+                .with_help(help_for_name(
+                    &m.http_method.value,
+                    HTTP.iter().copied(),
+                    "HTTP method",
+                )),
             );
         }
         let path_vars: Vec<String> = match kind {
             MethodKind::Get => vec!["id".to_owned()],
             MethodKind::List => Vec::new(),
         };
-        let path = template::lower(&m.path, &Scope { allowed: &path_vars, place: "a request path" }, &mut self.diags);
+        let path = template::lower(
+            &m.path,
+            &Scope {
+                allowed: &path_vars,
+                place: "a request path",
+            },
+            &mut self.diags,
+        );
         if let Some(p) = &path
             && kind == MethodKind::Get
             && !p.vars().any(|(v, _)| v == ["id"])
         {
             self.err(
-                Diagnostic::new(Code::Template, m.path.span, "the path of `get` does not use `{{ id }}`")
-                    .with_label("the record's id is not in the path")
-                    .with_help("write the path as `/tickets/{{ id }}`"),
+                Diagnostic::new(
+                    Code::Template,
+                    m.path.span,
+                    "the path of `get` does not use `{{ id }}`",
+                )
+                .with_label("the record's id is not in the path")
+                .with_help("write the path as `/tickets/{{ id }}`"),
             );
         }
 
@@ -607,9 +843,15 @@ impl Checker<'_> {
             MethodKind::List => {
                 if m.records.is_none() {
                     self.err(
-                        Diagnostic::new(Code::MissingKey, m.span, "a list method needs `response.records`")
-                            .with_label("where are the records?")
-                            .with_help("add `response: { records: data }` with the path of the records array"),
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            m.span,
+                            "a list method needs `response.records`",
+                        )
+                        .with_label("where are the records?")
+                        .with_help(
+                            "add `response: { records: data }` with the path of the records array",
+                        ),
                     );
                 }
                 m.records.as_ref()
@@ -625,14 +867,26 @@ impl Checker<'_> {
             if let Some(body) = self.example(file, example) {
                 let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
                 match (kind, data) {
-                    (MethodKind::List, Some(serde_json::Value::Array(items))) => examples.extend(items.iter().cloned()),
-                    (MethodKind::Get, Some(record @ serde_json::Value::Object(_))) => examples.push(record.clone()),
+                    (MethodKind::List, Some(serde_json::Value::Array(items))) => {
+                        examples.extend(items.iter().cloned())
+                    }
+                    (MethodKind::Get, Some(record @ serde_json::Value::Object(_))) => {
+                        examples.push(record.clone())
+                    }
                     _ => {
-                        let what = if kind == MethodKind::List { "an array of records" } else { "a record object" };
+                        let what = if kind == MethodKind::List {
+                            "an array of records"
+                        } else {
+                            "a record object"
+                        };
                         self.err(
-                            Diagnostic::new(Code::Example, example.span, format!("the example has no {what} at `{}`", data_path.join(".")))
-                                .with_label("example does not match the response path")
-                                .with_help("fix `response` or the example payload"),
+                            Diagnostic::new(
+                                Code::Example,
+                                example.span,
+                                format!("the example has no {what} at `{}`", data_path.join(".")),
+                            )
+                            .with_label("example does not match the response path")
+                            .with_help("fix `response` or the example payload"),
                         );
                     }
                 }
@@ -655,9 +909,17 @@ impl Checker<'_> {
                     "inferred" => ir::ProvenanceKind::Inferred,
                     other => {
                         self.err(
-                            Diagnostic::new(Code::InvalidValue, p.kind.span, format!("unknown provenance `{other}`"))
-                                .with_label("not a provenance kind")
-                                .with_help(help_for_name(other, ["documented", "observed", "inferred"], "provenance kind")),
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                p.kind.span,
+                                format!("unknown provenance `{other}`"),
+                            )
+                            .with_label("not a provenance kind")
+                            .with_help(help_for_name(
+                                other,
+                                ["documented", "observed", "inferred"],
+                                "provenance kind",
+                            )),
                         );
                         return None;
                     }
@@ -681,13 +943,23 @@ impl Checker<'_> {
 
     /// Loads an example payload next to the resource file; JSON errors point into the example.
     fn example(&mut self, file: FileId, example: &Str) -> Option<serde_json::Value> {
-        let dir = self.sources.get(file).path.rsplit_once('/').map(|(d, _)| d.to_owned()).unwrap_or_default();
+        let dir = self
+            .sources
+            .get(file)
+            .path
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_owned())
+            .unwrap_or_default();
         let relative = format!("{dir}/{}", example.value);
         let Some(text) = self.reader.read(&relative) else {
             self.err(
-                Diagnostic::new(Code::Example, example.span, format!("example `{}` not found", example.value))
-                    .with_label(format!("no file at {relative}"))
-                    .with_help("give the path of a JSON file relative to this mapping file"),
+                Diagnostic::new(
+                    Code::Example,
+                    example.span,
+                    format!("example `{}` not found", example.value),
+                )
+                .with_label(format!("no file at {relative}"))
+                .with_help("give the path of a JSON file relative to this mapping file"),
             );
             return None;
         };
@@ -696,13 +968,27 @@ impl Checker<'_> {
             Err(e) => {
                 let id = self.sources.add(relative.clone(), text);
                 let f = self.sources.get(id);
-                let start = f.line_starts().get(e.line().saturating_sub(1)).copied().unwrap_or(0);
+                let start = f
+                    .line_starts()
+                    .get(e.line().saturating_sub(1))
+                    .copied()
+                    .unwrap_or(0);
                 let at = (start + e.column().saturating_sub(1)).min(f.text.len());
                 self.err(
-                    Diagnostic::new(Code::Example, Span::new(id, at..at), "example payload is not valid JSON")
-                        .with_label(e.to_string())
-                        .with_secondary(example.span, "example referenced here")
-                        .with_help("fix the JSON in the example file"),
+                    Diagnostic::new(
+                        Code::Example,
+                        Span::new(id, at..at),
+                        "example payload is not valid JSON",
+                    )
+                    .with_label(
+                        e.to_string()
+                            .split(" at line ")
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                    .with_secondary(example.span, "example referenced here")
+                    .with_help("fix the JSON in the example file"),
                 );
                 None
             }
@@ -721,7 +1007,11 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::TypeMismatch,
                     span,
-                    format!("`{}` is a {} field; {form} cannot fill it", field.name, field.ty.describe()),
+                    format!(
+                        "`{}` is a {} field; {form} cannot fill it",
+                        field.name,
+                        field.ty.describe()
+                    ),
                 )
                 .with_label(format!("{form} given"))
                 .with_help(help.to_owned()),
@@ -737,18 +1027,40 @@ impl Checker<'_> {
             syntax::FieldMapping::Expr(s) => {
                 let e = lower_checked(self, s)?;
                 match &field.ty {
-                    FieldType::Enum(_) => mismatch(self, s.span, "a bare expression", "map the provider's values: `{ from: <expr>, enum: {RAW: value}, fallback: raw }`"),
-                    FieldType::Datetime | FieldType::Date => Some(ir::ValueMapping::Datetime { from: e, formats: Vec::new() }),
+                    FieldType::Enum(_) => mismatch(
+                        self,
+                        s.span,
+                        "a bare expression",
+                        "map the provider's values: `{ from: <expr>, enum: {RAW: value}, fallback: raw }`",
+                    ),
+                    FieldType::Datetime | FieldType::Date => Some(ir::ValueMapping::Datetime {
+                        from: e,
+                        formats: Vec::new(),
+                    }),
                     FieldType::Reference => Some(ir::ValueMapping::Reference { id: e, name: None }),
-                    FieldType::List(inner) if **inner == FieldType::Reference => {
-                        mismatch(self, s.span, "an expression", "write a list of `- id: <expr>` entries")
-                    }
+                    FieldType::List(inner) if **inner == FieldType::Reference => mismatch(
+                        self,
+                        s.span,
+                        "an expression",
+                        "write a list of `- id: <expr>` entries",
+                    ),
                     FieldType::List(_) | FieldType::Json => Some(ir::ValueMapping::Expr(e)),
-                    _ if e.is_many() => mismatch(self, s.span, "a projection (many values)", "select a single value, or make the unified field a list"),
+                    _ if e.is_many() => mismatch(
+                        self,
+                        s.span,
+                        "a projection (many values)",
+                        "select a single value, or make the unified field a list",
+                    ),
                     _ => Some(ir::ValueMapping::Expr(e)),
                 }
             }
-            syntax::FieldMapping::From { from, cases, fallback, formats, span } => {
+            syntax::FieldMapping::From {
+                from,
+                cases,
+                fallback,
+                formats,
+                span,
+            } => {
                 let e = lower_checked(self, from)?;
                 match &field.ty {
                     FieldType::Enum(values) => {
@@ -756,16 +1068,29 @@ impl Checker<'_> {
                         self.enum_map(field, values, e, cases, fallback.as_ref(), *span)
                     }
                     FieldType::Datetime | FieldType::Date => {
-                        let formats: Vec<String> =
-                            formats.iter().filter(|f| self.date_format(f)).map(|f| f.value.clone()).collect();
+                        let formats: Vec<String> = formats
+                            .iter()
+                            .filter(|f| self.date_format(f))
+                            .map(|f| f.value.clone())
+                            .collect();
                         Some(ir::ValueMapping::Datetime { from: e, formats })
                     }
-                    _ => mismatch(self, from.span, "`from` with `enum` or `format`", "write the expression directly: `field: <expr>`"),
+                    _ => mismatch(
+                        self,
+                        from.span,
+                        "`from` with `enum` or `format`",
+                        "write the expression directly: `field: <expr>`",
+                    ),
                 }
             }
             syntax::FieldMapping::Reference(r) => {
                 if field.ty != FieldType::Reference {
-                    return mismatch(self, r.id.span, "a reference `{id, name}`", "map this field with an expression");
+                    return mismatch(
+                        self,
+                        r.id.span,
+                        "a reference `{id, name}`",
+                        "map this field with an expression",
+                    );
                 }
                 let id = lower_checked(self, &r.id)?;
                 let name = match &r.name {
@@ -776,8 +1101,15 @@ impl Checker<'_> {
             }
             syntax::FieldMapping::References(items) => {
                 if field.ty != FieldType::List(Box::new(FieldType::Reference)) {
-                    let span = items.first().map_or(Span::new(FileId(0), 0..0), |r| r.id.span);
-                    return mismatch(self, span, "a list of references", "map this field with an expression");
+                    let span = items
+                        .first()
+                        .map_or(Span::new(FileId(0), 0..0), |r| r.id.span);
+                    return mismatch(
+                        self,
+                        span,
+                        "a list of references",
+                        "map this field with an expression",
+                    );
                 }
                 let mut out = Vec::new();
                 for r in items {
@@ -804,9 +1136,16 @@ impl Checker<'_> {
     ) -> Option<ir::ValueMapping> {
         if cases.is_empty() {
             self.err(
-                Diagnostic::new(Code::EnumMap, span, format!("`{}` is an enum but has no `enum` map", field.name))
-                    .with_label("no enum map")
-                    .with_help(format!("add `enum:` mapping each provider value to one of: {}", values.join(", "))),
+                Diagnostic::new(
+                    Code::EnumMap,
+                    span,
+                    format!("`{}` is an enum but has no `enum` map", field.name),
+                )
+                .with_label("no enum map")
+                .with_help(format!(
+                    "add `enum:` mapping each provider value to one of: {}",
+                    values.join(", ")
+                )),
             );
             return None;
         }
@@ -814,9 +1153,20 @@ impl Checker<'_> {
         for (_, target) in cases {
             if !values.contains(&target.value) {
                 self.err(
-                    Diagnostic::new(Code::EnumMap, target.span, format!("`{}` is not a value of the unified `{}` enum", target.value, field.name))
-                        .with_label("unknown unified value")
-                        .with_help(help_for_name(&target.value, values.iter().map(String::as_str), "value")),
+                    Diagnostic::new(
+                        Code::EnumMap,
+                        target.span,
+                        format!(
+                            "`{}` is not a value of the unified `{}` enum",
+                            target.value, field.name
+                        ),
+                    )
+                    .with_label("unknown unified value")
+                    .with_help(help_for_name(
+                        &target.value,
+                        values.iter().map(String::as_str),
+                        "value",
+                    )),
                 );
                 ok = false;
             }
@@ -834,16 +1184,27 @@ impl Checker<'_> {
             Some(f) if values.contains(&f.value) => ir::EnumFallback::Value(f.value.clone()),
             Some(f) => {
                 self.err(
-                    Diagnostic::new(Code::EnumMap, f.span, format!("`{}` is not a valid fallback", f.value))
-                        .with_label("neither `raw` nor a unified value")
-                        .with_help(help_for_name(&f.value, values.iter().map(String::as_str).chain(["raw"]), "value")),
+                    Diagnostic::new(
+                        Code::EnumMap,
+                        f.span,
+                        format!("`{}` is not a valid fallback", f.value),
+                    )
+                    .with_label("neither `raw` nor a unified value")
+                    .with_help(help_for_name(
+                        &f.value,
+                        values.iter().map(String::as_str).chain(["raw"]),
+                        "value",
+                    )),
                 );
                 return None;
             }
         };
         ok.then(|| ir::ValueMapping::Enum {
             from,
-            cases: cases.iter().map(|(r, t)| (r.value.clone(), t.value.clone())).collect(),
+            cases: cases
+                .iter()
+                .map(|(r, t)| (r.value.clone(), t.value.clone()))
+                .collect(),
             fallback,
         })
     }

@@ -66,9 +66,15 @@ pub fn lower(text: &Str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
     };
     if src.len() > MAX_EXPRESSION_LEN {
         diags.push(
-            Diagnostic::new(Code::UnsupportedExpression, text.span, "expression is too long")
-                .with_label(format!("{} characters", src.len()))
-                .with_help(format!("keep expressions under {MAX_EXPRESSION_LEN} characters")),
+            Diagnostic::new(
+                Code::UnsupportedExpression,
+                text.span,
+                "expression is too long",
+            )
+            .with_label(format!("{} characters", src.len()))
+            .with_help(format!(
+                "keep expressions under {MAX_EXPRESSION_LEN} characters"
+            )),
         );
         return None;
     }
@@ -80,14 +86,22 @@ pub fn lower(text: &Str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
                 other => other.to_string(),
             };
             diags.push(
-                Diagnostic::new(Code::JmespathSyntax, at(err.offset, 1), "invalid JMESPath expression")
-                    .with_label(reason)
-                    .with_help("write a JMESPath expression such as `contact.name` or `labels[].name`"),
+                Diagnostic::new(
+                    Code::JmespathSyntax,
+                    at(err.offset, 1),
+                    "invalid JMESPath expression",
+                )
+                .with_label(reason)
+                .with_help("write a JMESPath expression such as `contact.name` or `labels[].name`"),
             );
             return None;
         }
     };
-    let mut lowering = Lowering { src, at: &at, diags };
+    let mut lowering = Lowering {
+        src,
+        at: &at,
+        diags,
+    };
     lowering.lower(&ast, 0)
 }
 
@@ -166,7 +180,10 @@ impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
                     Ast::Flatten { node, .. } => (node.as_ref(), true),
                     other => (other, false),
                 };
-                if !matches!(base, Ast::Field { .. } | Ast::Subexpr { .. } | Ast::Identity { .. }) {
+                if !matches!(
+                    base,
+                    Ast::Field { .. } | Ast::Subexpr { .. } | Ast::Identity { .. }
+                ) {
                     return self.unsupported(*offset, "this kind of projection");
                 }
                 let base = self.lower(base, depth + 1)?;
@@ -194,7 +211,8 @@ impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
             }
             Ast::Literal { offset, .. } => self.unsupported(*offset, "a literal"),
             Ast::Function { offset, name, .. } => {
-                self.unsupported(*offset, &format!("the function `{name}()`"))
+                let at = self.field_offset(*offset, name);
+                self.unsupported(at, &format!("the function `{name}()`"))
             }
             Ast::Comparison { offset, .. } => self.unsupported(*offset, "a comparison"),
             Ast::Condition { offset, .. } => self.unsupported(*offset, "a filter"),
@@ -219,7 +237,11 @@ fn ast_offset(ast: &Ast) -> usize {
 
 /// Checks every path in `expr` against example values: a key that no example has, under a
 /// parent that some example does have as an object, is reported with the closest existing key.
-pub fn check_against_examples(expr: &Expr, examples: &[&serde_json::Value], diags: &mut Vec<Diagnostic>) {
+pub fn check_against_examples(
+    expr: &Expr,
+    examples: &[&serde_json::Value],
+    diags: &mut Vec<Diagnostic>,
+) {
     if examples.is_empty() {
         return;
     }
@@ -230,14 +252,20 @@ pub fn check_against_examples(expr: &Expr, examples: &[&serde_json::Value], diag
             check_against_examples(a, examples, diags);
             check_against_examples(b, examples, diags);
         }
-        Expr::Project { base, then, flatten } => {
+        Expr::Project {
+            base,
+            then,
+            flatten,
+        } => {
             check_against_examples(base, examples, diags);
             let mut elements = Vec::new();
             for ex in examples {
                 if let Some(serde_json::Value::Array(items)) = eval_single(base, ex) {
                     for item in items {
                         match item {
-                            serde_json::Value::Array(inner) if *flatten => elements.extend(inner.iter()),
+                            serde_json::Value::Array(inner) if *flatten => {
+                                elements.extend(inner.iter())
+                            }
                             other => elements.push(other),
                         }
                     }
@@ -265,9 +293,13 @@ fn check_path(segs: &[Segment], examples: &[&serde_json::Value], diags: &mut Vec
             // Nothing to compare with (null or absent in every example): cannot judge deeper.
             return;
         }
-        let next: Vec<&serde_json::Value> = objects.iter().filter_map(|o| o.get(&seg.name)).collect();
+        let next: Vec<&serde_json::Value> =
+            objects.iter().filter_map(|o| o.get(&seg.name)).collect();
         if next.is_empty() {
-            let mut keys: Vec<&str> = objects.iter().flat_map(|o| o.keys().map(String::as_str)).collect();
+            let mut keys: Vec<&str> = objects
+                .iter()
+                .flat_map(|o| o.keys().map(String::as_str))
+                .collect();
             keys.sort_unstable();
             keys.dedup();
             diags.push(
@@ -277,7 +309,11 @@ fn check_path(segs: &[Segment], examples: &[&serde_json::Value], diags: &mut Vec
                     format!("field `{}` is not in any example payload", seg.name),
                 )
                 .with_label("no example has this key here")
-                .with_help(help_for_name(&seg.name, keys.iter().copied(), "example key")),
+                .with_help(help_for_name(
+                    &seg.name,
+                    keys.iter().copied(),
+                    "example key",
+                )),
             );
             return;
         }

@@ -213,8 +213,14 @@ pub enum ValueMapping {
         fallback: EnumFallback,
     },
     /// A datetime parsed with these formats (the provider's defaults when empty).
-    Datetime { from: Expr, formats: Vec<String> },
-    Reference { id: Expr, name: Option<Expr> },
+    Datetime {
+        from: Expr,
+        formats: Vec<String>,
+    },
+    Reference {
+        id: Expr,
+        name: Option<Expr>,
+    },
     References(Vec<(Expr, Option<Expr>)>),
 }
 

@@ -54,7 +54,10 @@ pub enum Error {
     /// The mappings have problems; the report says where and how to fix them.
     Diagnostics(Report),
     /// A file or directory could not be read or written.
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl fmt::Display for Error {
@@ -151,7 +154,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
         if path.is_dir() {
             walk(root, &path, out)?;
         } else if let Ok(rel) = path.strip_prefix(root) {
-            let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
             out.push(parts.join("/"));
         }
     }
@@ -199,7 +205,10 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
     let mut diags = Vec::new();
     let mut models = Vec::new();
     let mut providers: Vec<ProviderSources> = Vec::new();
-    for rel in files.iter().filter(|f| f.ends_with(".yaml") || f.ends_with(".yml")) {
+    for rel in files
+        .iter()
+        .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml"))
+    {
         let kind = match rel.split('/').collect::<Vec<_>>().as_slice() {
             ["unified", _] => FileKind::Model,
             ["providers", _, "provider.yaml"] => FileKind::Provider,
@@ -211,7 +220,7 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
         let node = match yaml::parse(id, &sources.get(id).text) {
             Ok(n) => n,
             Err(d) => {
-                diags.push(d);
+                diags.push(*d);
                 continue;
             }
         };

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use switchboard_compiler::{Error, Settings};
 
 #[derive(Parser, Debug)]
-#[command(name = "switchboard-compiler", version, about = "Check Switchboard mappings and compile them into adapters")]
+#[command(
+    name = "switchboard-compiler",
+    version,
+    about = "Check Switchboard mappings and compile them into adapters"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,7 +70,12 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(e, format),
         },
-        Command::Build { mappings, out, check, format } => {
+        Command::Build {
+            mappings,
+            out,
+            check,
+            format,
+        } => {
             let settings = Settings::new(&mappings).with_out_dir(&out);
             if check {
                 return match settings.stale() {
@@ -91,7 +100,11 @@ fn main() -> ExitCode {
             }
             match settings.build() {
                 Ok(output) => {
-                    eprintln!("ok: wrote {} file(s) to {}", output.files.len(), out.display());
+                    eprintln!(
+                        "ok: wrote {} file(s) to {}",
+                        output.files.len(),
+                        out.display()
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e, format),
@@ -102,7 +115,9 @@ fn main() -> ExitCode {
 
 fn fail(e: Error, format: Format) -> ExitCode {
     match (e, format) {
-        (Error::Diagnostics(report), Format::Human) => report.emit_to_stderr(std::io::stderr().is_terminal()),
+        (Error::Diagnostics(report), Format::Human) => {
+            report.emit_to_stderr(std::io::stderr().is_terminal())
+        }
         (Error::Diagnostics(report), Format::Json) => println!("{}", report.to_json()),
         (Error::Io { path, error }, _) => eprintln!("error: {}: {error}", path.display()),
     }

@@ -6,11 +6,11 @@ use proc_macro2::{Ident, Span};
 
 /// Rust keywords (all editions) that cannot be used as plain identifiers.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro",
-    "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static",
-    "struct", "super", "trait", "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use",
-    "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// `Self`, `self`, `super` and `crate` cannot be raw identifiers; they get a trailing `_`.
@@ -38,7 +38,11 @@ pub fn type_ident(name: &str) -> Ident {
 
 pub fn type_name(name: &str) -> String {
     let pascal = name.to_pascal_case();
-    if pascal.is_empty() { "Empty".to_owned() } else { pascal }
+    if pascal.is_empty() {
+        "Empty".to_owned()
+    } else {
+        pascal
+    }
 }
 
 /// A field, function or module name: `createdAt` → `created_at`, `type` → `r#type`.

@@ -64,7 +64,9 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.text[start..offset.min(self.text.len())].chars().count();
+        let col = self.text[start..offset.min(self.text.len())]
+            .chars()
+            .count();
         (line + 1, col + 1)
     }
 
@@ -126,7 +128,11 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
         id: FileId,
         byte_index: usize,
     ) -> Result<usize, codespan_reporting::files::Error> {
-        Ok(self.get(id).line_starts.partition_point(|&s| s <= byte_index) - 1)
+        Ok(self
+            .get(id)
+            .line_starts
+            .partition_point(|&s| s <= byte_index)
+            - 1)
     }
 
     fn line_range(
@@ -136,13 +142,17 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
     ) -> Result<Range<usize>, codespan_reporting::files::Error> {
         let file = self.get(id);
         let starts = &file.line_starts;
-        let start = *starts
-            .get(line_index)
-            .ok_or(codespan_reporting::files::Error::LineTooLarge {
-                given: line_index,
-                max: starts.len() - 1,
-            })?;
-        let end = starts.get(line_index + 1).copied().unwrap_or(file.text.len());
+        let start =
+            *starts
+                .get(line_index)
+                .ok_or(codespan_reporting::files::Error::LineTooLarge {
+                    given: line_index,
+                    max: starts.len() - 1,
+                })?;
+        let end = starts
+            .get(line_index + 1)
+            .copied()
+            .unwrap_or(file.text.len());
         Ok(start..end)
     }
 }

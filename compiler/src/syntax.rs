@@ -173,6 +173,22 @@ impl<'n> Entries<'n> {
             .map(|(_, v)| v)
     }
 
+    /// The span of a key, if present.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, _)| k.span)
+    }
+
+    /// Whether an unknown key here looks like a misspelling of `key` (already reported).
+    fn has_typo_of(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| {
+            let name = k.as_str().unwrap_or_default();
+            name != key && crate::diagnostics::suggest(name, [key]).is_some()
+        })
+    }
+
     fn anchor(&self) -> Span {
         self.entries.first().map_or(self.node.span, |(k, _)| k.span)
     }
@@ -184,12 +200,24 @@ impl Decoder<'_> {
     }
 
     /// A mapping with a fixed set of keys; unknown keys are reported with a suggestion.
-    pub fn object<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Entries<'n>> {
+    pub fn object<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Entries<'n>> {
         let NodeKind::Map(entries) = &node.kind else {
             self.error(
-                Diagnostic::new(Code::WrongKind, node.span, format!("{what} must be a mapping"))
-                    .with_label(format!("found {}", node.describe()))
-                    .with_help(format!("write {what} as `key: value` lines; allowed keys: {}", allowed.join(", "))),
+                Diagnostic::new(
+                    Code::WrongKind,
+                    node.span,
+                    format!("{what} must be a mapping"),
+                )
+                .with_label(format!("found {}", node.describe()))
+                .with_help(format!(
+                    "write {what} as `key: value` lines; allowed keys: {}",
+                    allowed.join(", ")
+                )),
             );
             return None;
         };
@@ -197,9 +225,17 @@ impl Decoder<'_> {
             let name = key.as_str().unwrap_or_default();
             if !allowed.contains(&name) {
                 self.error(
-                    Diagnostic::new(Code::UnknownKey, key.span, format!("unknown key `{name}` in {what}"))
-                        .with_label("not a key of the mapping language here")
-                        .with_help(help_for_name(name, allowed.iter().copied(), "key")),
+                    Diagnostic::new(
+                        Code::UnknownKey,
+                        key.span,
+                        format!("unknown key `{name}` in {what}"),
+                    )
+                    .with_label("not a key of the mapping language here")
+                    .with_help(help_for_name(
+                        name,
+                        allowed.iter().copied(),
+                        "key",
+                    )),
                 );
             }
         }
@@ -211,14 +247,23 @@ impl Decoder<'_> {
         match &node.kind {
             NodeKind::Map(entries) => entries
                 .iter()
-                .map(|(k, v)| (Spanned::new(k.as_str().unwrap_or_default().to_owned(), k.span), v))
+                .map(|(k, v)| {
+                    (
+                        Spanned::new(k.as_str().unwrap_or_default().to_owned(), k.span),
+                        v,
+                    )
+                })
                 .collect(),
             NodeKind::Null => Vec::new(),
             _ => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, format!("{what} must be a mapping of names"))
-                        .with_label(format!("found {}", node.describe()))
-                        .with_help("write one `name: ...` entry per line"),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        format!("{what} must be a mapping of names"),
+                    )
+                    .with_label(format!("found {}", node.describe()))
+                    .with_help("write one `name: ...` entry per line"),
                 );
                 Vec::new()
             }
@@ -227,11 +272,15 @@ impl Decoder<'_> {
 
     pub fn required<'n>(&mut self, e: &Entries<'n>, key: &str, what: &str) -> Option<&'n Node> {
         let found = e.get(key);
-        if found.is_none() {
+        if found.is_none() && !e.has_typo_of(key) {
             self.error(
-                Diagnostic::new(Code::MissingKey, e.anchor(), format!("{what} has no `{key}`"))
-                    .with_label(format!("`{key}` is required in {what}"))
-                    .with_help(format!("add `{key}: ...` to {what}")),
+                Diagnostic::new(
+                    Code::MissingKey,
+                    e.anchor(),
+                    format!("{what} has no `{key}`"),
+                )
+                .with_label(format!("`{key}` is required in {what}"))
+                .with_help(format!("add `{key}: ...` to {what}")),
             );
         }
         found
@@ -247,9 +296,13 @@ impl Decoder<'_> {
             )),
             _ => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, format!("{what} must be a string"))
-                        .with_label(format!("found {}", node.describe()))
-                        .with_help(format!("write {what} as a single value")),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        format!("{what} must be a string"),
+                    )
+                    .with_label(format!("found {}", node.describe()))
+                    .with_help(format!("write {what} as a single value")),
                 );
                 None
             }
@@ -261,7 +314,8 @@ impl Decoder<'_> {
     }
 
     pub fn req_string(&mut self, e: &Entries<'_>, key: &str, what: &str) -> Option<Str> {
-        self.required(e, key, what).and_then(|n| self.string(n, &format!("`{key}`")))
+        self.required(e, key, what)
+            .and_then(|n| self.string(n, &format!("`{key}`")))
     }
 
     pub fn boolean(&mut self, e: &Entries<'_>, key: &str) -> Option<Spanned<bool>> {
@@ -271,9 +325,13 @@ impl Decoder<'_> {
             Some("false") => Some(Spanned::new(false, node.span)),
             _ => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, format!("`{key}` must be `true` or `false`"))
-                        .with_label(format!("found {}", node.describe()))
-                        .with_help(format!("write `{key}: true` or `{key}: false`")),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        format!("`{key}` must be `true` or `false`"),
+                    )
+                    .with_label(format!("found {}", node.describe()))
+                    .with_help(format!("write `{key}: true` or `{key}: false`")),
                 );
                 None
             }
@@ -286,9 +344,13 @@ impl Decoder<'_> {
             Some(v) => Some(Spanned::new(v, node.span)),
             None => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, format!("`{key}` must be a whole number"))
-                        .with_label(format!("found {}", node.describe()))
-                        .with_help(format!("write `{key}: 1`, for example")),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        format!("`{key}` must be a whole number"),
+                    )
+                    .with_label(format!("found {}", node.describe()))
+                    .with_help(format!("write `{key}: 1`, for example")),
                 );
                 None
             }
@@ -301,9 +363,13 @@ impl Decoder<'_> {
             NodeKind::Scalar { .. } => self.string(node, what).into_iter().collect(),
             _ => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, format!("{what} must be a list of strings"))
-                        .with_label(format!("found {}", node.describe()))
-                        .with_help("write `[a, b]` or one `- item` per line"),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        format!("{what} must be a list of strings"),
+                    )
+                    .with_label(format!("found {}", node.describe()))
+                    .with_help("write `[a, b]` or one `- item` per line"),
                 );
                 Vec::new()
             }
@@ -313,7 +379,11 @@ impl Decoder<'_> {
     // -----------------------------------------------------------------------------------------
 
     pub fn model_file(&mut self, root: &Node) -> Option<ModelFile> {
-        let e = self.object(root, "a unified model file", &["model", "title", "description", "resources"])?;
+        let e = self.object(
+            root,
+            "a unified model file",
+            &["model", "title", "description", "resources"],
+        )?;
         let model = self.req_string(&e, "model", "a unified model file");
         let title = self.opt_string(&e, "title", "`title`");
         let description = self.opt_string(&e, "description", "`description`");
@@ -335,7 +405,11 @@ impl Decoder<'_> {
 
     fn unified_resource(&mut self, node: &Node) -> Option<UnifiedResource> {
         let what = "a unified resource";
-        let e = self.object(node, what, &["singular", "description", "fields", "methods"])?;
+        let e = self.object(
+            node,
+            what,
+            &["singular", "description", "fields", "methods"],
+        )?;
         let singular = self.req_string(&e, "singular", what);
         let description = self.opt_string(&e, "description", "`description`");
         let mut fields = Vec::new();
@@ -371,11 +445,21 @@ impl Decoder<'_> {
         let e = self.object(
             node,
             what,
-            &["type", "items", "values", "required", "read_only", "description"],
+            &[
+                "type",
+                "items",
+                "values",
+                "required",
+                "read_only",
+                "description",
+            ],
         )?;
         let ty = self.req_string(&e, "type", what);
         let items = self.opt_string(&e, "items", "`items`");
-        let values = e.get("values").map(|n| self.string_list(n, "`values`")).unwrap_or_default();
+        let values = e
+            .get("values")
+            .map(|n| self.string_list(n, "`values`"))
+            .unwrap_or_default();
         let required = self.boolean(&e, "required").is_some_and(|b| b.value);
         let read_only = self.boolean(&e, "read_only").is_some_and(|b| b.value);
         let description = self.opt_string(&e, "description", "`description`");
@@ -396,7 +480,17 @@ impl Decoder<'_> {
         let e = self.object(
             root,
             what,
-            &["provider", "title", "docs_url", "base_url", "credentials", "auth", "headers", "pagination", "datetime"],
+            &[
+                "provider",
+                "title",
+                "docs_url",
+                "base_url",
+                "credentials",
+                "auth",
+                "headers",
+                "pagination",
+                "datetime",
+            ],
         )?;
         let provider = self.req_string(&e, "provider", what);
         let title = self.opt_string(&e, "title", "`title`");
@@ -405,11 +499,20 @@ impl Decoder<'_> {
         let mut credentials = Vec::new();
         if let Some(node) = e.get("credentials") {
             for (name, node) in self.named(node, "`credentials`") {
-                if let Some(c) = self.object(node, "a credential", &["secret", "default", "description"]) {
+                if let Some(c) =
+                    self.object(node, "a credential", &["secret", "default", "description"])
+                {
                     let secret = self.boolean(&c, "secret").is_some_and(|b| b.value);
                     let default = self.opt_string(&c, "default", "`default`");
                     let description = self.opt_string(&c, "description", "`description`");
-                    credentials.push((name, Credential { secret, default, description }));
+                    credentials.push((
+                        name,
+                        Credential {
+                            secret,
+                            default,
+                            description,
+                        },
+                    ));
                 }
             }
         }
@@ -431,7 +534,10 @@ impl Decoder<'_> {
         let pagination = e.get("pagination").and_then(|n| self.pagination(n));
         let datetime = e.get("datetime").and_then(|n| {
             let d = self.object(n, "`datetime`", &["formats", "timezone"])?;
-            let formats = d.get("formats").map(|n| self.string_list(n, "`formats`")).unwrap_or_default();
+            let formats = d
+                .get("formats")
+                .map(|n| self.string_list(n, "`formats`"))
+                .unwrap_or_default();
             Some(Datetime {
                 formats,
                 timezone: self.opt_string(&d, "timezone", "`timezone`"),
@@ -455,7 +561,15 @@ impl Decoder<'_> {
         let e = self.object(
             node,
             what,
-            &["kind", "param", "first_page", "next_link", "last_page", "stop_on_empty_page", "max_pages"],
+            &[
+                "kind",
+                "param",
+                "first_page",
+                "next_link",
+                "last_page",
+                "stop_on_empty_page",
+                "max_pages",
+            ],
         )?;
         let kind = self.req_string(&e, "kind", what);
         let param = self.req_string(&e, "param", what);
@@ -503,8 +617,14 @@ impl Decoder<'_> {
 
     fn method(&mut self, node: &Node, span: Span) -> Option<Method> {
         let what = "a method";
-        let e = self.object(node, what, &["request", "response", "examples", "provenance"])?;
-        let request = self.required(&e, "request", what).and_then(|n| self.object(n, "`request`", &["method", "path"]));
+        let e = self.object(
+            node,
+            what,
+            &["request", "response", "examples", "provenance"],
+        )?;
+        let request = self
+            .required(&e, "request", what)
+            .and_then(|n| self.object(n, "`request`", &["method", "path"]));
         let (http_method, path) = match &request {
             Some(r) => (
                 self.req_string(r, "method", "`request`"),
@@ -512,7 +632,9 @@ impl Decoder<'_> {
             ),
             None => (None, None),
         };
-        let response = e.get("response").and_then(|n| self.object(n, "`response`", &["records", "record"]));
+        let response = e
+            .get("response")
+            .and_then(|n| self.object(n, "`response`", &["records", "record"]));
         let (records, record) = match &response {
             Some(r) => (
                 self.opt_string(r, "records", "`records`"),
@@ -520,7 +642,10 @@ impl Decoder<'_> {
             ),
             None => (None, None),
         };
-        let examples = e.get("examples").map(|n| self.string_list(n, "`examples`")).unwrap_or_default();
+        let examples = e
+            .get("examples")
+            .map(|n| self.string_list(n, "`examples`"))
+            .unwrap_or_default();
         let provenance = e.get("provenance").and_then(|n| {
             let p = self.object(n, "`provenance`", &["kind", "source", "note"])?;
             Some(Provenance {
@@ -561,20 +686,29 @@ impl Decoder<'_> {
                         }
                     }
                 }
-                let formats = e.get("format").map(|n| self.string_list(n, "`format`")).unwrap_or_default();
+                let formats = e
+                    .get("format")
+                    .map(|n| self.string_list(n, "`format`"))
+                    .unwrap_or_default();
                 Some(FieldMapping::From {
                     from: from?,
                     cases,
                     fallback: self.opt_string(&e, "fallback", "`fallback`"),
                     formats,
-                    span: node.span,
+                    span: e.key_span("enum").unwrap_or(node.span),
                 })
             }
             NodeKind::Null => {
                 self.error(
-                    Diagnostic::new(Code::WrongKind, node.span, "a field mapping cannot be empty")
-                        .with_label("no mapping given")
-                        .with_help("write a JMESPath expression such as `subject`, or remove the field"),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        "a field mapping cannot be empty",
+                    )
+                    .with_label("no mapping given")
+                    .with_help(
+                        "write a JMESPath expression such as `subject`, or remove the field",
+                    ),
                 );
                 None
             }

@@ -64,9 +64,13 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     if let Err(err) = env.template_from_str(src) {
         diags.push(
-            Diagnostic::new(Code::Template, at(err.range().unwrap_or(0..src.len())), "invalid template")
-                .with_label(err.detail().unwrap_or("syntax error").to_owned())
-                .with_help("templates use minijinja syntax: `/tickets/{{ id }}`"),
+            Diagnostic::new(
+                Code::Template,
+                at(err.range().unwrap_or(0..src.len())),
+                "invalid template",
+            )
+            .with_label(err.detail().unwrap_or("syntax error").to_owned())
+            .with_help("templates use minijinja syntax: `/tickets/{{ id }}`"),
         );
         return None;
     }
@@ -104,7 +108,11 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
                     format!("`{name}` is not a variable of {}", scope.place),
                 )
                 .with_label("undeclared variable")
-                .with_help(help_for_name(name, scope.allowed.iter().map(String::as_str), "variable")),
+                .with_help(help_for_name(
+                    name,
+                    scope.allowed.iter().map(String::as_str),
+                    "variable",
+                )),
             );
             ok = false;
         }
@@ -116,9 +124,13 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
     }
     if src.contains("{%") || src.contains("{#") {
         diags.push(
-            Diagnostic::new(Code::Template, text.span, "blocks and comments cannot be compiled")
-                .with_label("`{% %}` or `{# #}` found")
-                .with_help("use only text and `{{ variable }}` in request templates"),
+            Diagnostic::new(
+                Code::Template,
+                text.span,
+                "blocks and comments cannot be compiled",
+            )
+            .with_label("`{% %}` or `{# #}` found")
+            .with_help("use only text and `{{ variable }}` in request templates"),
         );
         ok = false;
     }

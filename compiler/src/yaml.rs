@@ -18,7 +18,10 @@ pub struct Node {
 pub enum NodeKind {
     Null,
     /// A scalar that is not null; `quoted` is true for `'…'` and `"…"` scalars.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in source order; keys are scalars.
     Map(Vec<(Node, Node)>),
@@ -63,7 +66,7 @@ impl Node {
 }
 
 /// Parses one YAML document. An empty file is a `Null` node.
-pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
+pub fn parse(file: FileId, text: &str) -> Result<Node, Box<Diagnostic>> {
     let offsets = CharOffsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
@@ -74,9 +77,15 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     while let Some(item) = parser.next_event() {
         let (event, span) = item.map_err(|e| {
             let at = offsets.byte(e.marker().index());
-            Diagnostic::new(Code::YamlSyntax, Span::new(file, at..at), "this file is not valid YAML")
+            Box::new(
+                Diagnostic::new(
+                    Code::YamlSyntax,
+                    Span::new(file, at..at),
+                    "this file is not valid YAML",
+                )
                 .with_label(e.info().to_owned())
-                .with_help("fix the YAML syntax at the marked place")
+                .with_help("fix the YAML syntax at the marked place"),
+            )
         })?;
         let span = Span::new(
             file,
@@ -133,28 +142,32 @@ struct Builder {
 }
 
 impl Builder {
-    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Box<Diagnostic>> {
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    return Err(Diagnostic::new(
-                        Code::YamlSyntax,
-                        span,
-                        "a mapping file holds exactly one YAML document",
-                    )
-                    .with_label("a second document starts here")
-                    .with_help("move the second document into a file of its own"));
+                    return Err(Box::new(
+                        Diagnostic::new(
+                            Code::YamlSyntax,
+                            span,
+                            "a mapping file holds exactly one YAML document",
+                        )
+                        .with_label("a second document starts here")
+                        .with_help("move the second document into a file of its own"),
+                    ));
                 }
             }
             Event::Alias(_) => {
-                return Err(Diagnostic::new(
-                    Code::YamlSyntax,
-                    span,
-                    "YAML aliases are not supported in mapping files",
-                )
-                .with_label("alias used here")
-                .with_help("write the value out in full, so that every node has one location"));
+                return Err(Box::new(
+                    Diagnostic::new(
+                        Code::YamlSyntax,
+                        span,
+                        "YAML aliases are not supported in mapping files",
+                    )
+                    .with_label("alias used here")
+                    .with_help("write the value out in full, so that every node has one location"),
+                ));
             }
             Event::Scalar(text, style, anchor, _tag) => {
                 if anchor != 0 {
@@ -204,30 +217,34 @@ impl Builder {
         Ok(())
     }
 
-    fn push(&mut self, node: Node) -> Result<(), Diagnostic> {
+    fn push(&mut self, node: Node) -> Result<(), Box<Diagnostic>> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq(_, items)) => items.push(node),
             Some(Frame::Map(_, entries, pending)) => match pending.take() {
                 None => {
                     if !matches!(node.kind, NodeKind::Scalar { .. }) {
-                        return Err(Diagnostic::new(
-                            Code::YamlSyntax,
-                            node.span,
-                            "mapping keys must be plain names",
-                        )
-                        .with_label(format!("this key is {}", node.describe()))
-                        .with_help("use a string as the key"));
+                        return Err(Box::new(
+                            Diagnostic::new(
+                                Code::YamlSyntax,
+                                node.span,
+                                "mapping keys must be plain names",
+                            )
+                            .with_label(format!("this key is {}", node.describe()))
+                            .with_help("use a string as the key"),
+                        ));
                     }
                     if let Some((first, _)) = entries.iter().find(|(k, _)| k.kind == node.kind) {
-                        return Err(Diagnostic::new(
-                            Code::DuplicateKey,
-                            node.span,
-                            format!("duplicate key `{}`", node.as_str().unwrap_or_default()),
-                        )
-                        .with_label("defined again here")
-                        .with_secondary(first.span, "first defined here")
-                        .with_help("remove one of the two entries or rename it"));
+                        return Err(Box::new(
+                            Diagnostic::new(
+                                Code::DuplicateKey,
+                                node.span,
+                                format!("duplicate key `{}`", node.as_str().unwrap_or_default()),
+                            )
+                            .with_label("defined again here")
+                            .with_secondary(first.span, "first defined here")
+                            .with_help("remove one of the two entries or rename it"),
+                        ));
                     }
                     *pending = Some(node);
                 }
@@ -238,14 +255,16 @@ impl Builder {
     }
 }
 
-fn anchor_error(span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::YamlSyntax,
-        span,
-        "YAML anchors are not supported in mapping files",
+fn anchor_error(span: Span) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::new(
+            Code::YamlSyntax,
+            span,
+            "YAML anchors are not supported in mapping files",
+        )
+        .with_label("anchor defined here")
+        .with_help("write the value out in full, so that every node has one location"),
     )
-    .with_label("anchor defined here")
-    .with_help("write the value out in full, so that every node has one location")
 }
 
 /// A collection's span runs from its start to its last child (block collections end empty).

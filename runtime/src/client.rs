@@ -134,19 +134,29 @@ impl Client {
         let provider = config.provider;
         let base_url = config.options.base_url.clone().unwrap_or(config.base_url);
         let parsed = url::Url::parse(&base_url).map_err(|e| {
-            Error::configuration(provider, format!("base URL `{base_url}` is not a valid URL: {e}"))
+            Error::configuration(
+                provider,
+                format!("base URL `{base_url}` is not a valid URL: {e}"),
+            )
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::configuration(
                 provider,
-                format!("base URL `{base_url}` must start with https:// (or http:// for a local sandbox)"),
+                format!(
+                    "base URL `{base_url}` must start with https:// (or http:// for a local sandbox)"
+                ),
             ));
         }
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
-            let name = HeaderName::from_static(name);
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::configuration(provider, format!("`{name}` is not a valid header name"))
+            })?;
             let value = HeaderValue::from_str(value).map_err(|_| {
-                Error::configuration(provider, format!("header `{name}` has a value that cannot be sent"))
+                Error::configuration(
+                    provider,
+                    format!("header `{name}` has a value that cannot be sent"),
+                )
             })?;
             headers.insert(name, value);
         }
@@ -154,9 +164,13 @@ impl Client {
         match &config.auth {
             Auth::None => {}
             Auth::Bearer(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    Error::configuration(provider, "the token contains characters that cannot be sent in a header")
-                })?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        Error::configuration(
+                            provider,
+                            "the token contains characters that cannot be sent in a header",
+                        )
+                    })?;
                 value.set_sensitive(true);
                 headers.insert(reqwest::header::AUTHORIZATION, value);
                 secrets.push(token.clone());
@@ -167,7 +181,9 @@ impl Client {
             .timeout(config.options.timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::configuration(provider, format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                Error::configuration(provider, format!("cannot build the HTTP client: {e}"))
+            })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -206,15 +222,22 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = response.bytes().await.map_err(|e| self.transport_error(&e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         if status.is_success() {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Null);
             }
             return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::new(ErrorKind::Remote, provider, format!("the response is not valid JSON: {e}"))
-                    .with_status(status.as_u16())
-                    .with_remote_body(self.redact(&bytes))
+                Error::new(
+                    ErrorKind::Remote,
+                    provider,
+                    format!("the response is not valid JSON: {e}"),
+                )
+                .with_status(status.as_u16())
+                .with_remote_body(self.redact(&bytes))
             });
         }
         let kind = match status.as_u16() {
@@ -228,7 +251,11 @@ impl Client {
         let body = self.redact(&bytes);
         let message = serde_json::from_slice::<Value>(&bytes)
             .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(|m| self.redact(m.as_bytes())))
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(Value::as_str)
+                    .map(|m| self.redact(m.as_bytes()))
+            })
             .unwrap_or_else(|| {
                 format!(
                     "{} {}",
@@ -266,7 +293,7 @@ impl Client {
                 cut -= 1;
             }
             text.truncate(cut);
-            text.push_str("…");
+            text.push('…');
         }
         text
     }

@@ -42,9 +42,16 @@ struct ContextInner {
 }
 
 impl MapContext {
-    pub fn new(provider: &'static str, timezone: &str, formats: &'static [&'static str]) -> Result<Self, Error> {
+    pub fn new(
+        provider: &'static str,
+        timezone: &str,
+        formats: &'static [&'static str],
+    ) -> Result<Self, Error> {
         let timezone = time::zone(timezone).map_err(|m| {
-            Error::configuration(provider, format!("{m}; set the account's `timezone` to an IANA name"))
+            Error::configuration(
+                provider,
+                format!("{m}; set the account's `timezone` to an IANA name"),
+            )
         })?;
         Ok(MapContext {
             inner: Arc::new(ContextInner {
@@ -78,7 +85,12 @@ fn kind(v: &Value) -> &'static str {
 
 /// A value that must be present.
 pub fn required<T>(value: Option<T>, field: &str) -> Result<T, MappingError> {
-    value.ok_or_else(|| MappingError::new(field, "the provider record has no value for this required field"))
+    value.ok_or_else(|| {
+        MappingError::new(
+            field,
+            "the provider record has no value for this required field",
+        )
+    })
 }
 
 /// Strings as they are; numbers and booleans as their JSON text (ids are often numbers).
@@ -86,18 +98,27 @@ pub fn string(v: Option<&Value>, field: &str) -> Result<Option<String>, MappingE
     Ok(scalar_text(v, field)?.map(Cow::into_owned))
 }
 
-fn scalar_text<'a>(v: Option<&'a Value>, field: &str) -> Result<Option<Cow<'a, str>>, MappingError> {
+fn scalar_text<'a>(
+    v: Option<&'a Value>,
+    field: &str,
+) -> Result<Option<Cow<'a, str>>, MappingError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s))),
         Some(Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
         Some(Value::Bool(b)) => Ok(Some(Cow::Owned(b.to_string()))),
-        Some(other) => Err(MappingError::new(field, format!("expected a string, found {}", kind(other)))),
+        Some(other) => Err(MappingError::new(
+            field,
+            format!("expected a string, found {}", kind(other)),
+        )),
     }
 }
 
 /// The raw value of an enum, as text, for matching against the enum map.
-pub fn enum_raw<'a>(v: Option<&'a Value>, field: &str) -> Result<Option<Cow<'a, str>>, MappingError> {
+pub fn enum_raw<'a>(
+    v: Option<&'a Value>,
+    field: &str,
+) -> Result<Option<Cow<'a, str>>, MappingError> {
     scalar_text(v, field)
 }
 
@@ -113,7 +134,10 @@ pub fn integer(v: Option<&Value>, field: &str) -> Result<Option<i64>, MappingErr
             .parse()
             .map(Some)
             .map_err(|_| MappingError::new(field, format!("`{s}` is not a whole number"))),
-        Some(other) => Err(MappingError::new(field, format!("expected an integer, found {}", kind(other)))),
+        Some(other) => Err(MappingError::new(
+            field,
+            format!("expected an integer, found {}", kind(other)),
+        )),
     }
 }
 
@@ -126,7 +150,10 @@ pub fn number(v: Option<&Value>, field: &str) -> Result<Option<f64>, MappingErro
             .parse()
             .map(Some)
             .map_err(|_| MappingError::new(field, format!("`{s}` is not a number"))),
-        Some(other) => Err(MappingError::new(field, format!("expected a number, found {}", kind(other)))),
+        Some(other) => Err(MappingError::new(
+            field,
+            format!("expected a number, found {}", kind(other)),
+        )),
     }
 }
 
@@ -142,7 +169,10 @@ pub fn boolean(v: Option<&Value>, field: &str) -> Result<Option<bool>, MappingEr
             "false" | "0" => Ok(Some(false)),
             _ => Err(MappingError::new(field, format!("`{s}` is not a boolean"))),
         },
-        Some(other) => Err(MappingError::new(field, format!("expected a boolean, found {}", kind(other)))),
+        Some(other) => Err(MappingError::new(
+            field,
+            format!("expected a boolean, found {}", kind(other)),
+        )),
     }
 }
 
@@ -154,7 +184,11 @@ pub fn datetime(
     cx: &MapContext,
     formats: &[&str],
 ) -> Result<Option<Timestamp>, MappingError> {
-    let formats = if formats.is_empty() { cx.inner.formats } else { formats };
+    let formats = if formats.is_empty() {
+        cx.inner.formats
+    } else {
+        formats
+    };
     match scalar_text(v, field)? {
         None => Ok(None),
         Some(text) => time::parse_timestamp(&text, formats, &cx.inner.timezone)
@@ -163,8 +197,17 @@ pub fn datetime(
     }
 }
 
-pub fn date(v: Option<&Value>, field: &str, cx: &MapContext, formats: &[&str]) -> Result<Option<Date>, MappingError> {
-    let formats = if formats.is_empty() { cx.inner.formats } else { formats };
+pub fn date(
+    v: Option<&Value>,
+    field: &str,
+    cx: &MapContext,
+    formats: &[&str],
+) -> Result<Option<Date>, MappingError> {
+    let formats = if formats.is_empty() {
+        cx.inner.formats
+    } else {
+        formats
+    };
     match scalar_text(v, field)? {
         None => Ok(None),
         Some(text) => time::parse_date(&text, formats, &cx.inner.timezone)
@@ -179,7 +222,11 @@ pub fn json(v: Option<&Value>) -> Option<Value> {
 }
 
 /// A reference: `None` when the id is absent.
-pub fn reference(id: Option<&Value>, name: Option<&Value>, field: &str) -> Result<Option<Reference>, MappingError> {
+pub fn reference(
+    id: Option<&Value>,
+    name: Option<&Value>,
+    field: &str,
+) -> Result<Option<Reference>, MappingError> {
     let Some(id) = string(id, field)? else {
         return Ok(None);
     };
@@ -190,11 +237,17 @@ pub fn reference(id: Option<&Value>, name: Option<&Value>, field: &str) -> Resul
 }
 
 /// The elements of an array value (`None` stays `None`).
-pub fn elements<'a>(v: Option<&'a Value>, field: &str) -> Result<Option<Vec<&'a Value>>, MappingError> {
+pub fn elements<'a>(
+    v: Option<&'a Value>,
+    field: &str,
+) -> Result<Option<Vec<&'a Value>>, MappingError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items.iter().collect())),
-        Some(other) => Err(MappingError::new(field, format!("expected an array, found {}", kind(other)))),
+        Some(other) => Err(MappingError::new(
+            field,
+            format!("expected an array, found {}", kind(other)),
+        )),
     }
 }
 

@@ -164,9 +164,9 @@ impl Error {
         if let Some(after) = self.retry_after {
             details.insert("retry_after_seconds".into(), after.as_secs().into());
         }
-        let remote = self.status.map(|status| {
-            serde_json::json!({ "status": status, "body": self.remote_body })
-        });
+        let remote = self
+            .status
+            .map(|status| serde_json::json!({ "status": status, "body": self.remote_body }));
         serde_json::json!({
             "status_code": self.kind.status_code(),
             "error": self.kind.as_str(),
@@ -180,7 +180,13 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} error from {}: {}", self.kind.as_str(), self.provider, self.message)?;
+        write!(
+            f,
+            "{} error from {}: {}",
+            self.kind.as_str(),
+            self.provider,
+            self.message
+        )?;
         if let Some(status) = self.status {
             write!(f, " (HTTP {status})")?;
         }

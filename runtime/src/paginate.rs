@@ -48,7 +48,9 @@ impl Client {
     ) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
         let client = self.clone();
         let Pagination::PageNumber(p) = *pagination;
-        let cap = p.max_pages.map_or(client.max_pages(), |m| m.min(client.max_pages()));
+        let cap = p
+            .max_pages
+            .map_or(client.max_pages(), |m| m.min(client.max_pages()));
         let start = State {
             page: p.first_page,
             fetched: 0,

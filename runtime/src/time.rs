@@ -32,7 +32,10 @@ pub fn parse_timestamp(text: &str, formats: &[&str], tz: &TimeZone) -> Result<Ti
             }
         }
     }
-    Err(format!("`{text}` matches none of the formats {}", formats.join(", ")))
+    Err(format!(
+        "`{text}` matches none of the formats {}",
+        formats.join(", ")
+    ))
 }
 
 fn local_to_timestamp(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
@@ -44,7 +47,11 @@ fn local_to_timestamp(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> 
 }
 
 /// Parses a calendar date: `YYYY-MM-DD`, or a timestamp read in `tz`.
-pub fn parse_date(text: &str, formats: &[&str], tz: &TimeZone) -> Result<jiff::civil::Date, String> {
+pub fn parse_date(
+    text: &str,
+    formats: &[&str],
+    tz: &TimeZone,
+) -> Result<jiff::civil::Date, String> {
     if let Ok(d) = text.parse::<jiff::civil::Date>() {
         return Ok(d);
     }

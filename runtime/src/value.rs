@@ -41,7 +41,13 @@ pub fn project<'a>(
             other => elements.push(other),
         }
     }
-    Some(elements.into_iter().filter_map(then).filter(|v| !v.is_null()).collect())
+    Some(
+        elements
+            .into_iter()
+            .filter_map(then)
+            .filter(|v| !v.is_null())
+            .collect(),
+    )
 }
 
 #[cfg(test)]

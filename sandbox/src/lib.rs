@@ -32,7 +32,10 @@ impl Sandbox {
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                format!("the sandbox binds loopback addresses only, not {}", addr.ip()),
+                format!(
+                    "the sandbox binds loopback addresses only, not {}",
+                    addr.ip()
+                ),
             ));
         }
         let listener = TcpListener::bind(addr).await?;
@@ -44,7 +47,9 @@ impl Sandbox {
                 let _ = rx.await;
             };
             // The server ends only on shutdown or if the listener fails; neither needs reporting.
-            let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await;
         });
         Ok(Sandbox {
             addr,

@@ -112,7 +112,10 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -121,8 +124,12 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Greta", "Hugo", "Iris", "Jens"];
-const LAST: &[&str] = &["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer"];
+const FIRST: &[&str] = &[
+    "Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Greta", "Hugo", "Iris", "Jens",
+];
+const LAST: &[&str] = &[
+    "de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer",
+];
 const TOPICS: &[&str] = &[
     "Order not delivered",
     "Refund request",
@@ -137,10 +144,17 @@ const TOPICS: &[&str] = &[
 impl Seed {
     pub fn new() -> Self {
         let mut rng = Rng(0x5eed_7e06);
-        let base: Timestamp = "2024-01-08T08:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let base: Timestamp = "2024-01-08T08:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let tz = jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC);
 
-        let roles = [(24, "administrator"), (25, "supervisor"), (26, "agent"), (26, "agent")];
+        let roles = [
+            (24, "administrator"),
+            (25, "supervisor"),
+            (26, "agent"),
+            (26, "agent"),
+        ];
         let users: Vec<User> = (0..4)
             .map(|i| User {
                 id: 606_850 + i as i64,
@@ -152,12 +166,22 @@ impl Seed {
             })
             .collect();
         let teams = vec![
-            Team { id: 346_034, name: "Maintenance".into() },
-            Team { id: 346_035, name: "Billing".into() },
+            Team {
+                id: 346_034,
+                name: "Maintenance".into(),
+            },
+            Team {
+                id: 346_035,
+                name: "Billing".into(),
+            },
         ];
         let contacts: Vec<Contact> = (0..20)
             .map(|i| {
-                let name = format!("{} {}", FIRST[(i + 3) % FIRST.len()], LAST[(i * 3) % LAST.len()]);
+                let name = format!(
+                    "{} {}",
+                    FIRST[(i + 3) % FIRST.len()],
+                    LAST[(i * 3) % LAST.len()]
+                );
                 let phone_only = i % 4 == 3;
                 Contact {
                     id: 346_655_399 + i as i64,
@@ -168,22 +192,54 @@ impl Seed {
             })
             .collect();
         let labels = vec![
-            Label { id: 1_701_915, name: "VIP".into(), color: "#5D9CEC" },
-            Label { id: 1_701_916, name: "Complaint".into(), color: "#ED5565" },
-            Label { id: 1_701_917, name: "Return".into(), color: "#A0D468" },
-            Label { id: 1_701_918, name: "Urgent".into(), color: "#FFCE54" },
-            Label { id: 1_701_919, name: "Feedback".into(), color: "#AC92EC" },
+            Label {
+                id: 1_701_915,
+                name: "VIP".into(),
+                color: "#5D9CEC",
+            },
+            Label {
+                id: 1_701_916,
+                name: "Complaint".into(),
+                color: "#ED5565",
+            },
+            Label {
+                id: 1_701_917,
+                name: "Return".into(),
+                color: "#A0D468",
+            },
+            Label {
+                id: 1_701_918,
+                name: "Urgent".into(),
+                color: "#FFCE54",
+            },
+            Label {
+                id: 1_701_919,
+                name: "Feedback".into(),
+                color: "#AC92EC",
+            },
         ];
         let channels = vec![
-            Channel { id: 1_281_523, name: "Wa_business", title: "Support WhatsApp", kind: "WA_BUSINESS" },
-            Channel { id: 1_281_524, name: "Email", title: "support@example.com", kind: "EMAIL" },
+            Channel {
+                id: 1_281_523,
+                name: "Wa_business",
+                title: "Support WhatsApp",
+                kind: "WA_BUSINESS",
+            },
+            Channel {
+                id: 1_281_524,
+                name: "Email",
+                title: "support@example.com",
+                kind: "EMAIL",
+            },
         ];
 
         let mut tickets = Vec::with_capacity(TICKET_COUNT);
         for i in 0..TICKET_COUNT {
             // Spread over several months, crossing both daylight-saving changes.
-            let created_at = base + jiff::SignedDuration::from_mins(i as i64 * 3 * 24 * 60 + rng.below(600) as i64);
-            let updated_at = created_at + jiff::SignedDuration::from_mins(5 + rng.below(3000) as i64);
+            let created_at = base
+                + jiff::SignedDuration::from_mins(i as i64 * 3 * 24 * 60 + rng.below(600) as i64);
+            let updated_at =
+                created_at + jiff::SignedDuration::from_mins(5 + rng.below(3000) as i64);
             let (status, user_id, team_id) = match rng.below(10) {
                 0..=2 => ("OPEN", None, None),
                 3 => ("OPEN", None, Some(teams[rng.below(2) as usize].id)),
@@ -201,7 +257,8 @@ impl Seed {
                 id: 745_390_370 + i as i64 * 7,
                 status,
                 // Messaging channels often have no subject.
-                subject: (channel.kind == "EMAIL" || i % 3 == 0).then(|| TOPICS[i % TOPICS.len()].to_owned()),
+                subject: (channel.kind == "EMAIL" || i % 3 == 0)
+                    .then(|| TOPICS[i % TOPICS.len()].to_owned()),
                 user_id,
                 team_id,
                 contact_id: contacts[rng.below(contacts.len() as u64) as usize].id,
@@ -215,12 +272,22 @@ impl Seed {
         }
         // Trengo's default order: most recent activity first.
         tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
-        Seed { users, teams, contacts, labels, channels, tickets, tz }
+        Seed {
+            users,
+            teams,
+            contacts,
+            labels,
+            channels,
+            tickets,
+            tz,
+        }
     }
 
     /// A timestamp as Trengo writes it: naive, in the account's local time.
     pub fn local(&self, ts: Timestamp) -> String {
-        ts.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+        ts.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
     }
 
     fn opt_local(&self, ts: Option<Timestamp>) -> Value {
@@ -240,8 +307,14 @@ impl Seed {
     }
 
     fn contact_json(&self, id: i64) -> Value {
-        let Some(c) = self.contact(id) else { return Value::Null };
-        let identifier = c.email.clone().or_else(|| c.phone.clone()).unwrap_or_default();
+        let Some(c) = self.contact(id) else {
+            return Value::Null;
+        };
+        let identifier = c
+            .email
+            .clone()
+            .or_else(|| c.phone.clone())
+            .unwrap_or_default();
         json!({
             "id": c.id,
             "name": c.name,
@@ -267,7 +340,9 @@ impl Seed {
     }
 
     fn user_json(&self, id: Option<i64>) -> Value {
-        let Some(u) = id.and_then(|id| self.user(id)) else { return Value::Null };
+        let Some(u) = id.and_then(|id| self.user(id)) else {
+            return Value::Null;
+        };
         json!({
             "id": u.id,
             "agency_id": 266_184,
@@ -298,7 +373,9 @@ impl Seed {
     }
 
     fn channel_json(&self, id: i64) -> Value {
-        let Some(c) = self.channels.iter().find(|c| c.id == id) else { return Value::Null };
+        let Some(c) = self.channels.iter().find(|c| c.id == id) else {
+            return Value::Null;
+        };
         json!({
             "id": c.id,
             "name": c.name,
@@ -365,7 +442,9 @@ impl Seed {
 
     /// A ticket as `GET /tickets/{id}` returns it (with `agent`, `assignee`, `team`, audits).
     pub fn detail(&self, t: &Ticket) -> Value {
-        let team = t.team_id.and_then(|id| self.teams.iter().find(|tm| tm.id == id));
+        let team = t
+            .team_id
+            .and_then(|id| self.teams.iter().find(|tm| tm.id == id));
         json!({
             "id": t.id,
             "status": t.status,
@@ -447,30 +526,47 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "message": text }))).into_response()
 }
 
-/// Checks the bearer token and the rate limit; `Err` is the response to send instead.
-fn admit(state: &State, headers: &HeaderMap) -> Result<u32, Response> {
+/// Why a request was refused before it reached its handler.
+#[derive(Debug)]
+enum Refusal {
+    Unauthenticated,
+    RateLimited { retry_after: u64 },
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthenticated => message(StatusCode::UNAUTHORIZED, "Unauthenticated."),
+            Refusal::RateLimited { retry_after } => {
+                let reset = Timestamp::now().as_second() + retry_after as i64;
+                let mut r = message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
+                let h = r.headers_mut();
+                h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+                h.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
+                h.insert("x-ratelimit-remaining", HeaderValue::from(0));
+                r
+            }
+        }
+    }
+}
+
+/// Checks the bearer token and the rate limit; returns the requests left in this minute.
+fn admit(state: &State, headers: &HeaderMap) -> Result<u32, Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if token != Some(state.inner.token.as_str()) {
-        return Err(message(StatusCode::UNAUTHORIZED, "Unauthenticated."));
+        return Err(Refusal::Unauthenticated);
     }
     let mut window = state.inner.window.lock().unwrap_or_else(|e| e.into_inner());
-    let elapsed = window.0.elapsed();
-    if elapsed >= Duration::from_secs(60) {
+    if window.0.elapsed() >= Duration::from_secs(60) {
         *window = (Instant::now(), 0);
     }
     if window.1 >= RATE_LIMIT {
-        let retry = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
-        let reset = Timestamp::now().as_second() + retry as i64;
-        let mut r = message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
-        let h = r.headers_mut();
-        h.insert(header::RETRY_AFTER, HeaderValue::from(retry));
-        h.insert("x-ratelimit-reset", HeaderValue::from(reset));
-        h.insert("x-ratelimit-limit", HeaderValue::from(RATE_LIMIT));
-        h.insert("x-ratelimit-remaining", HeaderValue::from(0));
-        return Err(r);
+        let retry_after = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
+        return Err(Refusal::RateLimited { retry_after });
     }
     window.1 += 1;
     Ok(RATE_LIMIT - window.1)
@@ -497,13 +593,16 @@ async fn list_tickets(
 ) -> Response {
     let remaining = match admit(&state, &headers) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     let page: usize = match q.page.as_deref().map(str::parse::<usize>) {
         None => 1,
         Some(Ok(p)) if p >= 1 => p,
         Some(_) => {
-            return message(StatusCode::UNPROCESSABLE_ENTITY, "The page must be at least 1.");
+            return message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The page must be at least 1.",
+            );
         }
     };
     let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -515,10 +614,18 @@ async fn list_tickets(
     if q.sort.as_deref() == Some("date") {
         tickets.reverse();
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     let path = format!("http://{host}/trengo/api/v2/tickets");
     let start = (page - 1) * PER_PAGE;
-    let items: Vec<Value> = tickets.iter().skip(start).take(PER_PAGE).map(|t| seed.list_item(t)).collect();
+    let items: Vec<Value> = tickets
+        .iter()
+        .skip(start)
+        .take(PER_PAGE)
+        .map(|t| seed.list_item(t))
+        .collect();
     let has_next = start + PER_PAGE < tickets.len();
     let link = |p: usize| Value::String(format!("{path}?page={p}"));
     let body = json!({
@@ -540,16 +647,23 @@ async fn list_tickets(
     with_limits(Json(body).into_response(), remaining)
 }
 
-async fn get_ticket(AxumState(state): AxumState<State>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_ticket(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let remaining = match admit(&state, &headers) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
     let found = id.parse::<i64>().ok().and_then(|id| seed.ticket(id));
     let response = match found {
         Some(t) => Json(seed.detail(t)).into_response(),
-        None => message(StatusCode::NOT_FOUND, &format!("No query results for model [App\\Models\\Ticket] {id}")),
+        None => message(
+            StatusCode::NOT_FOUND,
+            &format!("No query results for model [App\\Models\\Ticket] {id}"),
+        ),
     };
     with_limits(response, remaining)
 }

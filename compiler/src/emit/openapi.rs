@@ -85,11 +85,17 @@ pub fn emit(ir: &Ir, out: &mut Output) {
 }
 
 fn non_empty(s: &str, default: &str) -> String {
-    if s.is_empty() { default.to_owned() } else { s.to_owned() }
+    if s.is_empty() {
+        default.to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 fn entry<'a>(paths: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<String, Value> {
-    let v = paths.entry(path.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    let v = paths
+        .entry(path.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
     match v {
         Value::Object(m) => m,
         _ => unreachable!("paths only hold objects"),
@@ -127,10 +133,12 @@ fn limit_param() -> Value {
 }
 
 fn responses(schema: &str, description: &str) -> Value {
-    let error = |d: &str| json!({
-        "description": d,
-        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
-    });
+    let error = |d: &str| {
+        json!({
+            "description": d,
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+        })
+    };
     json!({
         "200": {
             "description": description,
@@ -218,7 +226,9 @@ fn resource_schema(ir: &Ir, m: &ir::Model, r: &ir::Resource) -> Value {
                 .iter()
                 .filter(|p| {
                     p.resources.iter().any(|pr| {
-                        pr.model == m.name && pr.unified == r.name && pr.fields.iter().any(|fm| fm.field == f.name)
+                        pr.model == m.name
+                            && pr.unified == r.name
+                            && pr.fields.iter().any(|fm| fm.field == f.name)
                     })
                 })
                 .map(|p| p.name.as_str())
@@ -252,7 +262,10 @@ fn providers_for(ir: &Ir, m: &ir::Model, r: &ir::Resource, kind: MethodKind) -> 
         .providers
         .iter()
         .filter_map(|p| {
-            let pr = p.resources.iter().find(|pr| pr.model == m.name && pr.unified == r.name)?;
+            let pr = p
+                .resources
+                .iter()
+                .find(|pr| pr.model == m.name && pr.unified == r.name)?;
             let method = pr.methods.iter().find(|me| me.kind == kind)?;
             Some(json!({ "provider": p.name, "provenance": method.provenance.kind.as_str() }))
         })

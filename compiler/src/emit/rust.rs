@@ -51,10 +51,16 @@ pub fn emit(ir: &Ir, out: &mut Output) {
     };
     out.insert("src/lib.rs", file(lib, "mappings/"));
     for m in &ir.models {
-        out.insert(format!("src/unified/{}.rs", crate::names::snake(&m.name)), model(m));
+        out.insert(
+            format!("src/unified/{}.rs", crate::names::snake(&m.name)),
+            model(m),
+        );
     }
     for p in &ir.providers {
-        out.insert(format!("src/providers/{}.rs", crate::names::snake(&p.name)), provider(ir, p));
+        out.insert(
+            format!("src/providers/{}.rs", crate::names::snake(&p.name)),
+            provider(ir, p),
+        );
     }
 }
 
@@ -109,7 +115,11 @@ fn rust_type(ty: &FieldType, enum_name: &syn::Ident) -> TokenStream {
 
 /// The name of the enum type generated for an enum field: `TicketStatus`.
 pub fn enum_type(resource: &ir::Resource, field: &ir::Field) -> syn::Ident {
-    format_ident!("{}{}", type_ident(&resource.singular), type_ident(&field.name))
+    format_ident!(
+        "{}{}",
+        type_ident(&resource.singular),
+        type_ident(&field.name)
+    )
 }
 
 fn field_is_list(f: &ir::Field) -> bool {
@@ -133,7 +143,10 @@ fn model(m: &ir::Model) -> String {
                 quote! { #d #[serde(rename = #serde_name, default)] pub #ident: ::std::option::Option<#ty>, }
             }
         });
-        let d = doc(&[r.description.clone(), format!("Unified `{}.{}`, from {}.", m.name, r.name, r.origin)]);
+        let d = doc(&[
+            r.description.clone(),
+            format!("Unified `{}.{}`, from {}.", m.name, r.name, r.origin),
+        ]);
         items.push(quote! {
             #d
             #[derive(Debug, Clone, PartialEq, #eq ::serde::Serialize, ::serde::Deserialize)]
@@ -145,7 +158,10 @@ fn model(m: &ir::Model) -> String {
             }
         }
     }
-    let d = inner_doc(&[format!("{}: {}", m.title, m.description), format!("Generated from {}.", m.origin)]);
+    let d = inner_doc(&[
+        format!("{}: {}", m.title, m.description),
+        format!("Generated from {}.", m.origin),
+    ]);
     file(quote! { #d #( #items )* }, &m.origin)
 }
 
@@ -232,7 +248,9 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
         let d = doc(&lines);
         match (c.secret, c.default.is_some()) {
             (true, _) => quote! { #d pub #ident: #rt::Secret, },
-            (false, true) => quote! { #d pub #ident: ::std::option::Option<::std::string::String>, },
+            (false, true) => {
+                quote! { #d pub #ident: ::std::option::Option<::std::string::String>, }
+            }
             (false, false) => quote! { #d pub #ident: ::std::string::String, },
         }
     });
@@ -274,7 +292,14 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
     let timezone = render(&p.datetime.timezone);
     let formats = &p.datetime.formats;
     let pagination = p.pagination.as_ref().map(|pg| match pg {
-        ir::Pagination::PageNumber { param, first_page, next_link, last_page, stop_on_empty_page, max_pages } => {
+        ir::Pagination::PageNumber {
+            param,
+            first_page,
+            next_link,
+            last_page,
+            stop_on_empty_page,
+            max_pages,
+        } => {
             let opt_path = |path: &Option<Vec<String>>| match path {
                 Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
                 None => quote!(::std::option::Option::None),
@@ -305,7 +330,9 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
     let mut methods = Vec::new();
     let mut mappers = Vec::new();
     for r in &p.resources {
-        let Some((model, u)) = unified(ir, r) else { continue };
+        let Some((model, u)) = unified(ir, r) else {
+            continue;
+        };
         let model_mod = value_ident(&model.name);
         let ty_name = type_ident(&u.singular);
         let ty = quote!(crate::unified::#model_mod::#ty_name);
@@ -329,7 +356,10 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
                 MethodKind::List => {
                     let fn_name = format_ident!("list_{}", crate::names::snake(&r.name));
                     let d = doc(&[
-                        format!("Lists every {} record, page by page, as unified `{}`.", r.name, u.singular),
+                        format!(
+                            "Lists every record of `{}`, page by page, as unified `{}`.",
+                            r.name, u.singular
+                        ),
                         format!("`{http}`. {prov}."),
                         format!("From {}.", m.origin),
                     ]);
@@ -348,7 +378,10 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
                 MethodKind::Get => {
                     let fn_name = format_ident!("get_{}", crate::names::snake(&u.singular));
                     let d = doc(&[
-                        format!("Fetches one {} by id, as unified `{}`.", u.singular, u.singular),
+                        format!(
+                            "Fetches one {} by id, as unified `{}`.",
+                            u.singular, u.singular
+                        ),
                         format!("`{http}`. {prov}."),
                         format!("From {}.", m.origin),
                     ]);
@@ -371,12 +404,21 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
 
     let d = doc(&[
         format!("A connected {} account.", p.title),
-        p.docs_url.as_ref().map(|u| format!("API documentation: <{u}>")).unwrap_or_default(),
+        p.docs_url
+            .as_ref()
+            .map(|u| format!("API documentation: <{u}>"))
+            .unwrap_or_default(),
         format!("From {}.", p.origin),
     ]);
-    let cd = doc(&[format!("What a {} account needs to connect. From {}.", p.title, p.origin)]);
+    let cd = doc(&[format!(
+        "What an account of {} needs to connect. From {}.",
+        p.title, p.origin
+    )]);
     let module_doc = inner_doc(&[
-        format!("{} adapter: connection, calls and compiled mappings.", p.title),
+        format!(
+            "{} adapter: connection, calls and compiled mappings.",
+            p.title
+        ),
         format!("Generated from {}.", p.origin),
     ]);
     let tokens = quote! {
@@ -474,7 +516,11 @@ fn mapper_fn(
             || matches!(&m.value, ValueMapping::Expr(_) if u.fields.iter().any(|f| f.name == m.field
                 && matches!(&f.ty, FieldType::List(inner) if matches!(**inner, FieldType::Datetime | FieldType::Date))))
     });
-    let context = if uses_context { quote!(context) } else { quote!(_context) };
+    let context = if uses_context {
+        quote!(context)
+    } else {
+        quote!(_context)
+    };
     let d = doc(&[format!(
         "Maps a {} record to unified `{}.{}` (compiled from {}).",
         r.name, model.name, u.name, r.origin
@@ -510,7 +556,11 @@ fn single(e: &Expr, current: &TokenStream) -> TokenStream {
 fn many(e: &Expr, current: &TokenStream, field: &str) -> TokenStream {
     let rt = rt();
     match e {
-        Expr::Project { base, then, flatten } => {
+        Expr::Project {
+            base,
+            then,
+            flatten,
+        } => {
             let base = single(base, current);
             let then = single(then, &quote!(item));
             quote!(#rt::value::project(#base, #flatten, |item| #then))
@@ -534,9 +584,15 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
             FieldType::Boolean => quote!(#rt::convert::boolean),
             FieldType::Datetime => quote!(|v, f| #rt::convert::datetime(v, f, context, &[])),
             FieldType::Date => quote!(|v, f| #rt::convert::date(v, f, context, &[])),
-            FieldType::Reference => quote!(|v, f| #rt::convert::reference(v, ::std::option::Option::None, f)),
-            FieldType::Json => quote!(|v, _| ::std::result::Result::<_, #rt::MappingError>::Ok(#rt::convert::json(v))),
-            FieldType::String | FieldType::Enum(_) | FieldType::List(_) => quote!(#rt::convert::string),
+            FieldType::Reference => {
+                quote!(|v, f| #rt::convert::reference(v, ::std::option::Option::None, f))
+            }
+            FieldType::Json => {
+                quote!(|v, _| ::std::result::Result::<_, #rt::MappingError>::Ok(#rt::convert::json(v)))
+            }
+            FieldType::String | FieldType::Enum(_) | FieldType::List(_) => {
+                quote!(#rt::convert::string)
+            }
         }
     };
     match v {
@@ -563,17 +619,29 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
                 quote!(#rt::convert::boolean(#e, #name)?)
             }
             // Enums, dates and references are lowered to their own mappings by the checker.
-            FieldType::String | FieldType::Enum(_) | FieldType::Datetime | FieldType::Date | FieldType::Reference => {
+            FieldType::String
+            | FieldType::Enum(_)
+            | FieldType::Datetime
+            | FieldType::Date
+            | FieldType::Reference => {
                 let e = single(e, &record);
                 quote!(#rt::convert::string(#e, #name)?)
             }
         },
         ValueMapping::Datetime { from, formats } => {
             let e = single(from, &record);
-            let conv = if f.ty == FieldType::Date { quote!(date) } else { quote!(datetime) };
+            let conv = if f.ty == FieldType::Date {
+                quote!(date)
+            } else {
+                quote!(datetime)
+            };
             quote!(#rt::convert::#conv(#e, #name, context, &[#(#formats),*])?)
         }
-        ValueMapping::Enum { from, cases, fallback } => {
+        ValueMapping::Enum {
+            from,
+            cases,
+            fallback,
+        } => {
             let e = single(from, &record);
             let model_mod = value_ident(model);
             let enum_ident = enum_type(u, f);
@@ -583,7 +651,9 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
                 quote!(::std::option::Option::Some(#raw) => ::std::option::Option::Some(#ty::#variant),)
             });
             let fallback = match fallback {
-                ir::EnumFallback::Raw => quote!(::std::option::Option::Some(other) => ::std::option::Option::Some(#ty::Other(other.to_owned())),),
+                ir::EnumFallback::Raw => {
+                    quote!(::std::option::Option::Some(other) => ::std::option::Option::Some(#ty::Other(other.to_owned())),)
+                }
                 ir::EnumFallback::Value(v) => {
                     let variant = type_ident(v);
                     quote!(::std::option::Option::Some(_) => ::std::option::Option::Some(#ty::#variant),)
@@ -599,13 +669,17 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
         }
         ValueMapping::Reference { id, name: n } => {
             let id = single(id, &record);
-            let n = n.as_ref().map_or(quote!(::std::option::Option::None), |n| single(n, &record));
+            let n = n
+                .as_ref()
+                .map_or(quote!(::std::option::Option::None), |n| single(n, &record));
             quote!(#rt::convert::reference(#id, #n, #name)?)
         }
         ValueMapping::References(items) => {
             let refs = items.iter().map(|(id, n)| {
                 let id = single(id, &record);
-                let n = n.as_ref().map_or(quote!(::std::option::Option::None), |n| single(n, &record));
+                let n = n
+                    .as_ref()
+                    .map_or(quote!(::std::option::Option::None), |n| single(n, &record));
                 quote!(#rt::convert::reference(#id, #n, #name)?)
             });
             quote!([#(#refs),*].into_iter().flatten().collect())

@@ -139,9 +139,7 @@ impl<'de> ::serde::Deserialize<'de> for TicketStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
         ::std::result::Result::Ok(TicketStatus::parse(&raw))
     }
 }
@@ -205,9 +203,7 @@ impl<'de> ::serde::Deserialize<'de> for TicketPriority {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
         ::std::result::Result::Ok(TicketPriority::parse(&raw))
     }
 }

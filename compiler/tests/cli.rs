@@ -1,0 +1,137 @@
+//! The `switchboard-compiler` binary: exit codes, diagnostics on stderr, `--format json`, and
+//! the `build --check` staleness gate.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard-compiler"))
+        .args(args)
+        .output()
+        .expect("the compiler binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn build_then_check_detects_stale_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("generated");
+    let mappings = fixture();
+    let (m, o) = (mappings.to_str().unwrap(), out.to_str().unwrap());
+
+    let built = run(&["build", "--mappings", m, "--out", o]);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    assert!(out.join("src/providers/acme.rs").is_file());
+    assert!(out.join("openapi/unified.json").is_file());
+
+    let fresh = run(&["build", "--mappings", m, "--out", o, "--check"]);
+    assert!(fresh.status.success(), "{}", text(&fresh.stderr));
+
+    // A hand edit makes the output stale, and the message names the command that fixes it.
+    let edited = out.join("src/providers/acme.rs");
+    let mut code = std::fs::read_to_string(&edited).unwrap();
+    code.push_str("// hand edit\n");
+    std::fs::write(&edited, code).unwrap();
+    std::fs::write(out.join("src/leftover.rs"), "// no longer generated\n").unwrap();
+    let stale = run(&["build", "--mappings", m, "--out", o, "--check"]);
+    assert!(!stale.status.success());
+    let err = text(&stale.stderr);
+    assert!(err.contains("out of date: src/providers/acme.rs"), "{err}");
+    assert!(
+        err.contains("no longer generated: src/leftover.rs"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cargo run -p switchboard-compiler -- build"),
+        "{err}"
+    );
+
+    // Building again repairs it, removing what is no longer generated.
+    assert!(
+        run(&["build", "--mappings", m, "--out", o])
+            .status
+            .success()
+    );
+    assert!(!out.join("src/leftover.rs").exists());
+    assert!(
+        run(&["build", "--mappings", m, "--out", o, "--check"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn check_reports_problems_with_locations_and_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("mappings");
+    copy_dir(&fixture(), &root);
+    let tickets = root.join("providers/acme/tickets.yaml");
+    let yaml = std::fs::read_to_string(&tickets)
+        .unwrap()
+        .replace("name: contact.name", "name: contact.emial");
+    std::fs::write(&tickets, yaml).unwrap();
+
+    let out = run(&["check", "--mappings", root.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("error[SB007]"), "{err}");
+    assert!(
+        err.contains("mappings/providers/acme/tickets.yaml:32:19"),
+        "{err}"
+    );
+
+    let json = run(&[
+        "check",
+        "--mappings",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(!json.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["count"], 1);
+    assert_eq!(v["diagnostics"][0]["code"], "SB007");
+    assert_eq!(v["diagnostics"][0]["location"]["line"], 32);
+
+    // Nothing was written by a failed build.
+    let o = tmp.path().join("out");
+    let build = run(&[
+        "build",
+        "--mappings",
+        root.to_str().unwrap(),
+        "--out",
+        o.to_str().unwrap(),
+    ]);
+    assert!(!build.status.success());
+    assert!(!o.exists());
+}
+
+#[test]
+fn missing_mappings_directory_is_a_clear_error() {
+    let out = run(&["check", "--mappings", "/nonexistent/mappings"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("mappings directory not found"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
