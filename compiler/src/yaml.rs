@@ -1,6 +1,6 @@
 //! YAML → a tree in which every key and value knows its byte span.
 //!
-//! Built on `saphyr-parser`'s event stream (see docs/decisions/0002-yaml-with-locations.md).
+//! Built on `saphyr-parser`'s event stream (see docs/decisions/0001-yaml-with-locations.md).
 //! Anchors and aliases are rejected: mappings stay explicit and every node has one location.
 
 use saphyr_parser::{Event, Parser, ScalarStyle};

@@ -186,3 +186,11 @@ fn json_format_for_editors() {
     let r = report(&[(TICKETS, "name: contact.name", "name: contact.nmae")]);
     insta::assert_json_snapshot!(r.to_json());
 }
+
+#[test]
+fn every_code_is_documented() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md")).unwrap();
+    for code in switchboard_compiler::diagnostics::Code::ALL {
+        assert!(docs.contains(&format!("| {} |", code.as_str())), "{} is not in docs/diagnostics.md", code.as_str());
+    }
+}
