@@ -189,8 +189,15 @@ fn json_format_for_editors() {
 
 #[test]
 fn every_code_is_documented() {
-    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md")).unwrap();
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md"),
+    )
+    .unwrap();
     for code in switchboard_compiler::diagnostics::Code::ALL {
-        assert!(docs.contains(&format!("| {} |", code.as_str())), "{} is not in docs/diagnostics.md", code.as_str());
+        assert!(
+            docs.contains(&format!("| {} |", code.as_str())),
+            "{} is not in docs/diagnostics.md",
+            code.as_str()
+        );
     }
 }
