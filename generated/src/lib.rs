@@ -3,10 +3,12 @@
 //! Switchboard's compiled adapters: the unified models and one typed client per provider.
 #![deny(warnings)]
 /// Unified models, one module per model file in `mappings/unified/`.
+#[rustfmt::skip]
 pub mod unified {
     pub mod ticketing;
 }
 /// Provider clients, one module per directory in `mappings/providers/`.
+#[rustfmt::skip]
 pub mod providers {
     pub mod trengo;
 }

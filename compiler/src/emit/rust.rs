@@ -32,16 +32,20 @@ pub fn emit(ir: &Ir, out: &mut Output) {
     let models: Vec<_> = ir.models.iter().map(|m| value_ident(&m.name)).collect();
     let providers: Vec<_> = ir.providers.iter().map(|p| value_ident(&p.name)).collect();
     let provider_names: Vec<_> = ir.providers.iter().map(|p| p.name.as_str()).collect();
+    // `#[rustfmt::skip]` keeps `cargo fmt` of the workspace from reformatting prettyplease's
+    // output, which would make the committed files differ from a fresh build.
     let lib = quote! {
         //! Switchboard's compiled adapters: the unified models and one typed client per provider.
         #![deny(warnings)]
 
         /// Unified models, one module per model file in `mappings/unified/`.
+        #[rustfmt::skip]
         pub mod unified {
             #( pub mod #models; )*
         }
 
         /// Provider clients, one module per directory in `mappings/providers/`.
+        #[rustfmt::skip]
         pub mod providers {
             #( pub mod #providers; )*
         }

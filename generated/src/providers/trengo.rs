@@ -38,10 +38,14 @@ impl Trengo {
         let client = ::switchboard_runtime::Client::new(::switchboard_runtime::ClientConfig {
             provider: "trengo",
             base_url: ::std::string::String::from("https://app.trengo.com/api/v2"),
-            auth: ::switchboard_runtime::Auth::Bearer(::switchboard_runtime::Secret::new(
-                ::std::string::String::from(credentials.token.expose()),
-            )),
-            headers: ::std::vec![("accept", ::std::string::String::from("application/json"))],
+            auth: ::switchboard_runtime::Auth::Bearer(
+                ::switchboard_runtime::Secret::new(
+                    ::std::string::String::from(credentials.token.expose()),
+                ),
+            ),
+            headers: ::std::vec![
+                ("accept", ::std::string::String::from("application/json"))
+            ],
             options,
         })?;
         let context = ::switchboard_runtime::MapContext::new(
@@ -63,16 +67,19 @@ impl Trengo {
             crate::unified::ticketing::Ticket,
             ::switchboard_runtime::Error,
         >,
-    > + ::std::marker::Send
-    + 'static {
+    > + ::std::marker::Send + 'static {
         let context = self.context.clone();
-        let request = ::switchboard_runtime::Request::get(::std::string::String::from("/tickets"));
+        let request = ::switchboard_runtime::Request::get(
+            ::std::string::String::from("/tickets"),
+        );
         ::futures::StreamExt::map(
             self.client.paginate(request, &PAGINATION, &["data"]),
             move |record| {
-                record.and_then(|record| {
-                    map_ticket(&record, &context).map_err(|e| context.error("tickets", e))
-                })
+                record
+                    .and_then(|record| {
+                        map_ticket(&record, &context)
+                            .map_err(|e| context.error("tickets", e))
+                    })
             },
         )
     }
@@ -84,38 +91,44 @@ impl Trengo {
     pub async fn get_ticket(
         &self,
         id: &str,
-    ) -> ::std::result::Result<crate::unified::ticketing::Ticket, ::switchboard_runtime::Error>
-    {
-        let request = ::switchboard_runtime::Request::get(::std::format!(
-            "/tickets/{}",
-            ::switchboard_runtime::encode_path_segment(id).as_str()
-        ));
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
+        let request = ::switchboard_runtime::Request::get(
+            ::std::format!(
+                "/tickets/{}", ::switchboard_runtime::encode_path_segment(id).as_str()
+            ),
+        );
         let body = self.client.send(&request).await?;
-        let record = ::switchboard_runtime::value::path(&body, &[]).ok_or_else(|| {
-            ::switchboard_runtime::Error::new(
-                ::switchboard_runtime::ErrorKind::Remote,
-                "trengo",
-                "the response holds no record",
-            )
-        })?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    "trengo",
+                    "the response holds no record",
+                )
+            })?;
         map_ticket(record, &self.context).map_err(|e| self.context.error("tickets", e))
     }
 }
 /// How lists are paged, from the provider's `pagination`.
-static PAGINATION: ::switchboard_runtime::Pagination =
-    ::switchboard_runtime::Pagination::PageNumber(::switchboard_runtime::PageNumber {
-        param: "page",
-        first_page: 1i64,
-        next_link: ::std::option::Option::Some(&["links", "next"]),
-        last_page: ::std::option::Option::None,
-        stop_on_empty_page: true,
-        max_pages: ::std::option::Option::None,
-    });
+static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination::PageNumber(::switchboard_runtime::PageNumber {
+    param: "page",
+    first_page: 1i64,
+    next_link: ::std::option::Option::Some(&["links", "next"]),
+    last_page: ::std::option::Option::None,
+    stop_on_empty_page: true,
+    max_pages: ::std::option::Option::None,
+});
 /// Maps a tickets record to unified `ticketing.tickets` (compiled from mappings/providers/trengo/tickets.yaml:2).
 fn map_ticket(
     record: &::serde_json::Value,
     context: &::switchboard_runtime::MapContext,
-) -> ::std::result::Result<crate::unified::ticketing::Ticket, ::switchboard_runtime::MappingError> {
+) -> ::std::result::Result<
+    crate::unified::ticketing::Ticket,
+    ::switchboard_runtime::MappingError,
+> {
     ::std::result::Result::Ok(crate::unified::ticketing::Ticket {
         id: ::switchboard_runtime::convert::required(
             ::switchboard_runtime::convert::string(
@@ -130,27 +143,37 @@ fn map_ticket(
         )?,
         description: ::std::option::Option::None,
         status: match ::switchboard_runtime::convert::enum_raw(
-            ::switchboard_runtime::value::path(record, &["status"]),
-            "status",
-        )?
-        .as_deref()
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "status",
+            )?
+            .as_deref()
         {
             ::std::option::Option::None => ::std::option::Option::None,
             ::std::option::Option::Some("OPEN") => {
-                ::std::option::Option::Some(crate::unified::ticketing::TicketStatus::Open)
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Open,
+                )
             }
             ::std::option::Option::Some("ASSIGNED") => {
-                ::std::option::Option::Some(crate::unified::ticketing::TicketStatus::InProgress)
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::InProgress,
+                )
             }
             ::std::option::Option::Some("CLOSED") => {
-                ::std::option::Option::Some(crate::unified::ticketing::TicketStatus::Closed)
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
             }
             ::std::option::Option::Some("INVALID") => {
-                ::std::option::Option::Some(crate::unified::ticketing::TicketStatus::Spam)
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Spam,
+                )
             }
-            ::std::option::Option::Some(other) => ::std::option::Option::Some(
-                crate::unified::ticketing::TicketStatus::Other(other.to_owned()),
-            ),
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Other(other.to_owned()),
+                )
+            }
         },
         priority: ::std::option::Option::None,
         contact: ::switchboard_runtime::convert::reference(
@@ -158,14 +181,16 @@ fn map_ticket(
             ::switchboard_runtime::value::path(record, &["contact", "name"]),
             "contact",
         )?,
-        assignees: [::switchboard_runtime::convert::reference(
-            ::switchboard_runtime::value::path(record, &["user_id"]),
-            ::switchboard_runtime::value::path(record, &["assignee", "full_name"]),
-            "assignees",
-        )?]
-        .into_iter()
-        .flatten()
-        .collect(),
+        assignees: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["user_id"]),
+                ::switchboard_runtime::value::path(record, &["assignee", "full_name"]),
+                "assignees",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
         tags: ::switchboard_runtime::convert::list(
             ::switchboard_runtime::value::project(
                 ::switchboard_runtime::value::path(record, &["labels"]),
@@ -187,6 +212,8 @@ fn map_ticket(
             context,
             &[],
         )?,
-        remote_data: ::switchboard_runtime::convert::json(::std::option::Option::Some(record)),
+        remote_data: ::switchboard_runtime::convert::json(
+            ::std::option::Option::Some(record),
+        ),
     })
 }

@@ -139,7 +139,9 @@ impl<'de> ::serde::Deserialize<'de> for TicketStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
         ::std::result::Result::Ok(TicketStatus::parse(&raw))
     }
 }
@@ -203,7 +205,9 @@ impl<'de> ::serde::Deserialize<'de> for TicketPriority {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
         ::std::result::Result::Ok(TicketPriority::parse(&raw))
     }
 }
