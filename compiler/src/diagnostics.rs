@@ -166,6 +166,12 @@ pub struct Report {
 
 impl Report {
     pub fn new(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Self {
+        for d in &mut diagnostics {
+            d.span = sources.snap(d.span);
+            for l in &mut d.labels {
+                l.span = sources.snap(l.span);
+            }
+        }
         diagnostics.sort_by(|a, b| {
             let pa = &sources.get(a.span.file).path;
             let pb = &sources.get(b.span.file).path;

@@ -57,12 +57,15 @@ impl Expr {
 pub fn lower(text: &Str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
     let src = text.value.as_str();
     let verbatim = text.span.end - text.span.start == src.len();
+    // `jmespath` counts offsets in characters; spans are in bytes.
     let at = |offset: usize, len: usize| {
-        if verbatim {
-            text.span.slice(offset, len.max(1))
-        } else {
-            text.span
+        if !verbatim {
+            return text.span;
         }
+        let byte = |chars: usize| src.char_indices().nth(chars).map_or(src.len(), |(i, _)| i);
+        let start = byte(offset);
+        let end = byte(offset + len.max(1));
+        text.span.slice(start, end - start)
     };
     if src.len() > MAX_EXPRESSION_LEN {
         diags.push(
@@ -129,16 +132,19 @@ impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
         None
     }
 
-    /// Where a field name starts: the parser's offset is approximate, so look for the name.
+    /// Where a field name starts, in characters: the parser's offset is approximate, so look
+    /// for the name around it.
     fn field_offset(&self, offset: usize, name: &str) -> usize {
-        if self.src.get(offset..).is_some_and(|s| s.starts_with(name)) {
+        let chars: Vec<char> = self.src.chars().collect();
+        let wanted: Vec<char> = name.chars().collect();
+        let matches_at = |i: usize| chars.get(i..i + wanted.len()) == Some(wanted.as_slice());
+        if matches_at(offset) {
             return offset;
         }
-        let from = offset.saturating_sub(name.len() + 2);
-        self.src
-            .get(from..)
-            .and_then(|s| s.find(name))
-            .map_or(offset, |i| from + i)
+        let from = offset.saturating_sub(wanted.len() + 2);
+        (from..chars.len())
+            .find(|&i| matches_at(i))
+            .unwrap_or(offset)
     }
 
     fn lower(&mut self, ast: &Ast, depth: usize) -> Option<Expr> {
@@ -151,7 +157,7 @@ impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
                 let start = self.field_offset(*offset, name);
                 Some(Expr::Path(vec![Segment {
                     name: name.clone(),
-                    span: (self.at)(start, name.len()),
+                    span: (self.at)(start, name.chars().count()),
                 }]))
             }
             Ast::Subexpr { lhs, rhs, .. } => {

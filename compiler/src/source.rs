@@ -62,9 +62,13 @@ pub struct SourceFile {
 impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
-        let col = self.text[start..offset.min(self.text.len())]
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let end = offset.clamp(start, self.text.len());
+        let col = String::from_utf8_lossy(&self.text.as_bytes()[start..end])
             .chars()
             .count();
         (line + 1, col + 1)
@@ -101,6 +105,24 @@ impl SourceMap {
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))
+    }
+
+    /// The span moved onto character boundaries inside its file, so renderers can slice it.
+    pub fn snap(&self, span: Span) -> Span {
+        let text = &self.get(span.file).text;
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(span.start);
+        Span {
+            file: span.file,
+            start,
+            end: floor(span.end).max(start),
+        }
     }
 
     /// `path:line` of a span's start, for provenance comments in generated output.

@@ -1,0 +1,170 @@
+//! Whatever a provider answers, the runtime returns a typed error or records — never a panic.
+//! A one-route server on loopback replies with a fixed status and body.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use futures::StreamExt;
+use switchboard_runtime::{
+    Auth, Client, ClientConfig, ClientOptions, ErrorKind, PageNumber, Pagination, Request, Secret,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Serves every connection with `status` and `body`; returns the base URL.
+async fn serve(status: &'static str, headers: &'static str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn client(base_url: String) -> Client {
+    Client::new(ClientConfig {
+        provider: "test",
+        base_url,
+        auth: Auth::Bearer(Secret::new("s3cret-token")),
+        headers: vec![("accept", "application/json".into())],
+        options: ClientOptions::default(),
+    })
+    .unwrap()
+}
+
+static PAGES: Pagination = Pagination::PageNumber(PageNumber {
+    param: "page",
+    first_page: 1,
+    next_link: Some(&["links", "next"]),
+    last_page: None,
+    stop_on_empty_page: true,
+    max_pages: Some(5),
+});
+
+async fn first_list_error(
+    status: &'static str,
+    headers: &'static str,
+    body: &'static str,
+) -> switchboard_runtime::Error {
+    let c = client(serve(status, headers, body).await);
+    let mut stream = c.paginate(Request::get("/items"), &PAGES, &["data"]);
+    loop {
+        match stream.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return e,
+            None => panic!("the stream ended without an error"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_json_is_a_remote_error() {
+    let e = first_list_error("200 OK", "", "{\"data\": [1, 2").await;
+    assert_eq!(e.kind(), ErrorKind::Remote);
+    assert!(e.message().contains("not valid JSON"), "{e}");
+}
+
+#[tokio::test]
+async fn records_that_are_not_an_array_are_a_remote_error() {
+    let e = first_list_error("200 OK", "", "{\"data\": {\"id\": 1}}").await;
+    assert_eq!(e.kind(), ErrorKind::Remote);
+    let e = first_list_error("200 OK", "", "[]").await;
+    assert_eq!(e.kind(), ErrorKind::Remote);
+}
+
+#[tokio::test]
+async fn a_provider_that_ignores_the_page_parameter_does_not_loop() {
+    let e = first_list_error(
+        "200 OK",
+        "",
+        "{\"data\": [{\"id\": 1}], \"links\": {\"next\": \"x\"}}",
+    )
+    .await;
+    assert_eq!(e.kind(), ErrorKind::Remote);
+    assert!(e.message().contains("repeats the previous page"), "{e}");
+}
+
+#[tokio::test]
+async fn the_page_cap_stops_an_endless_list() {
+    // Different records on every page would need a smarter server; an empty `data` with a next
+    // link and no empty-page stop is enough to reach the cap.
+    static NO_EMPTY_STOP: Pagination = Pagination::PageNumber(PageNumber {
+        param: "page",
+        first_page: 1,
+        next_link: Some(&["links", "next"]),
+        last_page: None,
+        stop_on_empty_page: false,
+        max_pages: Some(3),
+    });
+    let c = client(serve("200 OK", "", "{\"data\": [], \"links\": {\"next\": \"x\"}}").await);
+    let results: Vec<_> = c
+        .paginate(Request::get("/items"), &NO_EMPTY_STOP, &["data"])
+        .collect()
+        .await;
+    let e = results.into_iter().find_map(Result::err).unwrap();
+    assert!(e.message().contains("stopped after 3 pages"), "{e}");
+}
+
+#[tokio::test]
+async fn html_error_pages_keep_status_and_a_redacted_body() {
+    let e = first_list_error(
+        "500 Internal Server Error",
+        "content-type: text/html\r\n",
+        "<h1>oops s3cret-token</h1>",
+    )
+    .await;
+    assert_eq!(e.kind(), ErrorKind::Remote);
+    assert_eq!(e.status(), Some(500));
+    assert_eq!(e.remote_body(), Some("<h1>oops [REDACTED]</h1>"));
+    assert!(!format!("{e:?}").contains("s3cret-token"));
+}
+
+#[tokio::test]
+async fn statuses_map_to_the_taxonomy() {
+    for (status, kind) in [
+        ("401 Unauthorized", ErrorKind::Auth),
+        ("403 Forbidden", ErrorKind::Forbidden),
+        ("404 Not Found", ErrorKind::NotFound),
+        ("422 Unprocessable Entity", ErrorKind::Validation),
+        ("429 Too Many Requests", ErrorKind::RateLimited),
+        ("503 Service Unavailable", ErrorKind::Remote),
+    ] {
+        let c = client(serve(status, "retry-after: 7\r\n", "{\"message\": \"nope\"}").await);
+        let e = c.send(&Request::get("/x")).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{status}");
+        assert_eq!(e.message(), "nope");
+        if kind == ErrorKind::RateLimited {
+            assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
+        }
+    }
+}
+
+#[tokio::test]
+async fn empty_success_body_is_null_and_unreachable_host_is_transport() {
+    let c = client(serve("200 OK", "", "").await);
+    assert_eq!(
+        c.send(&Request::get("/x")).await.unwrap(),
+        serde_json::Value::Null
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let e = client(format!("http://{addr}"))
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport);
+}
