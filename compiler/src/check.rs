@@ -13,7 +13,7 @@ use crate::template::{self, Scope};
 /// One provider directory as loaded: its provider file and resource files.
 pub struct ProviderSources {
     pub dir: String,
-    pub provider: Option<(FileId, syntax::ProviderFile)>,
+    pub provider: Option<syntax::ProviderFile>,
     pub resources: Vec<(FileId, syntax::ResourceFile)>,
 }
 
@@ -251,7 +251,7 @@ impl Checker<'_> {
     // Providers
 
     fn provider(&mut self, p: ProviderSources, models: &[ir::Model]) -> Option<ir::Provider> {
-        let Some((file, pf)) = p.provider else {
+        let Some(pf) = p.provider else {
             if let Some((file, _)) = p.resources.first() {
                 self.err(
                     Diagnostic::new(
@@ -422,14 +422,11 @@ impl Checker<'_> {
                 continue;
             }
             seen.insert(rf.resource.value.clone(), rf.resource.span);
-            if let Some(r) =
-                self.provider_resource(rfile, rf, models, &datetime, pagination.is_some())
-            {
+            if let Some(r) = self.provider_resource(rfile, rf, models, pagination.is_some()) {
                 resources.push(r);
             }
         }
 
-        let _ = file;
         Some(ir::Provider {
             name: pf.provider.value.clone(),
             title: pf
@@ -628,7 +625,6 @@ impl Checker<'_> {
         file: FileId,
         rf: syntax::ResourceFile,
         models: &[ir::Model],
-        datetime: &ir::DatetimeConfig,
         has_pagination: bool,
     ) -> Option<ir::ProviderResource> {
         let (model, unified) = self.resolve_unified(&rf.unified, models)?;
@@ -702,7 +698,7 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            if let Some(value) = self.field_mapping(field, mapping, datetime, &example_refs) {
+            if let Some(value) = self.field_mapping(field, mapping, &example_refs) {
                 fields.push(ir::FieldMapping {
                     field: field.name.clone(),
                     origin: self.origin(name.span),
@@ -999,7 +995,6 @@ impl Checker<'_> {
         &mut self,
         field: &ir::Field,
         mapping: &syntax::FieldMapping,
-        datetime: &ir::DatetimeConfig,
         examples: &[&serde_json::Value],
     ) -> Option<ir::ValueMapping> {
         let mismatch = |this: &mut Self, span: Span, form: &str, help: &str| {
@@ -1064,7 +1059,6 @@ impl Checker<'_> {
                 let e = lower_checked(self, from)?;
                 match &field.ty {
                     FieldType::Enum(values) => {
-                        let _ = datetime;
                         self.enum_map(field, values, e, cases, fallback.as_ref(), *span)
                     }
                     FieldType::Datetime | FieldType::Date => {

@@ -246,7 +246,7 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
             FileKind::Provider => {
                 if let Some(p) = decoder.provider_file(&node) {
                     let i = entry(&mut providers);
-                    providers[i].provider = Some((id, p));
+                    providers[i].provider = Some(p);
                 }
             }
             FileKind::Resource => {

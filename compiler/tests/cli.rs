@@ -3,12 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme")
-}
+use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchboard-compiler"))
@@ -25,7 +22,7 @@ fn text(bytes: &[u8]) -> String {
 fn build_then_check_detects_stale_output() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("generated");
-    let mappings = fixture();
+    let mappings = common::fixture();
     let (m, o) = (mappings.to_str().unwrap(), out.to_str().unwrap());
 
     let built = run(&["build", "--mappings", m, "--out", o]);
@@ -71,14 +68,11 @@ fn build_then_check_detects_stale_output() {
 
 #[test]
 fn check_reports_problems_with_locations_and_fails() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("mappings");
-    copy_dir(&fixture(), &root);
-    let tickets = root.join("providers/acme/tickets.yaml");
-    let yaml = std::fs::read_to_string(&tickets)
-        .unwrap()
-        .replace("name: contact.name", "name: contact.emial");
-    std::fs::write(&tickets, yaml).unwrap();
+    let (tmp, root) = common::mappings_with(&[(
+        "providers/acme/tickets.yaml",
+        "name: contact.name",
+        "name: contact.emial",
+    )]);
 
     let out = run(&["check", "--mappings", root.to_str().unwrap()]);
     assert!(!out.status.success());
@@ -121,17 +115,4 @@ fn missing_mappings_directory_is_a_clear_error() {
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("mappings directory not found"), "{err}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

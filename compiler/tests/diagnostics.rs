@@ -3,40 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::{fixture, mappings_with};
 
 use switchboard_compiler::{Error, Report, Settings};
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A copy of the fixture at `<tmp>/mappings`, with each `(file, from, to)` edit applied once.
-fn mappings_with(edits: &[(&str, &str, &str)]) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("mappings");
-    copy_dir(&fixture(), &root);
-    for (file, from, to) in edits {
-        let path = root.join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{file} does not contain {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    }
-    (tmp, root)
-}
 
 fn report(edits: &[(&str, &str, &str)]) -> Report {
     let (_tmp, root) = mappings_with(edits);

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use std::path::Path;
+mod common;
 
 use proptest::prelude::*;
 use switchboard_compiler::{Error, Settings};
@@ -52,19 +52,6 @@ const PIECES: &[&str] = &[
     ",",
 ];
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -72,9 +59,7 @@ proptest! {
     fn random_edits_never_panic(
         edits in prop::collection::vec((0..FILES.len(), any::<prop::sample::Index>(), 0usize..8, 0..PIECES.len()), 1..4)
     ) {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("mappings");
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acme"), &root);
+        let (_tmp, root) = common::mappings_with(&[]);
         for (file, at, delete, piece) in edits {
             let path = root.join(FILES[file]);
             let text = std::fs::read_to_string(&path).unwrap();

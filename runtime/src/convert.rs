@@ -184,25 +184,26 @@ pub fn datetime(
     cx: &MapContext,
     formats: &[&str],
 ) -> Result<Option<Timestamp>, MappingError> {
-    let formats = if formats.is_empty() {
-        cx.inner.formats
-    } else {
-        formats
-    };
-    match scalar_text(v, field)? {
-        None => Ok(None),
-        Some(text) => time::parse_timestamp(&text, formats, &cx.inner.timezone)
-            .map(Some)
-            .map_err(|m| MappingError::new(field, m)),
-    }
+    parse_time(v, field, cx, formats, time::parse_timestamp)
 }
 
+/// A calendar date: `YYYY-MM-DD`, one of `formats`, or a timestamp's date in the account's zone.
 pub fn date(
     v: Option<&Value>,
     field: &str,
     cx: &MapContext,
     formats: &[&str],
 ) -> Result<Option<Date>, MappingError> {
+    parse_time(v, field, cx, formats, time::parse_date)
+}
+
+fn parse_time<T>(
+    v: Option<&Value>,
+    field: &str,
+    cx: &MapContext,
+    formats: &[&str],
+    parse: fn(&str, &[&str], &TimeZone) -> Result<T, String>,
+) -> Result<Option<T>, MappingError> {
     let formats = if formats.is_empty() {
         cx.inner.formats
     } else {
@@ -210,7 +211,7 @@ pub fn date(
     };
     match scalar_text(v, field)? {
         None => Ok(None),
-        Some(text) => time::parse_date(&text, formats, &cx.inner.timezone)
+        Some(text) => parse(&text, formats, &cx.inner.timezone)
             .map(Some)
             .map_err(|m| MappingError::new(field, m)),
     }

@@ -41,7 +41,7 @@ pub fn emit(ir: &Ir, out: &mut Output) {
                             "responses": responses(&list_name, "The page of records."),
                             "x-providers": providers_for(ir, m, r, MethodKind::List),
                         });
-                        entry(&mut paths, &base).insert("get".into(), op);
+                        add_operation(&mut paths, &base, "get", op);
                     }
                     MethodKind::Get => {
                         let op = json!({
@@ -62,7 +62,7 @@ pub fn emit(ir: &Ir, out: &mut Output) {
                             "responses": responses(&schema_name, "The record."),
                             "x-providers": providers_for(ir, m, r, MethodKind::Get),
                         });
-                        entry(&mut paths, &format!("{base}/{{id}}")).insert("get".into(), op);
+                        add_operation(&mut paths, &format!("{base}/{{id}}"), "get", op);
                     }
                 }
             }
@@ -92,13 +92,13 @@ fn non_empty(s: &str, default: &str) -> String {
     }
 }
 
-fn entry<'a>(paths: &'a mut Map<String, Value>, path: &str) -> &'a mut Map<String, Value> {
-    let v = paths
+/// Adds an operation under `path` and `method`, keeping the other methods of the path.
+fn add_operation(paths: &mut Map<String, Value>, path: &str, method: &str, op: Value) {
+    let item = paths
         .entry(path.to_owned())
         .or_insert_with(|| Value::Object(Map::new()));
-    match v {
-        Value::Object(m) => m,
-        _ => unreachable!("paths only hold objects"),
+    if let Value::Object(item) = item {
+        item.insert(method.to_owned(), op);
     }
 }
 
