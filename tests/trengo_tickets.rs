@@ -134,6 +134,8 @@ async fn unified_json_has_rfc3339_utc_timestamps_and_references() {
         json["assignees"],
         serde_json::json!([{ "id": user.id.to_string(), "name": user.full_name() }])
     );
+    let back: Ticket = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, ticket, "unified JSON round-trips");
     let contact = seed.contact(raw.contact_id).unwrap();
     assert_eq!(
         json["contact"],

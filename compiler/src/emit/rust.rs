@@ -139,12 +139,25 @@ fn model(m: &ir::Model) -> String {
         let fields = r.fields.iter().map(|f| {
             let ident = value_ident(&f.name);
             let ty = rust_type(&f.ty, &enum_type(r, f));
-            let d = doc(&[f.description.clone(), format!("Unified field `{}` ({}), from {}.", f.name, f.ty.describe(), f.origin)]);
+            let d = doc(&[
+                f.description.clone(),
+                format!(
+                    "Unified field `{}` ({}), from {}.",
+                    f.name,
+                    f.ty.describe(),
+                    f.origin
+                ),
+            ]);
+            // serde strips `r#`; rename only where the Rust name differs from the unified one.
             let serde_name = &f.name;
-            if f.required || field_is_list(f) {
-                quote! { #d #[serde(rename = #serde_name, default)] pub #ident: #ty, }
+            let rename = (ident.to_string().trim_start_matches("r#") != f.name)
+                .then(|| quote!(#[serde(rename = #serde_name)]));
+            if f.required {
+                quote! { #d #rename pub #ident: #ty, }
+            } else if field_is_list(f) {
+                quote! { #d #rename #[serde(default)] pub #ident: #ty, }
             } else {
-                quote! { #d #[serde(rename = #serde_name, default)] pub #ident: ::std::option::Option<#ty>, }
+                quote! { #d #rename #[serde(default)] pub #ident: ::std::option::Option<#ty>, }
             }
         });
         let d = doc(&[

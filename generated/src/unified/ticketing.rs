@@ -11,57 +11,56 @@ pub struct Ticket {
     /// The provider's id of the ticket.
     ///
     /// Unified field `id` (string), from mappings/unified/ticketing.yaml:12.
-    #[serde(rename = "id", default)]
     pub id: ::std::string::String,
     /// The ticket's subject or title.
     ///
     /// Unified field `name` (string), from mappings/unified/ticketing.yaml:17.
-    #[serde(rename = "name", default)]
+    #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The ticket's body or first message, as plain text.
     ///
     /// Unified field `description` (string), from mappings/unified/ticketing.yaml:20.
-    #[serde(rename = "description", default)]
+    #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// Where the ticket is in its life cycle.
     ///
     /// Unified field `status` (enum), from mappings/unified/ticketing.yaml:23.
-    #[serde(rename = "status", default)]
+    #[serde(default)]
     pub status: ::std::option::Option<TicketStatus>,
     /// How urgent the ticket is.
     ///
     /// Unified field `priority` (enum), from mappings/unified/ticketing.yaml:27.
-    #[serde(rename = "priority", default)]
+    #[serde(default)]
     pub priority: ::std::option::Option<TicketPriority>,
     /// The customer who raised the ticket.
     ///
     /// Unified field `contact` (reference), from mappings/unified/ticketing.yaml:31.
-    #[serde(rename = "contact", default)]
+    #[serde(default)]
     pub contact: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The agents the ticket is assigned to.
     ///
     /// Unified field `assignees` (list of reference), from mappings/unified/ticketing.yaml:34.
-    #[serde(rename = "assignees", default)]
+    #[serde(default)]
     pub assignees: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The names of the ticket's tags (labels).
     ///
     /// Unified field `tags` (list of string), from mappings/unified/ticketing.yaml:38.
-    #[serde(rename = "tags", default)]
+    #[serde(default)]
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// When the ticket was created.
     ///
     /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:42.
-    #[serde(rename = "created_at", default)]
+    #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the ticket last changed.
     ///
     /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:46.
-    #[serde(rename = "updated_at", default)]
+    #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
     /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:50.
-    #[serde(rename = "remote_data", default)]
+    #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// Values of `tickets.status`. `Other` holds a provider value outside the unified set, unchanged.
