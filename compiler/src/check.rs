@@ -4,16 +4,20 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, help_for_name};
 use crate::expr::{self, Expr};
-use crate::ir::{self, FieldType, Ir, MethodKind};
+use crate::ir::{self, FieldType, Ir, MethodKind, Returns};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, Str};
-use crate::template::{self, Scope};
+use crate::template::{self, Scope, Template};
 
-#[derive(Debug)]
 /// One provider directory as loaded: its provider file and resource files.
+#[derive(Debug)]
 pub struct ProviderSources {
     pub dir: String,
+    /// The directory's first file, for diagnostics about the directory.
+    pub anchor: Span,
     pub provider: Option<syntax::ProviderFile>,
+    /// Whether provider.yaml exists but could not be read (already reported).
+    pub provider_failed: bool,
     pub resources: Vec<(FileId, syntax::ResourceFile)>,
 }
 
@@ -22,11 +26,61 @@ pub trait ReadFile: std::fmt::Debug {
     fn read(&self, relative: &str) -> Option<String>;
 }
 
+/// MCP's limit on tool names.
+pub const MAX_TOOL_NAME: usize = 128;
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+const ERROR_KINDS: &[&str] = &[
+    "auth",
+    "forbidden",
+    "not_found",
+    "rate_limited",
+    "validation",
+    "remote",
+    "transport",
+    "timeout",
+    "mapping",
+    "unsupported",
+    "configuration",
+];
+const TYPES: &[&str] = &[
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "datetime",
+    "date",
+    "enum",
+    "reference",
+    "list",
+    "object",
+    "json",
+];
+
+/// What the field mappings of one provider resource can rely on.
+struct ResourceCx<'a> {
+    unified: &'a ir::Resource,
+    formats: &'a [String],
+    /// False when a declared date format is invalid (already reported).
+    check_dates: bool,
+}
+
 #[derive(Debug)]
 pub struct Checker<'a> {
     pub sources: &'a mut SourceMap,
     pub diags: Vec<Diagnostic>,
     pub reader: &'a dyn ReadFile,
+    /// Some file could not be read: references into it are not reported as dangling.
+    pub incomplete: bool,
+    /// Origins of unified fields whose type failed (reported): their mappings are not checked.
+    pub broken_fields: Vec<String>,
+}
+
+fn is_snake(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl Checker<'_> {
@@ -38,48 +92,79 @@ impl Checker<'_> {
         self.sources.origin(span)
     }
 
+    /// Reports a name that cannot become an identifier.
+    fn name(&mut self, name: &Str, what: &str) -> bool {
+        if is_snake(&name.value) {
+            return true;
+        }
+        self.err(
+            Diagnostic::new(
+                Code::InvalidName,
+                name.span,
+                format!("`{}` is not a valid {what} name", name.value),
+            )
+            .with_label("names become Rust identifiers, URLs and tool names")
+            .with_help(
+                "use lowercase `snake_case`: letters, digits and `_`, starting with a letter",
+            ),
+        );
+        false
+    }
+
     pub fn lower(
         &mut self,
         models: Vec<(FileId, syntax::ModelFile)>,
         providers: Vec<ProviderSources>,
+        overrides: Vec<(FileId, syntax::OverrideFile)>,
     ) -> Ir {
-        let mut seen_models: BTreeMap<String, Span> = BTreeMap::new();
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         let mut lowered_models = Vec::new();
         for (_, m) in models {
-            if let Some(first) = seen_models.get(&m.model.value) {
-                self.err(
-                    Diagnostic::new(
-                        Code::DuplicateKey,
-                        m.model.span,
-                        format!("unified model `{}` is defined twice", m.model.value),
-                    )
-                    .with_label("defined again here")
-                    .with_secondary(*first, "first defined here")
-                    .with_help("give each unified model file its own `model` name"),
-                );
+            if let Some(first) = seen.get(&m.model.value) {
+                self.duplicate(&m.model, *first, "unified model");
                 continue;
             }
-            seen_models.insert(m.model.value.clone(), m.model.span);
+            seen.insert(m.model.value.clone(), m.model.span);
             lowered_models.push(self.model(m));
         }
-        let providers = providers
+        let providers: Vec<ir::Provider> = providers
             .into_iter()
             .filter_map(|p| self.provider(p, &lowered_models))
+            .collect();
+        self.tool_names(&providers);
+        let overrides = overrides
+            .into_iter()
+            .filter_map(|(_, o)| self.override_file(o, &lowered_models, &providers))
             .collect();
         Ir {
             models: lowered_models,
             providers,
+            overrides,
         }
+    }
+
+    fn duplicate(&mut self, name: &Str, first: Span, what: &str) {
+        self.err(
+            Diagnostic::new(
+                Code::DuplicateName,
+                name.span,
+                format!("{what} `{}` is defined twice", name.value),
+            )
+            .with_label("defined again here")
+            .with_secondary(first, "first defined here")
+            .with_help(format!("rename or remove one of the two {what}s")),
+        );
     }
 
     // -----------------------------------------------------------------------------------------
     // Unified models
 
     fn model(&mut self, m: syntax::ModelFile) -> ir::Model {
+        self.name(&m.model, "model");
         let resources = m
             .resources
             .into_iter()
-            .map(|(name, r)| self.unified_resource(name, r))
+            .filter_map(|(name, r)| self.unified_resource(name, r))
             .collect();
         ir::Model {
             name: m.model.value.clone(),
@@ -90,77 +175,67 @@ impl Checker<'_> {
         }
     }
 
-    fn unified_resource(&mut self, name: Str, r: syntax::UnifiedResource) -> ir::Resource {
-        let fields = r
+    fn unified_resource(&mut self, name: Str, r: syntax::UnifiedResource) -> Option<ir::Resource> {
+        self.name(&name, "resource");
+        self.name(&r.singular, "singular");
+        let fields: Vec<ir::Field> = r
             .fields
-            .into_iter()
-            .filter_map(|(fname, f)| {
-                let ty = self.field_type(&f.ty, f.items.as_ref(), &f.values)?;
-                Some(ir::Field {
-                    name: fname.value,
-                    ty,
-                    required: f.required,
-                    read_only: f.read_only,
-                    description: f.description.map(|d| d.value).unwrap_or_default(),
-                    origin: self.origin(fname.span),
-                })
+            .iter()
+            .filter_map(|(fname, spec)| {
+                self.field(
+                    fname,
+                    spec,
+                    &format!("{}_{}", r.singular.value, fname.value),
+                )
             })
             .collect();
         let methods = r
             .methods
-            .into_iter()
-            .filter_map(|(mname, m)| {
-                let kind = self.method_kind(&mname)?;
-                Some(ir::UnifiedMethod {
-                    kind,
-                    description: m.description.map(|d| d.value).unwrap_or_default(),
-                })
-            })
+            .iter()
+            .filter_map(|(mname, m)| self.unified_method(mname, m, &fields))
             .collect();
-        ir::Resource {
+        Some(ir::Resource {
             origin: self.origin(name.span),
             name: name.value,
             singular: r.singular.value,
             description: r.description.map(|d| d.value).unwrap_or_default(),
             fields,
             methods,
-        }
+        })
     }
 
-    fn method_kind(&mut self, name: &Str) -> Option<MethodKind> {
-        let kind = MethodKind::parse(&name.value);
-        if kind.is_none() {
-            self.err(
-                Diagnostic::new(
-                    Code::UnknownName,
-                    name.span,
-                    format!("unknown method `{}`", name.value),
-                )
-                .with_label("not a method kind")
-                .with_help(help_for_name(
-                    &name.value,
-                    MethodKind::ALL.iter().map(|m| m.as_str()),
-                    "method",
-                )),
-            );
-        }
-        kind
+    fn field(
+        &mut self,
+        name: &Str,
+        spec: &syntax::FieldSpec,
+        type_name: &str,
+    ) -> Option<ir::Field> {
+        self.name(name, "field");
+        // A type that fails is reported; `json` stands in so that uses of the field do not
+        // cascade into more errors.
+        let ty = self.field_type(spec, type_name).unwrap_or_else(|| {
+            self.broken_fields.push(self.sources.origin(name.span));
+            FieldType::Json
+        });
+        Some(ir::Field {
+            name: name.value.clone(),
+            ty,
+            required: spec.required,
+            read_only: spec.read_only,
+            write_only: spec.write_only,
+            description: spec
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_default(),
+            origin: self.origin(name.span),
+        })
     }
 
-    fn field_type(&mut self, ty: &Str, items: Option<&Str>, values: &[Str]) -> Option<FieldType> {
-        const TYPES: &[&str] = &[
-            "string",
-            "integer",
-            "number",
-            "boolean",
-            "datetime",
-            "date",
-            "enum",
-            "reference",
-            "list",
-            "json",
-        ];
-        let scalar = |name: &str| match name {
+    /// `type_name` names the generated type of an object (unless the spec names it).
+    fn field_type(&mut self, spec: &syntax::FieldSpec, type_name: &str) -> Option<FieldType> {
+        let ty = &spec.ty;
+        match ty.value.as_str() {
             "string" => Some(FieldType::String),
             "integer" => Some(FieldType::Integer),
             "number" => Some(FieldType::Number),
@@ -169,82 +244,219 @@ impl Checker<'_> {
             "date" => Some(FieldType::Date),
             "reference" => Some(FieldType::Reference),
             "json" => Some(FieldType::Json),
-            _ => None,
-        };
-        match ty.value.as_str() {
             "enum" => {
-                if values.is_empty() {
+                if spec.values.is_empty() {
                     self.err(
                         Diagnostic::new(
-                            Code::MissingKey,
+                            Code::EnumWithoutValues,
                             ty.span,
-                            "an enum field needs its `values`",
+                            "an enum needs its `values`",
                         )
                         .with_label("enum declared here")
                         .with_help("add `values: [open, closed]` with the unified values"),
                     );
                     return None;
                 }
+                for v in &spec.values {
+                    self.name(v, "enum value");
+                }
                 Some(FieldType::Enum(
-                    values.iter().map(|v| v.value.clone()).collect(),
+                    spec.values.iter().map(|v| v.value.clone()).collect(),
                 ))
             }
             "list" => {
-                let Some(items) = items else {
+                let Some(items) = &spec.items else {
                     self.err(
                         Diagnostic::new(
-                            Code::MissingKey,
+                            Code::ListWithoutItems,
                             ty.span,
-                            "a list field needs its `items` type",
+                            "a list needs its `items` type",
                         )
                         .with_label("list declared here")
                         .with_help("add `items: string` (or another element type)"),
                     );
                     return None;
                 };
-                match scalar(&items.value) {
-                    Some(inner) => Some(FieldType::List(Box::new(inner))),
-                    None => {
-                        self.err(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                items.span,
-                                format!("`{}` cannot be a list element type", items.value),
-                            )
-                            .with_label("unknown element type")
-                            .with_help(help_for_name(
-                                &items.value,
-                                TYPES
-                                    .iter()
-                                    .copied()
-                                    .filter(|t| !matches!(*t, "list" | "enum")),
-                                "type",
-                            )),
-                        );
-                        None
-                    }
-                }
-            }
-            other => {
-                let found = scalar(other);
-                if found.is_none() {
+                if items.ty.value == "list" {
                     self.err(
                         Diagnostic::new(
-                            Code::InvalidValue,
-                            ty.span,
-                            format!("unknown field type `{other}`"),
+                            Code::ListWithoutItems,
+                            items.ty.span,
+                            "a list cannot hold lists",
                         )
-                        .with_label("not a unified field type")
-                        .with_help(help_for_name(
-                            other,
-                            TYPES.iter().copied(),
-                            "type",
-                        )),
+                        .with_label("nested list")
+                        .with_help("use a list of objects, each with a list field"),
                     );
+                    return None;
                 }
-                found
+                let inner = self.field_type(items, type_name)?;
+                Some(FieldType::List(Box::new(inner)))
+            }
+            "object" => {
+                if spec.fields.is_empty() {
+                    self.err(
+                        Diagnostic::new(Code::ObjectWithoutFields, ty.span, "an object needs its `fields`")
+                            .with_label("object declared here")
+                            .with_help("add `fields:` with the object's members, or use `type: json` for free-form data"),
+                    );
+                    return None;
+                }
+                let name = spec
+                    .name
+                    .as_ref()
+                    .map_or_else(|| type_name.to_owned(), |n| n.value.clone());
+                if let Some(n) = &spec.name {
+                    self.name(n, "type");
+                }
+                let fields = spec
+                    .fields
+                    .iter()
+                    .filter_map(|(fname, fspec)| {
+                        self.field(fname, fspec, &format!("{name}_{}", fname.value))
+                    })
+                    .collect();
+                Some(FieldType::Object { name, fields })
+            }
+            other => {
+                self.err(
+                    Diagnostic::new(
+                        Code::UnknownType,
+                        ty.span,
+                        format!("unknown type `{other}`"),
+                    )
+                    .with_label("not a field type")
+                    .with_help(help_for_name(
+                        other,
+                        TYPES.iter().copied(),
+                        "type",
+                    )),
+                );
+                None
             }
         }
+    }
+
+    fn unified_method(
+        &mut self,
+        name: &Str,
+        m: &syntax::UnifiedMethod,
+        fields: &[ir::Field],
+    ) -> Option<ir::UnifiedMethod> {
+        let kind = MethodKind::of(&name.value);
+        if kind == MethodKind::Custom && !self.name(name, "method") {
+            return None;
+        }
+        let query = m
+            .query
+            .iter()
+            .filter_map(|(qname, spec)| {
+                self.field(qname, spec, &format!("{}_{}", name.value, qname.value))
+            })
+            .collect();
+        let mut body = Vec::new();
+        for (fname, requirement) in &m.body {
+            let required = match requirement.value.as_str() {
+                "required" => true,
+                "optional" => false,
+                other => {
+                    self.err(
+                        Diagnostic::new(
+                            Code::InvalidBodyRequirement,
+                            requirement.span,
+                            format!("`{other}` is not a body requirement"),
+                        )
+                        .with_label("expected `required` or `optional`")
+                        .with_help(format!(
+                            "write `{}: required` or `{}: optional`",
+                            fname.value, fname.value
+                        )),
+                    );
+                    false
+                }
+            };
+            let Some(field) = fields.iter().find(|f| f.name == fname.value) else {
+                self.unknown_field(fname, fields, "the resource");
+                continue;
+            };
+            if field.read_only {
+                self.err(
+                    Diagnostic::new(Code::WriteToReadOnly, fname.span, format!("`{}` is read-only and cannot be written", fname.value))
+                        .with_label("read-only field in a request body")
+                        .with_help("remove it from `body`, or drop `read_only` from the field if clients may set it"),
+                );
+                continue;
+            }
+            body.push(ir::BodyField {
+                name: fname.value.clone(),
+                required,
+            });
+        }
+        if !body.is_empty()
+            && matches!(
+                kind,
+                MethodKind::List | MethodKind::Get | MethodKind::Delete
+            )
+        {
+            let at = m.body.first().map_or(name.span, |(n, _)| n.span);
+            self.err(
+                Diagnostic::new(Code::BodyNotSent, at, format!("`{}` does not send a body", name.value))
+                    .with_label("body declared here")
+                    .with_help("declare filters under `query`; bodies belong to create, update and custom methods"),
+            );
+        }
+        let returns = match (kind, m.returns.as_ref().map(|r| r.value.as_str())) {
+            (MethodKind::List, _) => Returns::Records,
+            (MethodKind::Delete, _) => Returns::Nothing,
+            (MethodKind::Custom, Some("records")) => Returns::Records,
+            (MethodKind::Custom, Some("nothing")) => Returns::Nothing,
+            (MethodKind::Custom, Some("record") | None) => Returns::Record,
+            (MethodKind::Custom, Some(other)) => {
+                let span = m.returns.as_ref().map_or(name.span, |r| r.span);
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        span,
+                        format!("`{other}` is not something a method returns"),
+                    )
+                    .with_label("unknown return kind")
+                    .with_help(help_for_name(
+                        other,
+                        ["record", "records", "nothing"],
+                        "return kind",
+                    )),
+                );
+                Returns::Record
+            }
+            _ => Returns::Record,
+        };
+        Some(ir::UnifiedMethod {
+            name: name.value.clone(),
+            kind,
+            description: m
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_default(),
+            query,
+            body,
+            returns,
+        })
+    }
+
+    fn unknown_field(&mut self, name: &Str, fields: &[ir::Field], owner: &str) {
+        self.err(
+            Diagnostic::new(
+                Code::UnknownField,
+                name.span,
+                format!("`{}` is not a field of {owner}", name.value),
+            )
+            .with_label("unknown field")
+            .with_help(help_for_name(
+                &name.value,
+                fields.iter().map(|f| f.name.as_str()),
+                "field",
+            )),
+        );
     }
 
     // -----------------------------------------------------------------------------------------
@@ -252,25 +464,26 @@ impl Checker<'_> {
 
     fn provider(&mut self, p: ProviderSources, models: &[ir::Model]) -> Option<ir::Provider> {
         let Some(pf) = p.provider else {
-            if let Some((file, _)) = p.resources.first() {
-                self.err(
-                    Diagnostic::new(
-                        Code::MissingKey,
-                        Span::new(*file, 0..0),
-                        format!("provider directory `{}` has no provider.yaml", p.dir),
-                    )
-                    .with_label("resource file without a provider")
-                    .with_help(
-                        "add provider.yaml with `provider`, `base_url`, `auth` and `pagination`",
-                    ),
-                );
+            if p.provider_failed {
+                return None;
             }
+            self.err(
+                Diagnostic::new(
+                    Code::MissingProviderFile,
+                    p.anchor,
+                    format!("provider directory `{}` has no provider.yaml", p.dir),
+                )
+                .with_label("resource file without a provider")
+                .with_help(
+                    "add provider.yaml with `provider`, `base_url`, `auth` and `pagination`",
+                ),
+            );
             return None;
         };
         if pf.provider.value != p.dir {
             self.err(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    Code::ProviderDirMismatch,
                     pf.provider.span,
                     format!(
                         "provider `{}` is in directory `{}`",
@@ -284,28 +497,12 @@ impl Checker<'_> {
                 )),
             );
         }
-        let valid_name = !pf.provider.value.is_empty()
-            && pf
-                .provider
-                .value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid_name {
-            self.err(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    pf.provider.span,
-                    format!("`{}` is not a valid provider name", pf.provider.value),
-                )
-                .with_label("provider names are used in code and tool names")
-                .with_help("use lowercase letters, digits and `_`, such as `trengo`"),
-            );
-        }
+        self.name(&pf.provider, "provider");
 
-        let credentials: Vec<ir::Credential> = pf
-            .credentials
-            .iter()
-            .map(|(name, c)| ir::Credential {
+        let mut credentials: Vec<ir::Credential> = Vec::new();
+        for (name, c) in &pf.credentials {
+            self.name(name, "credential");
+            credentials.push(ir::Credential {
                 name: name.value.clone(),
                 secret: c.secret,
                 default: c.default.as_ref().map(|d| d.value.clone()),
@@ -314,9 +511,9 @@ impl Checker<'_> {
                     .as_ref()
                     .map(|d| d.value.clone())
                     .unwrap_or_default(),
-            })
-            .collect();
-        let credential_vars: Vec<String> = credentials
+            });
+        }
+        let all_vars: Vec<String> = credentials
             .iter()
             .map(|c| format!("credentials.{}", c.name))
             .collect();
@@ -326,109 +523,55 @@ impl Checker<'_> {
             .map(|c| format!("credentials.{}", c.name))
             .collect();
 
-        let base_url = self.template(
-            &pf.base_url,
-            &credential_vars,
-            &credentials,
-            "`base_url`",
-            false,
-        );
+        let base_url = self.url(&pf.base_url, &all_vars, &credentials, "`base_url`");
         let auth = match &pf.auth {
             None => ir::Auth::None,
-            Some(a) => match a.kind.value.as_str() {
-                "bearer" => match &a.token {
-                    Some(t) => self
-                        .template(t, &credential_vars, &credentials, "`auth`", true)
-                        .map_or(ir::Auth::None, |token| ir::Auth::Bearer { token }),
-                    None => {
-                        self.err(
-                            Diagnostic::new(
-                                Code::MissingKey,
-                                a.kind.span,
-                                "bearer auth needs a `token`",
-                            )
-                            .with_label("bearer auth declared here")
-                            .with_help("add `token: \"{{ credentials.token }}\"`"),
-                        );
-                        ir::Auth::None
-                    }
-                },
-                other => {
-                    self.err(
-                        Diagnostic::new(
-                            Code::InvalidValue,
-                            a.kind.span,
-                            format!("unknown auth kind `{other}`"),
-                        )
-                        .with_label("not an auth kind")
-                        .with_help(help_for_name(
-                            other,
-                            ["bearer"],
-                            "auth kind",
-                        )),
-                    );
-                    ir::Auth::None
-                }
-            },
+            Some(section) => self.auth(section, &all_vars, &credentials),
         };
-        let headers = pf
-            .headers
-            .iter()
-            .filter_map(|(name, value)| {
-                let valid = !name.value.is_empty()
-                    && name
-                        .value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
-                if !valid {
-                    self.err(
-                        Diagnostic::new(
-                            Code::InvalidValue,
-                            name.span,
-                            format!("`{}` is not a valid header name", name.value),
-                        )
-                        .with_label("header names are letters, digits, `-` and `_`")
-                        .with_help("write a header name such as `X-Api-Version`"),
-                    );
-                    return None;
-                }
-                let t = self.template(value, &credential_vars, &credentials, "a header", false)?;
-                Some((name.value.clone(), t))
-            })
-            .collect();
-
-        let pagination = pf.pagination.as_ref().and_then(|p| self.pagination(p));
+        let headers = self.headers(&pf.headers, &all_vars, &credentials);
+        let pagination = pf.pagination.as_ref().and_then(|s| self.pagination(s));
+        let rate_limit = pf.rate_limit.as_ref().and_then(|r| self.rate_limit(r));
+        let errors = pf
+            .errors
+            .as_ref()
+            .map(|e| self.errors(e))
+            .unwrap_or_default();
+        let diags_before = self.diags.len();
         let datetime = self.datetime(
             pf.datetime.as_ref(),
-            &public_vars,
+            &all_vars,
             &credentials,
             pf.provider.span,
         );
+        let formats_ok = self.diags[diags_before..]
+            .iter()
+            .all(|d| d.code != Code::InvalidDateFormat);
 
         let mut resources: Vec<ir::ProviderResource> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (rfile, rf) in p.resources {
             if let Some(first) = seen.get(&rf.resource.value) {
-                self.err(
-                    Diagnostic::new(
-                        Code::DuplicateKey,
-                        rf.resource.span,
-                        format!("resource `{}` is defined twice", rf.resource.value),
-                    )
-                    .with_label("defined again here")
-                    .with_secondary(*first, "first defined here")
-                    .with_help("merge the two files or rename one resource"),
-                );
+                self.duplicate(&rf.resource, *first, "resource");
                 continue;
             }
             seen.insert(rf.resource.value.clone(), rf.resource.span);
-            if let Some(r) = self.provider_resource(rfile, rf, models, pagination.is_some()) {
+            let provider_cx = ProviderCx {
+                name: &pf.provider.value,
+                credentials: &credentials,
+                public_vars: &public_vars,
+                formats: &datetime.formats,
+                formats_ok,
+                // A declared but broken pagination is reported once, not at every list.
+                has_pagination: pf.pagination.is_some(),
+            };
+            if let Some(r) = self.provider_resource(rfile, rf, models, &provider_cx) {
                 resources.push(r);
             }
         }
 
         Some(ir::Provider {
-            name: pf.provider.value.clone(),
+            // When the names differ (reported), the directory's stands, so references resolve.
+            name: p.dir.clone(),
             title: pf
                 .title
                 .as_ref()
@@ -440,6 +583,8 @@ impl Checker<'_> {
             auth,
             headers,
             pagination,
+            rate_limit,
+            errors,
             datetime,
             resources,
         })
@@ -453,8 +598,21 @@ impl Checker<'_> {
         credentials: &[ir::Credential],
         place: &str,
         secret_ok: bool,
-    ) -> Option<template::Template> {
-        let t = template::lower(text, &Scope { allowed, place }, &mut self.diags)?;
+    ) -> Option<Template> {
+        let open: &[&str] = if place == "a request body" {
+            &["body."]
+        } else {
+            &[]
+        };
+        let t = template::lower(
+            text,
+            &Scope {
+                allowed,
+                open,
+                place,
+            },
+            &mut self.diags,
+        )?;
         if !secret_ok {
             for (var, span) in t.vars() {
                 if let [scope, name] = var
@@ -472,75 +630,457 @@ impl Checker<'_> {
         Some(t)
     }
 
-    fn pagination(&mut self, p: &syntax::Pagination) -> Option<ir::Pagination> {
-        match p.kind.value.as_str() {
-            "page_number" => {
-                let path = |this: &mut Self, s: &Option<Str>| -> Option<Vec<String>> {
-                    let s = s.as_ref()?;
-                    this.plain_path(s)
+    /// A URL template that must be `https://`.
+    fn url(
+        &mut self,
+        text: &Str,
+        allowed: &[String],
+        credentials: &[ir::Credential],
+        place: &str,
+    ) -> Option<Template> {
+        let t = self.template(text, allowed, credentials, place, false)?;
+        if !text.value.starts_with("https://") {
+            self.err(
+                Diagnostic::new(Code::NonHttpsBaseUrl, text.span, format!("{place} must start with `https://`"))
+                    .with_label("credentials would travel unencrypted")
+                    .with_help("use the provider's https:// URL; tests and the sandbox override the base URL per account"),
+            );
+        }
+        Some(t)
+    }
+
+    fn headers(
+        &mut self,
+        headers: &[(Str, Str)],
+        allowed: &[String],
+        credentials: &[ir::Credential],
+    ) -> Vec<(String, Template)> {
+        let mut out = Vec::new();
+        for (name, value) in headers {
+            let valid = !name.value.is_empty()
+                && name
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+            if !valid {
+                self.err(
+                    Diagnostic::new(
+                        Code::InvalidHeaderName,
+                        name.span,
+                        format!("`{}` is not a valid header name", name.value),
+                    )
+                    .with_label("header names are letters, digits, `-` and `_`")
+                    .with_help("write a header name such as `X-Api-Version`"),
+                );
+                continue;
+            }
+            if let Some(t) = self.template(value, allowed, credentials, "a header", false) {
+                out.push((name.value.clone(), t));
+            }
+        }
+        out
+    }
+
+    fn setting_string(&mut self, section: &syntax::Section, key: &str) -> Option<Str> {
+        let node = section.get(key)?;
+        let mut d = syntax::Decoder {
+            diags: &mut self.diags,
+        };
+        d.string(node, &format!("`{key}`"))
+    }
+
+    fn required_setting(
+        &mut self,
+        section: &syntax::Section,
+        key: &str,
+        what: &str,
+    ) -> Option<Str> {
+        let found = self.setting_string(section, key);
+        if found.is_none() && section.get(key).is_none() {
+            self.err(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    section.kind.span,
+                    format!("{what} `{}` needs `{key}`", section.kind.value),
+                )
+                .with_label(format!("`{key}` is required for this kind"))
+                .with_help(format!("add `{key}: ...` next to `kind`")),
+            );
+        }
+        found
+    }
+
+    fn auth(
+        &mut self,
+        s: &syntax::Section,
+        vars: &[String],
+        credentials: &[ir::Credential],
+    ) -> ir::Auth {
+        let t = |this: &mut Self, key: &str| -> Option<Template> {
+            let text = this.required_setting(s, key, "auth")?;
+            this.template(&text, vars, credentials, "`auth`", true)
+        };
+        let auth = match s.kind.value.as_str() {
+            "bearer" => t(self, "token").map(|token| ir::Auth::Bearer { token }),
+            "basic" => match (t(self, "username"), t(self, "password")) {
+                (Some(username), Some(password)) => Some(ir::Auth::Basic { username, password }),
+                _ => None,
+            },
+            "api_key" => {
+                let name = self.required_setting(s, "name", "auth");
+                let location = self.required_setting(s, "in", "auth");
+                let value = t(self, "value");
+                let in_query = match location.as_ref().map(|l| l.value.as_str()) {
+                    Some("header") => Some(false),
+                    Some("query") => Some(true),
+                    Some(other) => {
+                        let span = location.as_ref().map_or(s.kind.span, |l| l.span);
+                        self.err(
+                            Diagnostic::new(
+                                Code::WrongKind,
+                                span,
+                                format!("`in` cannot be `{other}`"),
+                            )
+                            .with_label("where the key is sent")
+                            .with_help("write `in: header` or `in: query`"),
+                        );
+                        None
+                    }
+                    None => None,
                 };
-                let next_link = path(self, &p.next_link);
-                let last_page = path(self, &p.last_page);
-                let stop_on_empty_page = p.stop_on_empty_page.as_ref().is_some_and(|b| b.value);
+                match (name, in_query, value) {
+                    (Some(name), Some(in_query), Some(value)) => Some(ir::Auth::ApiKey {
+                        name: name.value,
+                        in_query,
+                        value,
+                    }),
+                    _ => None,
+                }
+            }
+            "oauth2_client_credentials" => {
+                let token_url = self
+                    .required_setting(s, "token_url", "auth")
+                    .and_then(|u| self.url(&u, vars, credentials, "`token_url`"));
+                let client_id = t(self, "client_id");
+                let client_secret = t(self, "client_secret");
+                let scopes = s
+                    .get("scopes")
+                    .map(|n| {
+                        syntax::Decoder {
+                            diags: &mut self.diags,
+                        }
+                        .string_list(n, "`scopes`")
+                    })
+                    .unwrap_or_default();
+                match (token_url, client_id, client_secret) {
+                    (Some(token_url), Some(client_id), Some(client_secret)) => {
+                        Some(ir::Auth::OAuth2ClientCredentials {
+                            token_url,
+                            client_id,
+                            client_secret,
+                            scopes: scopes.into_iter().map(|s| s.value).collect(),
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            "login" => {
+                let url = self
+                    .required_setting(s, "url", "auth")
+                    .and_then(|u| self.url(&u, vars, credentials, "the login `url`"));
+                let mut body = Vec::new();
+                if let Some(node) = s.get("body") {
+                    let pairs = {
+                        let mut d = syntax::Decoder {
+                            diags: &mut self.diags,
+                        };
+                        d.named(node, "`body`")
+                            .into_iter()
+                            .filter_map(|(k, v)| d.string(v, "a login body value").map(|v| (k, v)))
+                            .collect::<Vec<_>>()
+                    };
+                    for (k, v) in pairs {
+                        if let Some(tv) = self.template(&v, vars, credentials, "`auth`", true) {
+                            body.push((k.value, tv));
+                        }
+                    }
+                }
+                let token = self
+                    .required_setting(s, "token", "auth")
+                    .and_then(|p| self.plain_path(&p));
+                let expires_in = self
+                    .setting_string(s, "expires_in")
+                    .and_then(|p| self.plain_path(&p));
+                let scheme = self
+                    .setting_string(s, "scheme")
+                    .map_or_else(|| "Bearer".to_owned(), |s| s.value);
+                match (url, token) {
+                    (Some(url), Some(token)) => Some(ir::Auth::Login {
+                        url,
+                        body,
+                        token,
+                        expires_in,
+                        scheme,
+                    }),
+                    _ => None,
+                }
+            }
+            _ => Some(ir::Auth::None),
+        };
+        auth.unwrap_or(ir::Auth::None)
+    }
+
+    fn path_setting(&mut self, s: &syntax::Section, key: &str) -> Option<Vec<String>> {
+        let text = self.setting_string(s, key)?;
+        self.plain_path(&text)
+    }
+
+    fn pagination(&mut self, s: &syntax::Section) -> Option<ir::Pagination> {
+        let integer = |this: &mut Self, key: &str| -> Option<i64> {
+            let node = s.get(key)?;
+            syntax::Decoder {
+                diags: &mut this.diags,
+            }
+            .node_integer(node, key)
+            .map(|v| v.value)
+        };
+        let boolean = |this: &mut Self, key: &str| -> Option<bool> {
+            let node = s.get(key)?;
+            syntax::Decoder {
+                diags: &mut this.diags,
+            }
+            .node_bool(node, key)
+            .map(|v| v.value)
+        };
+        let never_stops = |this: &mut Self, help: &str| {
+            this.err(
+                Diagnostic::new(
+                    Code::PaginationNeverStops,
+                    s.kind.span,
+                    "this paginator never stops",
+                )
+                .with_label("no stop signal declared")
+                .with_help(help.to_owned()),
+            );
+        };
+        let kind = match s.kind.value.as_str() {
+            "page_number" => {
+                let param = self.required_setting(s, "param", "pagination")?;
+                let next_link = self.path_setting(s, "next_link");
+                let last_page = self.path_setting(s, "last_page");
+                let stop_on_empty_page = boolean(self, "stop_on_empty_page").unwrap_or(false);
                 if next_link.is_none() && last_page.is_none() && !stop_on_empty_page {
-                    self.err(
-                        Diagnostic::new(
-                            Code::PaginationStop,
-                            p.kind.span,
-                            "this paginator never stops",
-                        )
-                        .with_label("no stop signal declared")
-                        .with_help(
-                            "declare `next_link`, `last_page` or `stop_on_empty_page: true`",
-                        ),
+                    never_stops(
+                        self,
+                        "declare `next_link`, `last_page` or `stop_on_empty_page: true`",
                     );
                     return None;
                 }
-                if let Some(max) = &p.max_pages
-                    && max.value < 1
-                {
-                    self.err(
-                        Diagnostic::new(
-                            Code::InvalidValue,
-                            max.span,
-                            "`max_pages` must be at least 1",
-                        )
-                        .with_label("not a page count")
-                        .with_help("remove `max_pages` to use the runtime's default cap"),
-                    );
-                }
-                Some(ir::Pagination::PageNumber {
-                    param: p.param.value.clone(),
-                    first_page: p.first_page.as_ref().map_or(1, |f| f.value),
+                ir::PaginationKind::PageNumber {
+                    param: param.value,
+                    first_page: integer(self, "first_page").unwrap_or(1),
+                    size_param: self.setting_string(s, "size_param").map(|s| s.value),
+                    page_size: integer(self, "page_size"),
                     next_link,
                     last_page,
                     stop_on_empty_page,
-                    max_pages: p.max_pages.as_ref().map(|m| m.value),
-                })
+                }
             }
+            "offset_limit" => {
+                let offset_param = self.required_setting(s, "offset_param", "pagination");
+                let limit_param = self.required_setting(s, "limit_param", "pagination");
+                let limit = integer(self, "limit");
+                let total = self.path_setting(s, "total");
+                let stop_on_short_page = boolean(self, "stop_on_short_page").unwrap_or(true);
+                if total.is_none() && !stop_on_short_page {
+                    never_stops(self, "declare `total`, or leave `stop_on_short_page` on");
+                    return None;
+                }
+                let Some(limit) = limit else {
+                    self.required_setting(s, "limit", "pagination");
+                    return None;
+                };
+                ir::PaginationKind::OffsetLimit {
+                    offset_param: offset_param?.value,
+                    limit_param: limit_param?.value,
+                    limit,
+                    total,
+                    stop_on_short_page,
+                }
+            }
+            "cursor" => {
+                let param = self.required_setting(s, "param", "pagination")?;
+                let body = self.path_setting(s, "cursor");
+                let header = self.setting_string(s, "cursor_header");
+                let source = match (body, header) {
+                    (Some(path), _) => ir::CursorSource::Body(path),
+                    (None, Some(h)) => ir::CursorSource::Header(h.value),
+                    (None, None) => {
+                        never_stops(
+                            self,
+                            "declare where the next cursor is: `cursor: <path>` or `cursor_header: <name>`",
+                        );
+                        return None;
+                    }
+                };
+                ir::PaginationKind::Cursor {
+                    param: param.value,
+                    source,
+                    has_more: self.path_setting(s, "has_more"),
+                }
+            }
+            "link_header" => ir::PaginationKind::LinkHeader,
+            "next_url" => {
+                let Some(next) = self.path_setting(s, "next") else {
+                    never_stops(self, "declare `next: <path of the next page's URL>`");
+                    return None;
+                };
+                ir::PaginationKind::NextUrl { next }
+            }
+            "hal" => ir::PaginationKind::Hal {
+                next: self
+                    .path_setting(s, "next")
+                    .unwrap_or_else(|| vec!["_links".into(), "next".into(), "href".into()]),
+            },
+            _ => return None,
+        };
+        let max_pages = s.get("max_pages").and_then(|n| {
+            let v = syntax::Decoder {
+                diags: &mut self.diags,
+            }
+            .node_integer(n, "max_pages")?;
+            if v.value < 1 {
+                self.err(
+                    Diagnostic::new(Code::WrongKind, v.span, "`max_pages` must be at least 1")
+                        .with_label("not a page count")
+                        .with_help("remove `max_pages` to use the runtime's default cap"),
+                );
+                return None;
+            }
+            Some(v.value)
+        });
+        Some(ir::Pagination { kind, max_pages })
+    }
+
+    fn rate_limit(&mut self, r: &syntax::RateLimit) -> Option<ir::RateLimit> {
+        let per_seconds = match r.per.value.as_str() {
+            "second" => 1,
+            "minute" => 60,
+            "hour" => 3600,
             other => {
                 self.err(
                     Diagnostic::new(
-                        Code::InvalidValue,
-                        p.kind.span,
-                        format!("unknown pagination kind `{other}`"),
+                        Code::InvalidRateLimit,
+                        r.per.span,
+                        format!("`{other}` is not a rate-limit period"),
                     )
-                    .with_label("not a pagination kind")
+                    .with_label("unknown period")
                     .with_help(help_for_name(
                         other,
-                        ["page_number"],
-                        "pagination kind",
+                        ["second", "minute", "hour"],
+                        "period",
                     )),
                 );
-                None
+                return None;
             }
+        };
+        let Some(requests) = u32::try_from(r.requests.value).ok().filter(|n| *n > 0) else {
+            self.err(
+                Diagnostic::new(
+                    Code::InvalidRateLimit,
+                    r.requests.span,
+                    "`requests` must be a positive count",
+                )
+                .with_label("not a request count")
+                .with_help("write the provider's limit, such as `requests: 120`"),
+            );
+            return None;
+        };
+        Some(ir::RateLimit {
+            requests,
+            per_seconds,
+        })
+    }
+
+    fn errors(&mut self, e: &syntax::Errors) -> ir::ErrorRules {
+        let message = e.message.as_ref().and_then(|m| self.plain_path(m));
+        let in_body = e.in_body.as_ref().and_then(|b| {
+            let path = self.plain_path(&b.path)?;
+            if b.success.is_empty() {
+                self.err(
+                    Diagnostic::new(
+                        Code::InvalidErrorMapping,
+                        b.path.span,
+                        "`success` lists no value",
+                    )
+                    .with_label("every value would be an error")
+                    .with_help("list the values that mean success, such as `success: [0]`"),
+                );
+                return None;
+            }
+            let success = b
+                .success
+                .iter()
+                .map(|v| {
+                    serde_json::from_str::<serde_json::Value>(&v.value)
+                        .unwrap_or_else(|_| serde_json::Value::String(v.value.clone()))
+                        .to_string()
+                })
+                .collect();
+            Some(ir::InBodyErrors {
+                path,
+                success,
+                message: b.message.as_ref().and_then(|m| self.plain_path(m)),
+            })
+        });
+        let mut status = Vec::new();
+        for (code, kind) in &e.status {
+            let Some(n) = code
+                .value
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (100..600).contains(n))
+            else {
+                self.err(
+                    Diagnostic::new(
+                        Code::InvalidErrorMapping,
+                        code.span,
+                        format!("`{}` is not an HTTP status", code.value),
+                    )
+                    .with_label("expected 100 to 599")
+                    .with_help("map statuses such as `409: validation`"),
+                );
+                continue;
+            };
+            if !ERROR_KINDS.contains(&kind.value.as_str()) {
+                self.err(
+                    Diagnostic::new(
+                        Code::InvalidErrorMapping,
+                        kind.span,
+                        format!("`{}` is not an error kind", kind.value),
+                    )
+                    .with_label("unknown error kind")
+                    .with_help(help_for_name(
+                        &kind.value,
+                        ERROR_KINDS.iter().copied(),
+                        "error kind",
+                    )),
+                );
+                continue;
+            }
+            status.push((n, kind.value.clone()));
+        }
+        ir::ErrorRules {
+            message,
+            in_body,
+            status,
         }
     }
 
     fn datetime(
         &mut self,
         d: Option<&syntax::Datetime>,
-        public_vars: &[String],
+        vars: &[String],
         credentials: &[ir::Credential],
         fallback_span: Span,
     ) -> ir::DatetimeConfig {
@@ -555,8 +1095,8 @@ impl Checker<'_> {
         }
         let timezone = d
             .and_then(|d| d.timezone.as_ref())
-            .and_then(|t| self.template(t, public_vars, credentials, "`timezone`", false))
-            .unwrap_or(template::Template {
+            .and_then(|t| self.template(t, vars, credentials, "`timezone`", false))
+            .unwrap_or(Template {
                 pieces: vec![template::Piece::Text("UTC".to_owned())],
                 span: fallback_span,
             });
@@ -565,7 +1105,7 @@ impl Checker<'_> {
             if jiff::tz::TimeZone::get(&name).is_err() {
                 self.err(
                     Diagnostic::new(
-                        Code::InvalidValue,
+                        Code::UnknownTimeZone,
                         timezone.span,
                         format!("unknown time zone `{name}`"),
                     )
@@ -582,11 +1122,11 @@ impl Checker<'_> {
             return true;
         }
         let probe = jiff::civil::date(2024, 2, 19).at(16, 0, 8, 0);
-        let ok = jiff::fmt::strtime::format(&f.value, probe).is_ok() && f.value.contains('%');
+        let ok = f.value.contains('%') && jiff::fmt::strtime::format(&f.value, probe).is_ok();
         if !ok {
             self.err(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    Code::InvalidDateFormat,
                     f.span,
                     format!("`{}` is not a date format", f.value),
                 )
@@ -605,7 +1145,7 @@ impl Checker<'_> {
             None => {
                 self.err(
                     Diagnostic::new(
-                        Code::UnsupportedExpression,
+                        Code::PlainPathRequired,
                         s.span,
                         "a plain field path is needed here",
                     )
@@ -625,102 +1165,138 @@ impl Checker<'_> {
         file: FileId,
         rf: syntax::ResourceFile,
         models: &[ir::Model],
-        has_pagination: bool,
+        p: &ProviderCx<'_>,
     ) -> Option<ir::ProviderResource> {
+        self.name(&rf.resource, "resource");
         let (model, unified) = self.resolve_unified(&rf.unified, models)?;
+        let cx = ResourceCx {
+            unified,
+            formats: p.formats,
+            check_dates: p.formats_ok,
+        };
 
         let mut methods = Vec::new();
-        let mut examples: Vec<serde_json::Value> = Vec::new();
-        let errors_before = self
-            .diags
-            .iter()
-            .filter(|d| d.code == Code::Example)
-            .count();
+        let mut all_examples: Vec<serde_json::Value> = Vec::new();
+        let mut examples_ok = true;
+        let mut lowered_methods: Vec<(ir::Method, Vec<serde_json::Value>, &syntax::Method, Span)> =
+            Vec::new();
         for (name, m) in &rf.methods {
-            let Some(kind) = self.method_kind(name) else {
-                continue;
-            };
-            if !unified.methods.iter().any(|um| um.kind == kind) {
-                self.err(
-                    Diagnostic::new(Code::UnknownName, name.span, format!("the unified `{}` resource has no `{}` method", unified.name, kind.as_str()))
-                        .with_label("method not in the unified model")
-                        .with_help(format!("declare `{}` under `methods` of `{}` in the unified model, or remove it here", kind.as_str(), unified.name)),
-                );
-                continue;
-            }
-            if kind == MethodKind::List && !has_pagination {
+            let Some(um) = unified.method(&name.value) else {
                 self.err(
                     Diagnostic::new(
-                        Code::MissingKey,
+                        Code::UnknownMethod,
                         name.span,
-                        "a list method needs the provider's `pagination`",
+                        format!(
+                            "the unified `{}` resource has no `{}` method",
+                            unified.name, name.value
+                        ),
                     )
-                    .with_label("list declared here")
-                    .with_help("declare `pagination` in provider.yaml"),
+                    .with_label("method not in the unified model")
+                    .with_help(help_for_name(
+                        &name.value,
+                        unified.methods.iter().map(|m| m.name.as_str()),
+                        "method",
+                    )),
                 );
-            }
-            if let Some(method) = self.method(file, kind, m, &mut examples) {
-                methods.push(method);
+                continue;
+            };
+            let mut examples = Vec::new();
+            let (method, ok) = self.method(
+                file,
+                um,
+                &unified.fields,
+                m,
+                p,
+                &rf.resource.value,
+                &mut examples,
+            );
+            examples_ok &= ok;
+            all_examples.extend(examples.iter().cloned());
+            if let Some(method) = method {
+                lowered_methods.push((method, examples, m, name.span));
             }
         }
 
         // A broken example would make every path look missing: check paths only when all
         // examples loaded.
-        let examples_ok = self
-            .diags
-            .iter()
-            .filter(|d| d.code == Code::Example)
-            .count()
-            == errors_before;
-        let example_refs: Vec<&serde_json::Value> = if examples_ok {
-            examples.iter().collect()
+        let resource_examples: Vec<&serde_json::Value> = if examples_ok {
+            all_examples.iter().collect()
         } else {
             Vec::new()
         };
-        let mut fields = Vec::new();
-        for (name, mapping) in &rf.fields {
-            let Some(field) = unified.fields.iter().find(|f| f.name == name.value) else {
-                self.err(
-                    Diagnostic::new(
-                        Code::UnknownName,
-                        name.span,
-                        format!(
-                            "`{}` is not a field of the unified `{}` resource",
-                            name.value, unified.name
-                        ),
-                    )
-                    .with_label("unknown unified field")
-                    .with_help(help_for_name(
-                        &name.value,
-                        unified.fields.iter().map(|f| f.name.as_str()),
-                        "field",
-                    )),
-                );
-                continue;
-            };
-            if let Some(value) = self.field_mapping(field, mapping, &example_refs) {
-                fields.push(ir::FieldMapping {
-                    field: field.name.clone(),
-                    origin: self.origin(name.span),
-                    value,
-                });
-            }
-        }
-        for f in unified.fields.iter().filter(|f| f.required) {
-            if !rf.fields.iter().any(|(n, _)| n.value == f.name) {
+        let fields = self.field_mappings(&rf.fields, &cx, &resource_examples);
+        // A required field that no mapping names at all is one error, at the resource.
+        let unmapped_everywhere: Vec<String> = unified
+            .fields
+            .iter()
+            .filter(|f| f.required)
+            .filter(|f| {
+                !rf.fields
+                    .iter()
+                    .chain(rf.methods.iter().flat_map(|(_, m)| m.fields.iter()))
+                    .any(|(n, _)| n.value == f.name)
+            })
+            .map(|f| f.name.clone())
+            .collect();
+        if !rf.methods.is_empty() {
+            for name in &unmapped_everywhere {
                 self.err(
                     Diagnostic::new(
                         Code::RequiredFieldUnmapped,
                         rf.resource.span,
-                        format!("required unified field `{}` is not mapped", f.name),
+                        format!("required unified field `{name}` is not mapped"),
                     )
                     .with_label(format!(
                         "`{}` maps `{}.{}`",
                         rf.resource.value, model.name, unified.name
                     ))
-                    .with_help(format!("add `{}: <expression>` under `fields`", f.name)),
+                    .with_help(format!("add `{name}: <expression>` under `fields`")),
                 );
             }
+        }
+        for (mut method, examples, m, span) in lowered_methods {
+            let method_examples: Vec<&serde_json::Value> = if examples_ok {
+                examples.iter().collect()
+            } else {
+                Vec::new()
+            };
+            if !m.fields.is_empty() {
+                method.fields = Some(self.field_mappings(&m.fields, &cx, &method_examples));
+            }
+            let um = unified.method(&method.name);
+            if um.is_some_and(|um| um.returns != Returns::Nothing) {
+                for f in unified
+                    .fields
+                    .iter()
+                    .filter(|f| f.required && !unmapped_everywhere.contains(&f.name))
+                {
+                    let mapped = fields
+                        .iter()
+                        .chain(method.fields.iter().flatten())
+                        .any(|fm| fm.field == f.name);
+                    if !mapped {
+                        self.err(
+                            Diagnostic::new(
+                                Code::RequiredFieldUnmapped,
+                                span,
+                                format!(
+                                    "required unified field `{}` is not mapped for `{}`",
+                                    f.name, method.name
+                                ),
+                            )
+                            .with_label(format!(
+                                "`{}` returns unified `{}.{}` records",
+                                method.name, model.name, unified.name
+                            ))
+                            .with_help(format!(
+                                "add `{}: <expression>` under the resource's `fields`",
+                                f.name
+                            )),
+                        );
+                    }
+                }
+            }
+            methods.push(method);
         }
 
         Some(ir::ProviderResource {
@@ -741,7 +1317,7 @@ impl Checker<'_> {
         let Some((model_name, resource_name)) = s.value.split_once('.') else {
             self.err(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    Code::UnknownResource,
                     s.span,
                     format!("`{}` does not name a unified resource", s.value),
                 )
@@ -753,7 +1329,7 @@ impl Checker<'_> {
         let Some(model) = models.iter().find(|m| m.name == model_name) else {
             self.err(
                 Diagnostic::new(
-                    Code::UnknownName,
+                    Code::UnknownModel,
                     s.span.slice(0, model_name.len()),
                     format!("unknown unified model `{model_name}`"),
                 )
@@ -766,10 +1342,10 @@ impl Checker<'_> {
             );
             return None;
         };
-        let Some(resource) = model.resources.iter().find(|r| r.name == resource_name) else {
+        let Some(resource) = model.resource(resource_name) else {
             self.err(
                 Diagnostic::new(
-                    Code::UnknownName,
+                    Code::UnknownResource,
                     s.span.slice(model_name.len() + 1, resource_name.len()),
                     format!("unified model `{model_name}` has no resource `{resource_name}`"),
                 )
@@ -785,108 +1361,246 @@ impl Checker<'_> {
         Some((model, resource))
     }
 
+    /// Lowers one method; the flag is false when one of its examples could not be loaded.
+    #[allow(clippy::too_many_arguments)]
     fn method(
         &mut self,
         file: FileId,
-        kind: MethodKind,
+        um: &ir::UnifiedMethod,
+        fields: &[ir::Field],
         m: &syntax::Method,
+        p: &ProviderCx<'_>,
+        resource: &str,
         examples: &mut Vec<serde_json::Value>,
-    ) -> Option<ir::Method> {
-        const HTTP: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
-        if !HTTP.contains(&m.http_method.value.as_str()) {
+    ) -> (Option<ir::Method>, bool) {
+        let kind = um.kind;
+        let http = m.http_method.value.as_str();
+        if !HTTP_METHODS.contains(&http) {
             self.err(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    Code::InvalidHttpMethod,
                     m.http_method.span,
-                    format!("`{}` is not an HTTP method", m.http_method.value),
+                    format!("`{http}` is not an HTTP method"),
                 )
                 .with_label("unknown HTTP method")
                 .with_help(help_for_name(
-                    &m.http_method.value,
-                    HTTP.iter().copied(),
+                    http,
+                    HTTP_METHODS.iter().copied(),
                     "HTTP method",
                 )),
             );
         }
-        let path_vars: Vec<String> = match kind {
-            MethodKind::Get => vec!["id".to_owned()],
-            MethodKind::List => Vec::new(),
-        };
-        let path = template::lower(
-            &m.path,
-            &Scope {
-                allowed: &path_vars,
-                place: "a request path",
-            },
-            &mut self.diags,
-        );
-        if let Some(p) = &path
-            && kind == MethodKind::Get
-            && !p.vars().any(|(v, _)| v == ["id"])
-        {
-            self.err(
-                Diagnostic::new(
-                    Code::Template,
-                    m.path.span,
-                    "the path of `get` does not use `{{ id }}`",
-                )
-                .with_label("the record's id is not in the path")
-                .with_help("write the path as `/tickets/{{ id }}`"),
-            );
-        }
 
-        let data = match kind {
-            MethodKind::List => {
-                if m.records.is_none() {
-                    self.err(
-                        Diagnostic::new(
-                            Code::MissingKey,
-                            m.span,
-                            "a list method needs `response.records`",
-                        )
-                        .with_label("where are the records?")
-                        .with_help(
-                            "add `response: { records: data }` with the path of the records array",
-                        ),
-                    );
-                }
-                m.records.as_ref()
+        // Variables a request may use.
+        let mut vars: Vec<String> = p.public_vars.to_vec();
+        vars.push("id".to_owned());
+        vars.extend(um.query.iter().map(|q| format!("query.{}", q.name)));
+        let path = self.template(&m.path, &vars, p.credentials, "a request path", false);
+        if let Some(path) = &path {
+            let uses_id = path.vars().any(|(v, _)| v == ["id"]);
+            if kind.takes_id() && !uses_id {
+                self.err(
+                    Diagnostic::new(
+                        Code::PathParameterMissing,
+                        m.path.span,
+                        format!("the path of `{}` does not use `{{{{ id }}}}`", um.name),
+                    )
+                    .with_label("the record's id is not in the path")
+                    .with_help("put the id in the path, such as `/tickets/{{ id }}`"),
+                );
             }
-            MethodKind::Get => m.record.as_ref(),
-        };
-        let data_path = match data {
-            Some(d) => self.plain_path(d)?,
-            None => Vec::new(),
-        };
-
-        for example in &m.examples {
-            if let Some(body) = self.example(file, example) {
-                let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
-                match (kind, data) {
-                    (MethodKind::List, Some(serde_json::Value::Array(items))) => {
-                        examples.extend(items.iter().cloned())
-                    }
-                    (MethodKind::Get, Some(record @ serde_json::Value::Object(_))) => {
-                        examples.push(record.clone())
-                    }
-                    _ => {
-                        let what = if kind == MethodKind::List {
-                            "an array of records"
-                        } else {
-                            "a record object"
-                        };
+            if matches!(kind, MethodKind::List | MethodKind::Create) {
+                for (v, span) in path.vars() {
+                    if v == ["id"] {
                         self.err(
-                            Diagnostic::new(
-                                Code::Example,
-                                example.span,
-                                format!("the example has no {what} at `{}`", data_path.join(".")),
-                            )
-                            .with_label("example does not match the response path")
-                            .with_help("fix `response` or the example payload"),
+                            Diagnostic::new(Code::PathParameterUnavailable, span, format!("`{}` has no record id", um.name))
+                                .with_label("`id` is not known here")
+                                .with_help("remove `{{ id }}` from the path; list and create act on the collection"),
                         );
                     }
                 }
             }
+        }
+        let query: Vec<(String, ir::RequestValue)> = m
+            .query
+            .iter()
+            .filter_map(|(name, v)| {
+                Some((
+                    name.value.clone(),
+                    self.request_value(v, &vars, um, fields, p, false)?,
+                ))
+            })
+            .collect();
+        let headers = self.headers(&m.headers, &vars, p.credentials);
+
+        let body = match &m.body {
+            Some((span, values)) => {
+                if matches!(http, "GET" | "DELETE") {
+                    self.err(
+                        Diagnostic::new(
+                            Code::BodyNotSent,
+                            *span,
+                            format!("a {http} request does not send a body"),
+                        )
+                        .with_label("body declared here")
+                        .with_help("send the values in `query`, or use POST, PUT or PATCH"),
+                    );
+                }
+                let mut body_vars = vars.clone();
+                body_vars.extend(um.body.iter().map(|b| format!("body.{}", b.name)));
+                let body: Vec<(String, ir::RequestValue)> = values
+                    .iter()
+                    .filter_map(|(name, v)| {
+                        Some((
+                            name.value.clone(),
+                            self.request_value(v, &body_vars, um, fields, p, true)?,
+                        ))
+                    })
+                    .collect();
+                let used: Vec<String> =
+                    body.iter().flat_map(|(_, v)| body_fields_used(v)).collect();
+                for b in um.body.iter().filter(|b| b.required) {
+                    if !used.contains(&b.name) {
+                        self.err(
+                            Diagnostic::new(
+                                Code::RequiredBodyFieldUnused,
+                                *span,
+                                format!(
+                                    "the body never sends `{}`, which `{}` requires",
+                                    b.name, um.name
+                                ),
+                            )
+                            .with_label("required body field not mapped")
+                            .with_help(format!(
+                                "send it, for example `<provider key>: \"{{{{ body.{} }}}}\"`",
+                                b.name
+                            )),
+                        );
+                    }
+                }
+                Some(body)
+            }
+            None => {
+                for b in um.body.iter().filter(|b| b.required) {
+                    self.err(
+                        Diagnostic::new(
+                            Code::RequiredBodyFieldUnused,
+                            m.span,
+                            format!(
+                                "`{}` requires `{}` in its body, but this request sends no body",
+                                um.name, b.name
+                            ),
+                        )
+                        .with_label("no `request.body`")
+                        .with_help("add `request.body` mapping the unified body to the provider's"),
+                    );
+                }
+                None
+            }
+        };
+
+        let paginated = match m.pagination.as_ref().map(|s| s.value.as_str()) {
+            None => kind == MethodKind::List || um.returns == Returns::Records,
+            Some("none") => false,
+            Some(other) => {
+                let span = m.pagination.as_ref().map_or(m.span, |s| s.span);
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        span,
+                        format!("`pagination: {other}` is not allowed here"),
+                    )
+                    .with_label("a method can only turn pagination off")
+                    .with_help(
+                        "write `pagination: none` for a method that returns everything at once",
+                    ),
+                );
+                false
+            }
+        };
+        if paginated && !p.has_pagination {
+            self.err(
+                Diagnostic::new(Code::ListWithoutPagination, m.span, format!("`{}` returns records, but the provider has no `pagination`", um.name))
+                    .with_label("how are pages fetched?")
+                    .with_help("declare `pagination` in provider.yaml, or write `pagination: none` on this method"),
+            );
+        }
+
+        let returns_records = um.returns == Returns::Records;
+        let data = if returns_records {
+            if m.records.is_none() {
+                self.err(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        m.span,
+                        format!("`{}` needs `response.records`", um.name),
+                    )
+                    .with_label("where are the records?")
+                    .with_help(
+                        "add `response: { records: data }` with the path of the records array",
+                    ),
+                );
+            }
+            m.records.as_ref()
+        } else {
+            m.record.as_ref()
+        };
+        let data_path = match data {
+            Some(d) => match self.plain_path(d) {
+                Some(p) => p,
+                None => return (None, true),
+            },
+            None => Vec::new(),
+        };
+
+        let mut examples_ok = true;
+        for example in &m.examples {
+            let Some(body) = self.example(file, example) else {
+                examples_ok = false;
+                continue;
+            };
+            let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
+            match (returns_records, data) {
+                (true, Some(serde_json::Value::Array(items))) => {
+                    examples.extend(items.iter().cloned())
+                }
+                (false, Some(record @ serde_json::Value::Object(_))) => {
+                    examples.push(record.clone())
+                }
+                _ => {
+                    examples_ok = false;
+                    let what = if returns_records {
+                        "array of records"
+                    } else {
+                        "record object"
+                    };
+                    self.err(
+                        Diagnostic::new(
+                            Code::ExampleShape,
+                            example.span,
+                            format!(
+                                "the example has no {what} at `{}`",
+                                display_path(&data_path)
+                            ),
+                        )
+                        .with_label("example does not match the response path")
+                        .with_help("fix `response` or the example payload"),
+                    );
+                }
+            }
+        }
+        if m.examples.is_empty() && um.returns != Returns::Nothing {
+            self.err(
+                Diagnostic::new(
+                    Code::NoExamples,
+                    m.span,
+                    format!("`{}` has no example payloads", um.name),
+                )
+                .with_label("field paths cannot be checked")
+                .with_help(
+                    "add `examples: [examples/<file>.json]` with a captured (anonymised) response",
+                ),
+            );
         }
 
         let provenance = match &m.provenance {
@@ -896,18 +1610,18 @@ impl Checker<'_> {
                         .with_label("where does this method come from?")
                         .with_help("add `provenance: { kind: documented, source: <url> }` (or observed / inferred)"),
                 );
-                return None;
+                return (None, examples_ok);
             }
-            Some(p) => {
-                let kind = match p.kind.value.as_str() {
+            Some(pr) => {
+                let pk = match pr.kind.value.as_str() {
                     "documented" => ir::ProvenanceKind::Documented,
                     "observed" => ir::ProvenanceKind::Observed,
                     "inferred" => ir::ProvenanceKind::Inferred,
                     other => {
                         self.err(
                             Diagnostic::new(
-                                Code::InvalidValue,
-                                p.kind.span,
+                                Code::UnknownProvenance,
+                                pr.kind.span,
                                 format!("unknown provenance `{other}`"),
                             )
                             .with_label("not a provenance kind")
@@ -917,24 +1631,275 @@ impl Checker<'_> {
                                 "provenance kind",
                             )),
                         );
-                        return None;
+                        return (None, examples_ok);
                     }
                 };
+                if pk != ir::ProvenanceKind::Inferred && pr.source.is_none() {
+                    self.err(
+                        Diagnostic::new(
+                            Code::ProvenanceWithoutSource,
+                            pr.kind.span,
+                            format!("a {} method should name its source", pk.as_str()),
+                        )
+                        .with_label("no `source`")
+                        .with_help("add `source: <url>` of the documentation or capture"),
+                    );
+                }
                 ir::Provenance {
-                    kind,
-                    source: p.source.as_ref().map(|s| s.value.clone()),
-                    note: p.note.as_ref().map(|s| s.value.clone()),
+                    kind: pk,
+                    source: pr.source.as_ref().map(|s| s.value.clone()),
+                    note: pr.note.as_ref().map(|s| s.value.clone()),
                 }
             }
         };
-        Some(ir::Method {
+
+        let tool_name = match &m.tool {
+            Some(t) => t.value.clone(),
+            None => default_tool_name(p.name, resource, um),
+        };
+        let method = path.map(|path| ir::Method {
+            name: um.name.clone(),
             kind,
-            http_method: m.http_method.value.clone(),
-            path: path?,
+            description: m
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_else(|| um.description.clone()),
+            http_method: http.to_owned(),
+            path,
+            query,
+            headers,
+            body,
             data_path,
+            paginated,
             provenance,
+            tool_name,
+            tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
+            fields: None,
             origin: self.origin(m.span),
-        })
+        });
+        (method, examples_ok)
+    }
+
+    /// A query or body value; body variables are checked against the unified method's body.
+    fn request_value(
+        &mut self,
+        v: &syntax::RequestValue,
+        vars: &[String],
+        um: &ir::UnifiedMethod,
+        fields: &[ir::Field],
+        p: &ProviderCx<'_>,
+        in_body: bool,
+    ) -> Option<ir::RequestValue> {
+        match v {
+            syntax::RequestValue::Template(t) => {
+                let place = if in_body {
+                    "a request body"
+                } else {
+                    "a request query"
+                };
+                let lowered = self.template(t, vars, p.credentials, place, false)?;
+                for (var, span) in lowered.vars() {
+                    if var.first().is_some_and(|s| s == "body") {
+                        self.check_body_var(var, span, um, fields);
+                    }
+                }
+                Some(ir::RequestValue::Template(lowered))
+            }
+            syntax::RequestValue::Object(members) => Some(ir::RequestValue::Object(
+                members
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            k.value.clone(),
+                            self.request_value(v, vars, um, fields, p, in_body)?,
+                        ))
+                    })
+                    .collect(),
+            )),
+            syntax::RequestValue::From {
+                from,
+                as_type,
+                cases,
+            } => {
+                let var: Vec<String> = from.value.split('.').map(str::to_owned).collect();
+                let declared = match var.first().map(String::as_str) {
+                    Some("body") if in_body => {
+                        var.len() >= 2 && um.body.iter().any(|b| b.name == var[1])
+                    }
+                    Some("query") => var.len() == 2 && um.query.iter().any(|q| q.name == var[1]),
+                    Some("id") => var.len() == 1,
+                    Some("credentials") => vars.contains(&from.value),
+                    _ => false,
+                };
+                if !declared {
+                    let mut candidates: Vec<String> = vars.to_vec();
+                    if in_body {
+                        candidates.extend(um.body.iter().map(|b| format!("body.{}", b.name)));
+                    }
+                    if var.first().is_some_and(|s| s == "body") && var.len() >= 2 {
+                        self.check_body_var(&var, from.span, um, fields);
+                    } else {
+                        self.err(
+                            Diagnostic::new(
+                                Code::UnknownVariable,
+                                from.span,
+                                format!("`{}` is not a variable of this request", from.value),
+                            )
+                            .with_label("undeclared variable")
+                            .with_help(help_for_name(
+                                &from.value,
+                                candidates.iter().map(String::as_str),
+                                "variable",
+                            )),
+                        );
+                    }
+                    return None;
+                }
+                let var_type = match var.first().map(String::as_str) {
+                    Some("body") => self.check_body_var(&var, from.span, um, fields),
+                    Some("query") => um
+                        .query
+                        .iter()
+                        .find(|q| q.name == var[1])
+                        .map(|q| q.ty.clone()),
+                    _ => Some(FieldType::String),
+                };
+                if let Some(FieldType::Enum(values)) = &var_type {
+                    for (unified_value, _) in cases {
+                        if !values.contains(&unified_value.value) {
+                            self.err(
+                                Diagnostic::new(
+                                    Code::EnumTargetUnknown,
+                                    unified_value.span,
+                                    format!(
+                                        "`{}` is not a value of the unified `{}`",
+                                        unified_value.value,
+                                        var.join(".")
+                                    ),
+                                )
+                                .with_label("unknown unified value")
+                                .with_help(help_for_name(
+                                    &unified_value.value,
+                                    values.iter().map(String::as_str),
+                                    "value",
+                                )),
+                            );
+                        }
+                    }
+                }
+                let as_type = match as_type {
+                    None => None,
+                    Some(t) => match t.value.as_str() {
+                        "string" => Some(FieldType::String),
+                        "integer" => Some(FieldType::Integer),
+                        "number" => Some(FieldType::Number),
+                        "boolean" => Some(FieldType::Boolean),
+                        "json" => Some(FieldType::Json),
+                        other => {
+                            self.err(
+                                Diagnostic::new(
+                                    Code::UnknownType,
+                                    t.span,
+                                    format!("cannot send a value as `{other}`"),
+                                )
+                                .with_label("unknown type")
+                                .with_help(help_for_name(
+                                    other,
+                                    ["string", "integer", "number", "boolean", "json"],
+                                    "type",
+                                )),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                Some(ir::RequestValue::From {
+                    var,
+                    as_type,
+                    cases: cases
+                        .iter()
+                        .map(|(u, r)| (u.value.clone(), r.value.clone()))
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    /// `body.<field>…` must name a field the unified method accepts (and members it has);
+    /// returns the type of what the variable reads.
+    fn check_body_var(
+        &mut self,
+        var: &[String],
+        span: Span,
+        um: &ir::UnifiedMethod,
+        fields: &[ir::Field],
+    ) -> Option<FieldType> {
+        let name = var.get(1)?;
+        if !um.body.iter().any(|b| &b.name == name) {
+            self.err(
+                Diagnostic::new(
+                    Code::BodyFieldNotAccepted,
+                    span,
+                    format!("`{}` does not accept `{name}` in its body", um.name),
+                )
+                .with_label("not a body field of the unified method")
+                .with_help(help_for_name(
+                    name,
+                    um.body.iter().map(|b| b.name.as_str()),
+                    "body field",
+                )),
+            );
+            return None;
+        }
+        let mut ty = fields.iter().find(|f| &f.name == name)?.ty.clone();
+        for member in &var[2..] {
+            ty = match &ty {
+                FieldType::Reference if member == "id" || member == "name" => FieldType::String,
+                FieldType::Object { fields, .. } => match fields.iter().find(|f| &f.name == member)
+                {
+                    Some(f) => f.ty.clone(),
+                    None => {
+                        self.err(
+                            Diagnostic::new(
+                                Code::UnknownField,
+                                span,
+                                format!("`{}` has no member `{member}`", var.join(".")),
+                            )
+                            .with_label("unknown member")
+                            .with_help(help_for_name(
+                                member,
+                                fields.iter().map(|f| f.name.as_str()),
+                                "member",
+                            )),
+                        );
+                        return None;
+                    }
+                },
+                other => {
+                    let members: &[&str] = if *other == FieldType::Reference {
+                        &["id", "name"]
+                    } else {
+                        &[]
+                    };
+                    self.err(
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            span,
+                            format!("`{}` has no member `{member}`", var.join(".")),
+                        )
+                        .with_label(format!("a {} has no members", other.describe()))
+                        .with_help(help_for_name(
+                            member,
+                            members.iter().copied(),
+                            "member",
+                        )),
+                    );
+                    return None;
+                }
+            };
+        }
+        Some(ty)
     }
 
     /// Loads an example payload next to the resource file; JSON errors point into the example.
@@ -950,7 +1915,7 @@ impl Checker<'_> {
         let Some(text) = self.reader.read(&relative) else {
             self.err(
                 Diagnostic::new(
-                    Code::Example,
+                    Code::ExampleNotFound,
                     example.span,
                     format!("example `{}` not found", example.value),
                 )
@@ -972,7 +1937,7 @@ impl Checker<'_> {
                 let at = (start + e.column().saturating_sub(1)).min(f.text.len());
                 self.err(
                     Diagnostic::new(
-                        Code::Example,
+                        Code::ExampleNotJson,
                         Span::new(id, at..at),
                         "example payload is not valid JSON",
                     )
@@ -991,63 +1956,190 @@ impl Checker<'_> {
         }
     }
 
+    // -----------------------------------------------------------------------------------------
+    // Field mappings
+
+    fn field_mappings(
+        &mut self,
+        mappings: &[(Str, syntax::FieldMapping)],
+        cx: &ResourceCx<'_>,
+        examples: &[&serde_json::Value],
+    ) -> Vec<ir::FieldMapping> {
+        self.members(
+            mappings,
+            &cx.unified.fields,
+            &format!("the unified `{}` resource", cx.unified.name),
+            cx,
+            examples,
+        )
+    }
+
+    /// Mappings of `fields` (of a resource or an object), relative to `examples`.
+    fn members(
+        &mut self,
+        mappings: &[(Str, syntax::FieldMapping)],
+        fields: &[ir::Field],
+        owner: &str,
+        cx: &ResourceCx<'_>,
+        examples: &[&serde_json::Value],
+    ) -> Vec<ir::FieldMapping> {
+        let mut out = Vec::new();
+        for (name, mapping) in mappings {
+            let Some(field) = fields.iter().find(|f| f.name == name.value) else {
+                self.unknown_field(name, fields, owner);
+                continue;
+            };
+            if self.broken_fields.contains(&field.origin) {
+                continue;
+            }
+            if field.write_only {
+                self.err(
+                    Diagnostic::new(
+                        Code::ReadOfWriteOnly,
+                        name.span,
+                        format!("`{}` is write-only and never read back", field.name),
+                    )
+                    .with_label("write-only field in a response mapping")
+                    .with_help("remove the mapping, or drop `write_only` from the unified field"),
+                );
+                continue;
+            }
+            if let Some(value) = self.field_mapping(field, mapping, cx, examples) {
+                out.push(ir::FieldMapping {
+                    field: field.name.clone(),
+                    origin: self.origin(name.span),
+                    value,
+                });
+            }
+        }
+        out
+    }
+
+    fn lower_checked(&mut self, s: &Str, examples: &[&serde_json::Value]) -> Option<Expr> {
+        let e = expr::lower(s, &mut self.diags)?;
+        expr::check_against_examples(&e, examples, &mut self.diags);
+        Some(e)
+    }
+
+    fn mismatch(
+        &mut self,
+        field: &ir::Field,
+        span: Span,
+        form: &str,
+        help: &str,
+    ) -> Option<ir::ValueMapping> {
+        self.err(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                span,
+                format!(
+                    "`{}` is {} field; {form} cannot fill it",
+                    field.name,
+                    field.ty.with_article()
+                ),
+            )
+            .with_label(format!("{form} given"))
+            .with_help(help.to_owned()),
+        );
+        None
+    }
+
     fn field_mapping(
         &mut self,
         field: &ir::Field,
         mapping: &syntax::FieldMapping,
+        cx: &ResourceCx<'_>,
         examples: &[&serde_json::Value],
     ) -> Option<ir::ValueMapping> {
-        let mismatch = |this: &mut Self, span: Span, form: &str, help: &str| {
-            this.err(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    span,
-                    format!(
-                        "`{}` is a {} field; {form} cannot fill it",
-                        field.name,
-                        field.ty.describe()
-                    ),
-                )
-                .with_label(format!("{form} given"))
-                .with_help(help.to_owned()),
-            );
-            None
-        };
-        let lower_checked = |this: &mut Self, s: &Str| -> Option<Expr> {
-            let e = expr::lower(s, &mut this.diags)?;
-            expr::check_against_examples(&e, examples, &mut this.diags);
-            Some(e)
-        };
         match mapping {
             syntax::FieldMapping::Expr(s) => {
-                let e = lower_checked(self, s)?;
+                let e = self.lower_checked(s, examples)?;
                 match &field.ty {
-                    FieldType::Enum(_) => mismatch(
-                        self,
-                        s.span,
-                        "a bare expression",
-                        "map the provider's values: `{ from: <expr>, enum: {RAW: value}, fallback: raw }`",
-                    ),
-                    FieldType::Datetime | FieldType::Date => Some(ir::ValueMapping::Datetime {
-                        from: e,
-                        formats: Vec::new(),
-                    }),
-                    FieldType::Reference => Some(ir::ValueMapping::Reference { id: e, name: None }),
-                    FieldType::List(inner) if **inner == FieldType::Reference => mismatch(
-                        self,
-                        s.span,
-                        "an expression",
-                        "write a list of `- id: <expr>` entries",
-                    ),
-                    FieldType::List(_) | FieldType::Json => Some(ir::ValueMapping::Expr(e)),
-                    _ if e.is_many() => mismatch(
-                        self,
-                        s.span,
-                        "a projection (many values)",
-                        "select a single value, or make the unified field a list",
-                    ),
-                    _ => Some(ir::ValueMapping::Expr(e)),
+                    FieldType::Enum(_) => {
+                        self.err(
+                            Diagnostic::new(Code::EnumMapMissing, s.span, format!("`{}` is an enum: map the provider's values", field.name))
+                                .with_label("no enum map")
+                                .with_help("write `{ from: <expr>, enum: { RAW: value }, fallback: raw }`"),
+                        );
+                        None
+                    }
+                    FieldType::Object { .. } => {
+                        self.mismatch(field, s.span, "an expression", "map the object member by member: `{ fields: { <member>: <expr> } }`")
+                    }
+                    FieldType::List(inner) if matches!(**inner, FieldType::Reference | FieldType::Object { .. } | FieldType::Enum(_)) => {
+                        self.mismatch(
+                            field,
+                            s.span,
+                            "an expression",
+                            "write a list of `- id: <expr>` entries for references, or `{ each: <expr>, fields: {...} }` for objects",
+                        )
+                    }
+                    FieldType::List(inner) => {
+                        self.example_types(field, inner, &e, s.span, examples, cx, true);
+                        Some(ir::ValueMapping::Expr(e))
+                    }
+                    FieldType::Json => Some(ir::ValueMapping::Expr(e)),
+                    _ if e.is_many() => {
+                        self.err(
+                            Diagnostic::new(Code::ManyIntoOne, s.span, format!("`{}` holds one value, but this projection yields many", field.name))
+                                .with_label("a projection")
+                                .with_help("select a single value, or make the unified field a list"),
+                        );
+                        None
+                    }
+                    FieldType::Datetime | FieldType::Date => {
+                        self.example_types(field, &field.ty, &e, s.span, examples, cx, false);
+                        Some(ir::ValueMapping::Datetime { from: e, formats: Vec::new() })
+                    }
+                    FieldType::Reference => {
+                        self.example_types(field, &FieldType::String, &e, s.span, examples, cx, false);
+                        Some(ir::ValueMapping::Reference { id: e, name: None })
+                    }
+                    ty => {
+                        self.example_types(field, ty, &e, s.span, examples, cx, false);
+                        Some(ir::ValueMapping::Expr(e))
+                    }
                 }
+            }
+            syntax::FieldMapping::Const(c) => {
+                let value = serde_json::from_str::<serde_json::Value>(&c.value)
+                    .ok()
+                    .filter(|v| !v.is_string())
+                    .unwrap_or_else(|| serde_json::Value::String(c.value.clone()));
+                let ok = match (&field.ty, &value) {
+                    (FieldType::Enum(values), serde_json::Value::String(s)) => {
+                        if !values.contains(s) {
+                            self.err(
+                                Diagnostic::new(
+                                    Code::EnumTargetUnknown,
+                                    c.span,
+                                    format!(
+                                        "`{s}` is not a value of the unified `{}` enum",
+                                        field.name
+                                    ),
+                                )
+                                .with_label("unknown unified value")
+                                .with_help(help_for_name(
+                                    s,
+                                    values.iter().map(String::as_str),
+                                    "value",
+                                )),
+                            );
+                            return None;
+                        }
+                        true
+                    }
+                    (ty, v) => json_fits(ty, v, cx.formats),
+                };
+                if !ok {
+                    return self.mismatch(
+                        field,
+                        c.span,
+                        "this constant",
+                        "write a constant of the field's type",
+                    );
+                }
+                Some(ir::ValueMapping::Const(value))
             }
             syntax::FieldMapping::From {
                 from,
@@ -1056,21 +2148,55 @@ impl Checker<'_> {
                 formats,
                 span,
             } => {
-                let e = lower_checked(self, from)?;
+                let e = self.lower_checked(from, examples)?;
+                if e.is_many() {
+                    self.err(
+                        Diagnostic::new(
+                            Code::ManyIntoOne,
+                            from.span,
+                            format!(
+                                "`{}` holds one value, but this projection yields many",
+                                field.name
+                            ),
+                        )
+                        .with_label("a projection")
+                        .with_help("select a single value"),
+                    );
+                    return None;
+                }
                 match &field.ty {
                     FieldType::Enum(values) => {
-                        self.enum_map(field, values, e, cases, fallback.as_ref(), *span)
+                        self.enum_map(field, values, e, cases, fallback.as_ref(), *span, examples)
                     }
                     FieldType::Datetime | FieldType::Date => {
+                        let fmts_given = formats.len();
                         let formats: Vec<String> = formats
                             .iter()
                             .filter(|f| self.date_format(f))
                             .map(|f| f.value.clone())
                             .collect();
+                        let cx_formats = ResourceCx {
+                            unified: cx.unified,
+                            formats: if formats.is_empty() {
+                                cx.formats
+                            } else {
+                                &formats
+                            },
+                            check_dates: cx.check_dates && formats.len() == fmts_given,
+                        };
+                        self.example_types(
+                            field,
+                            &field.ty,
+                            &e,
+                            from.span,
+                            examples,
+                            &cx_formats,
+                            false,
+                        );
                         Some(ir::ValueMapping::Datetime { from: e, formats })
                     }
-                    _ => mismatch(
-                        self,
+                    _ => self.mismatch(
+                        field,
                         from.span,
                         "`from` with `enum` or `format`",
                         "write the expression directly: `field: <expr>`",
@@ -1079,18 +2205,14 @@ impl Checker<'_> {
             }
             syntax::FieldMapping::Reference(r) => {
                 if field.ty != FieldType::Reference {
-                    return mismatch(
-                        self,
+                    return self.mismatch(
+                        field,
                         r.id.span,
                         "a reference `{id, name}`",
                         "map this field with an expression",
                     );
                 }
-                let id = lower_checked(self, &r.id)?;
-                let name = match &r.name {
-                    Some(n) => Some(lower_checked(self, n)?),
-                    None => None,
-                };
+                let (id, name) = self.reference(r, field, cx, examples)?;
                 Some(ir::ValueMapping::Reference { id, name })
             }
             syntax::FieldMapping::References(items) => {
@@ -1098,8 +2220,8 @@ impl Checker<'_> {
                     let span = items
                         .first()
                         .map_or(Span::new(FileId(0), 0..0), |r| r.id.span);
-                    return mismatch(
-                        self,
+                    return self.mismatch(
+                        field,
                         span,
                         "a list of references",
                         "map this field with an expression",
@@ -1107,18 +2229,173 @@ impl Checker<'_> {
                 }
                 let mut out = Vec::new();
                 for r in items {
-                    let id = lower_checked(self, &r.id)?;
-                    let name = match &r.name {
-                        Some(n) => Some(lower_checked(self, n)?),
-                        None => None,
-                    };
-                    out.push((id, name));
+                    out.push(self.reference(r, field, cx, examples)?);
                 }
                 Some(ir::ValueMapping::References(out))
+            }
+            syntax::FieldMapping::Object(members, span) => {
+                let FieldType::Object { fields, .. } = &field.ty else {
+                    return self.mismatch(
+                        field,
+                        *span,
+                        "an object mapping",
+                        "map this field with an expression",
+                    );
+                };
+                let owner = format!("the object `{}`", field.name);
+                let members = self.members(members, fields, &owner, cx, examples);
+                Some(ir::ValueMapping::Object(members))
+            }
+            syntax::FieldMapping::Each {
+                each,
+                fields: members,
+            } => {
+                let FieldType::List(inner) = &field.ty else {
+                    return self.mismatch(
+                        field,
+                        each.span,
+                        "a list of objects",
+                        "map this field with an expression",
+                    );
+                };
+                let FieldType::Object { fields, .. } = inner.as_ref() else {
+                    return self.mismatch(
+                        field,
+                        each.span,
+                        "a list of objects",
+                        "map this field with an expression",
+                    );
+                };
+                let e = self.lower_checked(each, examples)?;
+                let elements: Vec<&serde_json::Value> = examples
+                    .iter()
+                    .flat_map(|ex| match expr::sample(&e, ex).as_slice() {
+                        [serde_json::Value::Array(items)] if !e.is_many() => items.iter().collect(),
+                        many => many.to_vec(),
+                    })
+                    .collect();
+                let owner = format!("the objects of `{}`", field.name);
+                let members = self.members(members, fields, &owner, cx, &elements);
+                Some(ir::ValueMapping::Each {
+                    each: e,
+                    fields: members,
+                })
             }
         }
     }
 
+    fn reference(
+        &mut self,
+        r: &syntax::ReferenceMapping,
+        field: &ir::Field,
+        cx: &ResourceCx<'_>,
+        examples: &[&serde_json::Value],
+    ) -> Option<(Expr, Option<Expr>)> {
+        let id = self.lower_checked(&r.id, examples)?;
+        self.example_types(
+            field,
+            &FieldType::String,
+            &id,
+            r.id.span,
+            examples,
+            cx,
+            false,
+        );
+        let name = match &r.name {
+            Some(n) => {
+                let e = self.lower_checked(n, examples)?;
+                self.example_types(field, &FieldType::String, &e, n.span, examples, cx, false);
+                Some(e)
+            }
+            None => None,
+        };
+        if id.is_many() || name.as_ref().is_some_and(Expr::is_many) {
+            self.err(
+                Diagnostic::new(
+                    Code::ManyIntoOne,
+                    r.id.span,
+                    "a reference's id and name are single values",
+                )
+                .with_label("a projection")
+                .with_help("select a single value"),
+            );
+            return None;
+        }
+        Some((id, name))
+    }
+
+    /// Checks the JSON types the expression yields on the examples against `ty`.
+    #[allow(clippy::too_many_arguments)]
+    fn example_types(
+        &mut self,
+        field: &ir::Field,
+        ty: &FieldType,
+        e: &Expr,
+        span: Span,
+        examples: &[&serde_json::Value],
+        cx: &ResourceCx<'_>,
+        list: bool,
+    ) {
+        for ex in examples {
+            let values = expr::sample(e, ex);
+            let values: Vec<&serde_json::Value> = match (list, e.is_many(), values.as_slice()) {
+                (true, false, [serde_json::Value::Array(items)]) => items.iter().collect(),
+                (true, false, [other]) => {
+                    self.err(
+                        Diagnostic::new(
+                            Code::ExampleTypeMismatch,
+                            span,
+                            format!(
+                                "`{}` is a list, but an example has {} here",
+                                field.name,
+                                json_kind(other)
+                            ),
+                        )
+                        .with_label(format!("example value: {}", short(other)))
+                        .with_help("map an array, or a projection such as `labels[].name`"),
+                    );
+                    return;
+                }
+                _ => values,
+            };
+            for v in values {
+                if json_fits(ty, v, &[]) {
+                    if cx.check_dates
+                        && matches!(ty, FieldType::Datetime | FieldType::Date)
+                        && let serde_json::Value::String(text) = v
+                        && !date_matches(text, cx.formats, ty == &FieldType::Date)
+                    {
+                        self.err(
+                            Diagnostic::new(Code::ExampleDateFormat, span, format!("example timestamp `{text}` matches none of the date formats"))
+                                .with_label(format!("formats: {}", cx.formats.join(", ")))
+                                .with_help("add the provider's format to `datetime.formats` (or this field's `format`)"),
+                        );
+                        return;
+                    }
+                    continue;
+                }
+                self.err(
+                    Diagnostic::new(
+                        Code::ExampleTypeMismatch,
+                        span,
+                        format!(
+                            "`{}` is {} field, but an example has {} here",
+                            field.name,
+                            ty.with_article(),
+                            json_kind(v)
+                        ),
+                    )
+                    .with_label(format!("example value: {}", short(v)))
+                    .with_help(
+                        "map a path that holds the right type, or change the unified field's type",
+                    ),
+                );
+                return;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn enum_map(
         &mut self,
         field: &ir::Field,
@@ -1127,11 +2404,12 @@ impl Checker<'_> {
         cases: &[(Str, Str)],
         fallback: Option<&Str>,
         span: Span,
+        examples: &[&serde_json::Value],
     ) -> Option<ir::ValueMapping> {
         if cases.is_empty() {
             self.err(
                 Diagnostic::new(
-                    Code::EnumMap,
+                    Code::EnumMapMissing,
                     span,
                     format!("`{}` is an enum but has no `enum` map", field.name),
                 )
@@ -1148,7 +2426,7 @@ impl Checker<'_> {
             if !values.contains(&target.value) {
                 self.err(
                     Diagnostic::new(
-                        Code::EnumMap,
+                        Code::EnumTargetUnknown,
                         target.span,
                         format!(
                             "`{}` is not a value of the unified `{}` enum",
@@ -1168,7 +2446,7 @@ impl Checker<'_> {
         let fallback = match fallback {
             None => {
                 self.err(
-                    Diagnostic::new(Code::EnumMap, span, format!("the enum map of `{}` has no `fallback`", field.name))
+                    Diagnostic::new(Code::EnumNoFallback, span, format!("the enum map of `{}` has no `fallback`", field.name))
                         .with_label("values the map does not list would be lost")
                         .with_help("add `fallback: raw` to keep unknown values as they are, or name a unified value"),
                 );
@@ -1179,7 +2457,7 @@ impl Checker<'_> {
             Some(f) => {
                 self.err(
                     Diagnostic::new(
-                        Code::EnumMap,
+                        Code::EnumTargetUnknown,
                         f.span,
                         format!("`{}` is not a valid fallback", f.value),
                     )
@@ -1193,6 +2471,36 @@ impl Checker<'_> {
                 return None;
             }
         };
+        let mut unlisted: Vec<String> = Vec::new();
+        for ex in examples {
+            for v in expr::sample(&from, ex) {
+                let raw = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if !cases.iter().any(|(r, _)| r.value == raw) && !unlisted.contains(&raw) {
+                    unlisted.push(raw);
+                }
+            }
+        }
+        if !unlisted.is_empty() {
+            let list: Vec<String> = unlisted.iter().map(|u| format!("`{u}`")).collect();
+            self.err(
+                Diagnostic::new(
+                    Code::EnumNotExhaustive,
+                    span,
+                    format!(
+                        "the enum map of `{}` does not list {}",
+                        field.name,
+                        list.join(", ")
+                    ),
+                )
+                .with_label("seen in the example payloads")
+                .with_help(
+                    "map every value the provider sends; the fallback is for values added later",
+                ),
+            );
+        }
         ok.then(|| ir::ValueMapping::Enum {
             from,
             cases: cases
@@ -1202,4 +2510,234 @@ impl Checker<'_> {
             fallback,
         })
     }
+
+    // -----------------------------------------------------------------------------------------
+    // MCP tool names and overrides
+
+    fn tool_name_chars(&mut self, name: &str, span: Span) -> bool {
+        let ok = (1..=MAX_TOOL_NAME).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if !ok {
+            self.err(
+                Diagnostic::new(Code::InvalidToolName, span, format!("`{name}` is not a valid MCP tool name"))
+                    .with_label(format!("{} characters", name.len()))
+                    .with_help(format!("use 1 to {MAX_TOOL_NAME} characters of `A-Z a-z 0-9 _ - .`; set `tool:` on the method")),
+            );
+        }
+        ok
+    }
+
+    fn tool_names(&mut self, providers: &[ir::Provider]) {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in providers {
+            for r in &p.resources {
+                for m in &r.methods {
+                    let at = m.tool_span;
+                    if !self.tool_name_chars(&m.tool_name, at) {
+                        continue;
+                    }
+                    if let Some(first) = seen.get(m.tool_name.as_str()) {
+                        self.err(
+                            Diagnostic::new(
+                                Code::DuplicateToolName,
+                                at,
+                                format!("MCP tool name `{}` is used twice", m.tool_name),
+                            )
+                            .with_label(format!("also the name of {first}"))
+                            .with_help("set a distinct `tool:` on one of the two methods"),
+                        );
+                    } else {
+                        seen.insert(&m.tool_name, &m.origin);
+                    }
+                }
+            }
+        }
+    }
+
+    fn override_file(
+        &mut self,
+        o: syntax::OverrideFile,
+        models: &[ir::Model],
+        providers: &[ir::Provider],
+    ) -> Option<ir::Override> {
+        self.name(&o.name, "override");
+        let Some(provider) = providers.iter().find(|p| p.name == o.provider.value) else {
+            if self.incomplete {
+                return None;
+            }
+            self.err(
+                Diagnostic::new(
+                    Code::OverrideTargetUnknown,
+                    o.provider.span,
+                    format!("no provider `{}` to override", o.provider.value),
+                )
+                .with_label("unknown provider")
+                .with_help(help_for_name(
+                    &o.provider.value,
+                    providers.iter().map(|p| p.name.as_str()),
+                    "provider",
+                )),
+            );
+            return None;
+        };
+        let mut resources = Vec::new();
+        for (rname, fields) in &o.resources {
+            let Some(r) = provider.resources.iter().find(|r| r.name == rname.value) else {
+                if self.incomplete {
+                    continue;
+                }
+                self.err(
+                    Diagnostic::new(
+                        Code::OverrideTargetUnknown,
+                        rname.span,
+                        format!(
+                            "provider `{}` has no resource `{}`",
+                            provider.name, rname.value
+                        ),
+                    )
+                    .with_label("unknown resource")
+                    .with_help(help_for_name(
+                        &rname.value,
+                        provider.resources.iter().map(|r| r.name.as_str()),
+                        "resource",
+                    )),
+                );
+                continue;
+            };
+            let Some(unified) = models
+                .iter()
+                .find(|m| m.name == r.model)
+                .and_then(|m| m.resource(&r.unified))
+            else {
+                continue;
+            };
+            let cx = ResourceCx {
+                unified,
+                formats: &provider.datetime.formats,
+                check_dates: false,
+            };
+            let mapped = self.field_mappings(fields, &cx, &[]);
+            resources.push((r.name.clone(), mapped));
+        }
+        Some(ir::Override {
+            name: o.name.value.clone(),
+            provider: provider.name.clone(),
+            origin: self.origin(o.name.span),
+            resources,
+        })
+    }
+}
+
+/// What a provider's resources can rely on.
+struct ProviderCx<'a> {
+    name: &'a str,
+    credentials: &'a [ir::Credential],
+    public_vars: &'a [String],
+    formats: &'a [String],
+    formats_ok: bool,
+    has_pagination: bool,
+}
+
+/// The MCP tool name by convention: `list_all_<provider>_<resource>`, `get_single_…_by_id`, …
+pub fn default_tool_name(provider: &str, resource: &str, um: &ir::UnifiedMethod) -> String {
+    let singular = resource.strip_suffix('s').unwrap_or(resource);
+    match um.kind {
+        MethodKind::List => format!("list_all_{provider}_{resource}"),
+        MethodKind::Get => format!("get_single_{provider}_{singular}_by_id"),
+        MethodKind::Create => format!("create_a_{provider}_{singular}"),
+        MethodKind::Update => format!("update_a_{provider}_{singular}_by_id"),
+        MethodKind::Delete => format!("delete_a_{provider}_{singular}_by_id"),
+        MethodKind::Custom => format!("{provider}_{resource}_{}", um.name),
+    }
+}
+
+fn display_path(path: &[String]) -> String {
+    if path.is_empty() {
+        "@".to_owned()
+    } else {
+        path.join(".")
+    }
+}
+
+/// The unified body fields a request value reads (`body.<field>…`).
+fn body_fields_used(v: &ir::RequestValue) -> Vec<String> {
+    match v {
+        ir::RequestValue::Template(t) => t
+            .vars()
+            .filter(|(var, _)| var.first().is_some_and(|s| s == "body"))
+            .filter_map(|(var, _)| var.get(1).cloned())
+            .collect(),
+        ir::RequestValue::From { var, .. } if var.first().is_some_and(|s| s == "body") => {
+            var.get(1).cloned().into_iter().collect()
+        }
+        ir::RequestValue::From { .. } => Vec::new(),
+        ir::RequestValue::Object(members) => members
+            .iter()
+            .flat_map(|(_, v)| body_fields_used(v))
+            .collect(),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(39).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Whether a JSON value can become a value of `ty` (the runtime's conversions accept these).
+fn json_fits(ty: &FieldType, v: &serde_json::Value, formats: &[String]) -> bool {
+    use serde_json::Value;
+    match (ty, v) {
+        (_, Value::Null) | (FieldType::Json, _) => true,
+        (
+            FieldType::String | FieldType::Enum(_) | FieldType::Reference,
+            Value::String(_) | Value::Number(_) | Value::Bool(_),
+        ) => true,
+        (FieldType::Integer, Value::Number(n)) => n.is_i64(),
+        (FieldType::Integer, Value::String(s)) => s.trim().parse::<i64>().is_ok(),
+        (FieldType::Number, Value::Number(_)) => true,
+        (FieldType::Number, Value::String(s)) => s.trim().parse::<f64>().is_ok(),
+        (FieldType::Boolean, Value::Bool(_)) => true,
+        (FieldType::Boolean, Value::Number(n)) => matches!(n.as_i64(), Some(0 | 1)),
+        (FieldType::Boolean, Value::String(s)) => {
+            matches!(s.as_str(), "true" | "false" | "0" | "1")
+        }
+        (FieldType::Datetime | FieldType::Date, Value::String(s)) => {
+            formats.is_empty() || date_matches(s, formats, *ty == FieldType::Date)
+        }
+        (FieldType::List(inner), Value::Array(items)) => {
+            items.iter().all(|i| json_fits(inner, i, formats))
+        }
+        (FieldType::Object { .. }, Value::Object(_)) => true,
+        _ => false,
+    }
+}
+
+/// Whether a timestamp (or, for `date`, a date) text matches one of the formats, as the
+/// runtime reads it (`rfc3339` included).
+fn date_matches(text: &str, formats: &[String], date: bool) -> bool {
+    (date && text.parse::<jiff::civil::Date>().is_ok())
+        || formats.iter().any(|f| {
+            if f == "rfc3339" {
+                text.parse::<jiff::Timestamp>().is_ok()
+            } else {
+                jiff::fmt::strtime::parse(f, text).is_ok()
+            }
+        })
 }

@@ -6,89 +6,178 @@ use codespan_reporting::term;
 
 use crate::source::{SourceMap, Span};
 
-/// The catalogue of diagnostic codes. Codes are stable: they are documented in
-/// docs/diagnostics.md and never reused for another meaning.
+/// Whether a diagnostic stops the build. Warnings fail only with `--deny warnings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
-    /// The file is not valid YAML.
-    YamlSyntax,
-    /// A key that the mapping language does not define at this place.
-    UnknownKey,
-    /// A value of the wrong kind (a list where a mapping is expected, ...).
-    WrongKind,
-    /// A key the mapping language requires is missing.
-    MissingKey,
-    /// A key appears twice in one mapping.
-    DuplicateKey,
-    /// A name that refers to nothing (a unified model, resource, field or credential).
-    UnknownName,
-    /// A field path that is not in any of the method's example payloads.
-    PathNotInExample,
-    /// A JMESPath expression that does not parse.
-    JmespathSyntax,
-    /// A JMESPath construct that cannot be compiled to Rust.
-    UnsupportedExpression,
-    /// A template that does not parse or uses a variable that is not declared.
-    Template,
-    /// An enum map target outside the unified enum, or an enum map without a fallback.
-    EnumMap,
-    /// A required unified field has no mapping.
-    RequiredFieldUnmapped,
-    /// An example payload that cannot be read or is not JSON.
-    Example,
-    /// A paginator with no way to know when to stop.
-    PaginationStop,
-    /// A secret credential used somewhere other than in authentication.
-    SecretOutsideAuth,
-    /// A value outside the allowed set (an HTTP method, a type name, a date format, ...).
-    InvalidValue,
-    /// A mapping whose result cannot have the unified field's type.
-    TypeMismatch,
+pub enum Severity {
+    Error,
+    Warning,
 }
 
-impl Code {
-    pub const ALL: &'static [Code] = &[
-        Code::YamlSyntax,
-        Code::UnknownKey,
-        Code::WrongKind,
-        Code::MissingKey,
-        Code::DuplicateKey,
-        Code::UnknownName,
-        Code::PathNotInExample,
-        Code::JmespathSyntax,
-        Code::UnsupportedExpression,
-        Code::Template,
-        Code::EnumMap,
-        Code::RequiredFieldUnmapped,
-        Code::Example,
-        Code::PaginationStop,
-        Code::SecretOutsideAuth,
-        Code::InvalidValue,
-        Code::TypeMismatch,
-    ];
-
-    /// The stable code, e.g. `SB002`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::YamlSyntax => "SB001",
-            Code::UnknownKey => "SB002",
-            Code::WrongKind => "SB003",
-            Code::MissingKey => "SB004",
-            Code::DuplicateKey => "SB005",
-            Code::UnknownName => "SB006",
-            Code::PathNotInExample => "SB007",
-            Code::JmespathSyntax => "SB008",
-            Code::UnsupportedExpression => "SB009",
-            Code::Template => "SB010",
-            Code::EnumMap => "SB011",
-            Code::RequiredFieldUnmapped => "SB012",
-            Code::Example => "SB013",
-            Code::PaginationStop => "SB014",
-            Code::SecretOutsideAuth => "SB015",
-            Code::InvalidValue => "SB016",
-            Code::TypeMismatch => "SB017",
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident; )*) => {
+        /// The catalogue of diagnostic codes. Codes are stable: documented in docs/diagnostics.md
+        /// and never reused for another meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
         }
-    }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$( Code::$variant ),*];
+
+            /// The stable code, e.g. `SB003`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file is not valid YAML.
+    YamlSyntax = "SB001", Error;
+    /// Anchors, aliases or several documents in one file.
+    YamlUnsupported = "SB002", Error;
+    /// A key that the mapping language does not define at this place.
+    UnknownKey = "SB003", Error;
+    /// A value of the wrong kind (a list where a mapping is expected, ...).
+    WrongKind = "SB004", Error;
+    /// A key the mapping language requires is missing.
+    MissingKey = "SB005", Error;
+    /// A key appears twice in one mapping.
+    DuplicateKey = "SB006", Error;
+
+    /// A unified model that does not exist.
+    UnknownModel = "SB010", Error;
+    /// A unified resource that does not exist.
+    UnknownResource = "SB011", Error;
+    /// A unified field (or query parameter) that does not exist.
+    UnknownField = "SB012", Error;
+    /// A method that is not a valid kind or not declared by the unified resource.
+    UnknownMethod = "SB013", Error;
+    /// A template variable that is not declared where it is used.
+    UnknownVariable = "SB014", Error;
+    /// A model, resource or provider resource defined twice.
+    DuplicateName = "SB015", Error;
+    /// A provider whose name differs from its directory.
+    ProviderDirMismatch = "SB016", Error;
+    /// A name that cannot become an identifier (not lowercase `snake_case`).
+    InvalidName = "SB017", Error;
+    /// A provider directory without `provider.yaml`.
+    MissingProviderFile = "SB018", Error;
+
+    /// A field path that is not in any of the method's example payloads.
+    PathNotInExample = "SB020", Error;
+    /// An example file that does not exist.
+    ExampleNotFound = "SB021", Error;
+    /// An example file that is not JSON.
+    ExampleNotJson = "SB022", Error;
+    /// An example without records where the method's `response` says they are.
+    ExampleShape = "SB023", Error;
+    /// A method without examples: its field paths cannot be checked.
+    NoExamples = "SB024", Warning;
+
+    /// A JMESPath expression that does not parse.
+    JmespathSyntax = "SB030", Error;
+    /// A JMESPath construct that cannot be compiled to Rust.
+    UnsupportedExpression = "SB031", Error;
+    /// An expression longer than the limit.
+    ExpressionTooLong = "SB032", Error;
+    /// An expression nested deeper than the limit.
+    ExpressionTooDeep = "SB033", Error;
+    /// An expression where a plain field path is needed.
+    PlainPathRequired = "SB034", Error;
+
+    /// A template that does not parse.
+    TemplateSyntax = "SB040", Error;
+    /// A template construct that cannot be compiled (blocks, filters, expressions).
+    TemplateUnsupported = "SB041", Error;
+    /// A record method whose path does not use `{{ id }}`.
+    PathParameterMissing = "SB042", Error;
+    /// `{{ id }}` in a method that has no record id.
+    PathParameterUnavailable = "SB043", Error;
+    /// A request body on a method that does not send one (GET, DELETE).
+    BodyNotSent = "SB044", Error;
+
+    /// A field type that does not exist.
+    UnknownType = "SB050", Error;
+    /// An enum field without `values`.
+    EnumWithoutValues = "SB051", Error;
+    /// A list field without `items`, or with an element type a list cannot hold.
+    ListWithoutItems = "SB052", Error;
+    /// An object field without `fields`.
+    ObjectWithoutFields = "SB053", Error;
+    /// A mapping whose form cannot fill the unified field's type.
+    TypeMismatch = "SB054", Error;
+    /// An example value of a JSON type the unified field cannot take.
+    ExampleTypeMismatch = "SB055", Error;
+    /// A projection (many values) mapped to a single-valued field.
+    ManyIntoOne = "SB056", Error;
+    /// An example timestamp that matches none of the date formats.
+    ExampleDateFormat = "SB057", Error;
+
+    /// An enum map target outside the unified enum.
+    EnumTargetUnknown = "SB060", Error;
+    /// An enum map without a `fallback`.
+    EnumNoFallback = "SB061", Error;
+    /// An enum field mapped without an enum map.
+    EnumMapMissing = "SB062", Error;
+    /// An example holds a provider value that the enum map does not list.
+    EnumNotExhaustive = "SB063", Warning;
+
+    /// A required unified field has no mapping.
+    RequiredFieldUnmapped = "SB070", Error;
+    /// A read-only field in a request body.
+    WriteToReadOnly = "SB071", Error;
+    /// A write-only field in a response mapping.
+    ReadOfWriteOnly = "SB072", Error;
+    /// A request body that uses a field the unified method does not accept.
+    BodyFieldNotAccepted = "SB073", Error;
+    /// A required body field of the unified method that the provider's body never sends.
+    RequiredBodyFieldUnused = "SB074", Error;
+    /// A body entry that is neither `required` nor `optional`.
+    InvalidBodyRequirement = "SB075", Error;
+
+    /// A base URL that is not `https://`.
+    NonHttpsBaseUrl = "SB080", Error;
+    /// A secret credential used somewhere other than in authentication.
+    SecretOutsideAuth = "SB081", Error;
+    /// An auth kind that does not exist.
+    UnknownAuthKind = "SB082", Error;
+    /// A pagination kind that does not exist.
+    UnknownPaginationKind = "SB083", Error;
+    /// A paginator with no way to know when to stop.
+    PaginationNeverStops = "SB084", Error;
+    /// A rate limit that is not a positive count per second, minute or hour.
+    InvalidRateLimit = "SB085", Error;
+    /// A date format that is neither `rfc3339` nor a strftime format.
+    InvalidDateFormat = "SB086", Error;
+    /// A time zone that is not in the IANA database.
+    UnknownTimeZone = "SB087", Error;
+    /// A header name with characters HTTP does not allow.
+    InvalidHeaderName = "SB088", Error;
+    /// An HTTP method that does not exist.
+    InvalidHttpMethod = "SB089", Error;
+    /// A provenance that is not documented, observed or inferred.
+    UnknownProvenance = "SB090", Error;
+    /// A documented or observed method without a source URL.
+    ProvenanceWithoutSource = "SB091", Warning;
+    /// A list method on a provider without pagination (and not `pagination: none`).
+    ListWithoutPagination = "SB092", Error;
+    /// An error mapping with an invalid HTTP status or error kind.
+    InvalidErrorMapping = "SB093", Error;
+
+    /// An MCP tool name longer than 128 characters or with characters MCP does not allow.
+    InvalidToolName = "SB100", Error;
+    /// Two methods with the same MCP tool name.
+    DuplicateToolName = "SB101", Error;
+
+    /// An override for a provider or resource that does not exist.
+    OverrideTargetUnknown = "SB110", Error;
 }
 
 /// A secondary location with a note.
@@ -149,8 +238,11 @@ impl Diagnostic {
                 .iter()
                 .map(|l| CsLabel::secondary(l.span.file, l.span.range()).with_message(&l.message)),
         );
-        CsDiagnostic::error()
-            .with_code(self.code.as_str())
+        let base = match self.code.severity() {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        };
+        base.with_code(self.code.as_str())
             .with_message(&self.message)
             .with_labels(labels)
             .with_notes(self.help.iter().map(|h| format!("help: {h}")).collect())
@@ -186,6 +278,22 @@ impl Report {
 
     pub fn is_empty(&self) -> bool {
         self.diagnostics.is_empty()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.code.severity() == Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    /// Whether this report stops a build: any error, or any warning when warnings are denied.
+    pub fn fails(&self, deny_warnings: bool) -> bool {
+        self.errors() > 0 || (deny_warnings && self.warnings() > 0)
     }
 
     /// Human-readable rendering without colours (used for snapshots and non-terminals).
@@ -225,10 +333,16 @@ impl Report {
     }
 
     fn summary(&self) -> String {
-        match self.diagnostics.len() {
-            0 => "no problems found".to_owned(),
-            1 => "error: 1 problem found; nothing was generated".to_owned(),
-            n => format!("error: {n} problems found; nothing was generated"),
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        match (self.errors(), self.warnings()) {
+            (0, 0) => "no problems found".to_owned(),
+            (0, w) => format!("warning: {}", plural(w, "warning")),
+            (e, 0) => format!("error: {}; nothing was generated", plural(e, "error")),
+            (e, w) => format!(
+                "error: {} and {}; nothing was generated",
+                plural(e, "error"),
+                plural(w, "warning")
+            ),
         }
     }
 
@@ -252,7 +366,10 @@ impl Report {
             .map(|d| {
                 serde_json::json!({
                     "code": d.code.as_str(),
-                    "severity": "error",
+                    "severity": match d.code.severity() {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    },
                     "message": d.message,
                     "location": location(d.span),
                     "label": d.label,
@@ -264,7 +381,12 @@ impl Report {
                 })
             })
             .collect();
-        serde_json::json!({ "diagnostics": items, "count": self.diagnostics.len() })
+        serde_json::json!({
+            "diagnostics": items,
+            "count": self.diagnostics.len(),
+            "errors": self.errors(),
+            "warnings": self.warnings(),
+        })
     }
 }
 

@@ -14,6 +14,9 @@ use crate::syntax::Str;
 /// Longest expression accepted; `jmespath` has no recursion limit of its own.
 pub const MAX_EXPRESSION_LEN: usize = 1024;
 
+/// Deepest nesting of brackets, projections and sub-expressions accepted.
+pub const MAX_DEPTH: usize = 32;
+
 /// One field name in a path, with its place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -70,14 +73,41 @@ pub fn lower(text: &Str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
     if src.len() > MAX_EXPRESSION_LEN {
         diags.push(
             Diagnostic::new(
-                Code::UnsupportedExpression,
-                text.span,
+                Code::ExpressionTooLong,
+                text.span.slice(0, 1),
                 "expression is too long",
             )
             .with_label(format!("{} characters", src.len()))
             .with_help(format!(
                 "keep expressions under {MAX_EXPRESSION_LEN} characters"
             )),
+        );
+        return None;
+    }
+    // `jmespath` parses recursively without a limit: refuse deep nesting before parsing.
+    let mut depth = 0usize;
+    let mut deepest = (0usize, 0usize);
+    for (i, c) in src.chars().enumerate() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > deepest.0 {
+                    deepest = (depth, i);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest.0 > MAX_DEPTH {
+        diags.push(
+            Diagnostic::new(
+                Code::ExpressionTooDeep,
+                at(deepest.1, 1),
+                "expression is nested too deeply",
+            )
+            .with_label(format!("more than {MAX_DEPTH} levels"))
+            .with_help("split the mapping, or map a shallower path"),
         );
         return None;
     }
@@ -114,8 +144,6 @@ struct Lowering<'a, F: Fn(usize, usize) -> Span> {
     diags: &'a mut Vec<Diagnostic>,
 }
 
-const MAX_DEPTH: usize = 32;
-
 impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
     fn unsupported(&mut self, offset: usize, what: &str) -> Option<Expr> {
         self.diags.push(
@@ -149,7 +177,16 @@ impl<F: Fn(usize, usize) -> Span> Lowering<'_, F> {
 
     fn lower(&mut self, ast: &Ast, depth: usize) -> Option<Expr> {
         if depth > MAX_DEPTH {
-            return self.unsupported(0, "an expression nested this deeply");
+            self.diags.push(
+                Diagnostic::new(
+                    Code::ExpressionTooDeep,
+                    (self.at)(0, 1),
+                    "expression is nested too deeply",
+                )
+                .with_label(format!("more than {MAX_DEPTH} levels"))
+                .with_help("split the mapping, or map a shallower path"),
+            );
+            return None;
         }
         match ast {
             Ast::Identity { .. } => Some(Expr::Current),
@@ -286,7 +323,58 @@ fn eval_single<'v>(expr: &Expr, value: &'v serde_json::Value) -> Option<&'v serd
     match expr {
         Expr::Current => Some(value),
         Expr::Path(segs) => segs.iter().try_fold(value, |v, s| v.get(&s.name)),
-        _ => None,
+        Expr::Or(a, b) => {
+            let left = eval_single(a, value);
+            if truthy(left) {
+                left
+            } else {
+                eval_single(b, value)
+            }
+        }
+        Expr::Project { .. } => None,
+    }
+}
+
+fn truthy(v: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// What an expression yields on an example value: its value, or a projection's elements
+/// (nulls left out), for checking types against the unified field.
+pub fn sample<'v>(expr: &Expr, value: &'v serde_json::Value) -> Vec<&'v serde_json::Value> {
+    match expr {
+        Expr::Project {
+            base,
+            then,
+            flatten,
+        } => {
+            let Some(serde_json::Value::Array(items)) = eval_single(base, value) else {
+                return Vec::new();
+            };
+            let mut elements = Vec::new();
+            for item in items {
+                match item {
+                    serde_json::Value::Array(inner) if *flatten => elements.extend(inner.iter()),
+                    other => elements.push(other),
+                }
+            }
+            elements
+                .into_iter()
+                .filter_map(|e| eval_single(then, e))
+                .filter(|v| !v.is_null())
+                .collect()
+        }
+        single => eval_single(single, value)
+            .filter(|v| !v.is_null())
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -11,6 +11,19 @@ pub type Origin = String;
 pub struct Ir {
     pub models: Vec<Model>,
     pub providers: Vec<Provider>,
+    pub overrides: Vec<Override>,
+}
+
+impl Ir {
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    /// The unified resource a provider resource maps to.
+    pub fn unified(&self, r: &ProviderResource) -> Option<(&Model, &Resource)> {
+        let m = self.model(&r.model)?;
+        Some((m, m.resource(&r.unified)?))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -20,6 +33,12 @@ pub struct Model {
     pub description: String,
     pub origin: Origin,
     pub resources: Vec<Resource>,
+}
+
+impl Model {
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -32,23 +51,51 @@ pub struct Resource {
     pub methods: Vec<UnifiedMethod>,
 }
 
-#[derive(Debug, Clone)]
-pub struct UnifiedMethod {
-    pub kind: MethodKind,
-    pub description: String,
+impl Resource {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn method(&self, name: &str) -> Option<&UnifiedMethod> {
+        self.methods.iter().find(|m| m.name == name)
+    }
 }
 
 #[derive(Debug, Clone)]
+pub struct UnifiedMethod {
+    pub name: String,
+    pub kind: MethodKind,
+    pub description: String,
+    pub query: Vec<Field>,
+    pub body: Vec<BodyField>,
+    pub returns: Returns,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyField {
+    pub name: String,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    Record,
+    Records,
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub name: String,
     pub ty: FieldType,
     pub required: bool,
     pub read_only: bool,
+    pub write_only: bool,
     pub description: String,
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FieldType {
     String,
     Integer,
@@ -59,10 +106,26 @@ pub enum FieldType {
     Enum(Vec<String>),
     Reference,
     List(Box<FieldType>),
+    /// An object with its own fields; `name` names its generated type.
+    Object {
+        name: String,
+        fields: Vec<Field>,
+    },
     Json,
 }
 
 impl FieldType {
+    /// "an integer", "a string", …
+    pub fn with_article(&self) -> String {
+        let d = self.describe();
+        let article = if d.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {d}")
+    }
+
     pub fn describe(&self) -> String {
         match self {
             FieldType::String => "string".into(),
@@ -74,6 +137,7 @@ impl FieldType {
             FieldType::Enum(_) => "enum".into(),
             FieldType::Reference => "reference".into(),
             FieldType::List(inner) => format!("list of {}", inner.describe()),
+            FieldType::Object { .. } => "object".into(),
             FieldType::Json => "json".into(),
         }
     }
@@ -83,20 +147,47 @@ impl FieldType {
 pub enum MethodKind {
     List,
     Get,
+    Create,
+    Update,
+    Delete,
+    /// Any other name: an action on a record (`close`, `assign`, ...).
+    Custom,
 }
 
 impl MethodKind {
-    pub const ALL: &'static [MethodKind] = &[MethodKind::List, MethodKind::Get];
+    pub const STANDARD: &'static [MethodKind] = &[
+        MethodKind::List,
+        MethodKind::Get,
+        MethodKind::Create,
+        MethodKind::Update,
+        MethodKind::Delete,
+    ];
+
+    pub fn of(name: &str) -> MethodKind {
+        Self::STANDARD
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == name)
+            .unwrap_or(MethodKind::Custom)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             MethodKind::List => "list",
             MethodKind::Get => "get",
+            MethodKind::Create => "create",
+            MethodKind::Update => "update",
+            MethodKind::Delete => "delete",
+            MethodKind::Custom => "custom",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|m| m.as_str() == s)
+    /// Whether the method acts on one record, named by `{{ id }}` in its path.
+    pub fn takes_id(self) -> bool {
+        matches!(
+            self,
+            MethodKind::Get | MethodKind::Update | MethodKind::Delete
+        )
     }
 }
 
@@ -111,6 +202,8 @@ pub struct Provider {
     pub auth: Auth,
     pub headers: Vec<(String, Template)>,
     pub pagination: Option<Pagination>,
+    pub rate_limit: Option<RateLimit>,
+    pub errors: ErrorRules,
     pub datetime: DatetimeConfig,
     pub resources: Vec<ProviderResource>,
 }
@@ -126,19 +219,98 @@ pub struct Credential {
 #[derive(Debug, Clone)]
 pub enum Auth {
     None,
-    Bearer { token: Template },
+    Bearer {
+        token: Template,
+    },
+    Basic {
+        username: Template,
+        password: Template,
+    },
+    ApiKey {
+        name: String,
+        in_query: bool,
+        value: Template,
+    },
+    OAuth2ClientCredentials {
+        token_url: Template,
+        client_id: Template,
+        client_secret: Template,
+        scopes: Vec<String>,
+    },
+    /// A token from a login call, sent as `<scheme> <token>`.
+    Login {
+        url: Template,
+        body: Vec<(String, Template)>,
+        token: Vec<String>,
+        expires_in: Option<Vec<String>>,
+        scheme: String,
+    },
 }
 
 #[derive(Debug, Clone)]
-pub enum Pagination {
+pub struct Pagination {
+    pub kind: PaginationKind,
+    pub max_pages: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum PaginationKind {
     PageNumber {
         param: String,
         first_page: i64,
+        size_param: Option<String>,
+        page_size: Option<i64>,
         next_link: Option<Vec<String>>,
         last_page: Option<Vec<String>>,
         stop_on_empty_page: bool,
-        max_pages: Option<i64>,
     },
+    OffsetLimit {
+        offset_param: String,
+        limit_param: String,
+        limit: i64,
+        total: Option<Vec<String>>,
+        stop_on_short_page: bool,
+    },
+    Cursor {
+        param: String,
+        source: CursorSource,
+        has_more: Option<Vec<String>>,
+    },
+    LinkHeader,
+    NextUrl {
+        next: Vec<String>,
+    },
+    Hal {
+        next: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum CursorSource {
+    Body(Vec<String>),
+    Header(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per_seconds: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ErrorRules {
+    pub message: Option<Vec<String>>,
+    pub in_body: Option<InBodyErrors>,
+    /// Provider statuses mapped to error kinds (`auth`, `validation`, ...).
+    pub status: Vec<(u16, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InBodyErrors {
+    pub path: Vec<String>,
+    /// JSON values (as JSON text) that mean success.
+    pub success: Vec<String>,
+    pub message: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,13 +334,38 @@ pub struct ProviderResource {
 
 #[derive(Debug, Clone)]
 pub struct Method {
+    pub name: String,
     pub kind: MethodKind,
+    pub description: String,
     pub http_method: String,
     pub path: Template,
+    pub query: Vec<(String, RequestValue)>,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Vec<(String, RequestValue)>>,
     /// Where the records are in a list response, or the record in a single-record response.
     pub data_path: Vec<String>,
+    /// Whether the provider's pagination applies.
+    pub paginated: bool,
     pub provenance: Provenance,
+    pub tool_name: String,
+    /// Where the tool name comes from (its `tool:` value, or the method's key), for diagnostics.
+    pub tool_span: crate::source::Span,
+    /// Response mappings for this method only, replacing the resource's.
+    pub fields: Option<Vec<FieldMapping>>,
     pub origin: Origin,
+}
+
+/// A value sent in a query or body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestValue {
+    Template(Template),
+    /// A variable such as `body.contact.id`: sent as JSON of `as_type`, or mapped by `cases`.
+    From {
+        var: Vec<String>,
+        as_type: Option<FieldType>,
+        cases: Vec<(String, String)>,
+    },
+    Object(Vec<(String, RequestValue)>),
 }
 
 #[derive(Debug, Clone)]
@@ -206,13 +403,15 @@ pub struct FieldMapping {
 pub enum ValueMapping {
     /// An expression converted to the field's scalar, list-of-scalar or json type.
     Expr(Expr),
+    /// A constant (as JSON).
+    Const(serde_json::Value),
     /// An enum: raw values matched to unified values; unknown values to the fallback.
     Enum {
         from: Expr,
         cases: Vec<(String, String)>,
         fallback: EnumFallback,
     },
-    /// A datetime parsed with these formats (the provider's defaults when empty).
+    /// A datetime or date parsed with these formats (the provider's defaults when empty).
     Datetime {
         from: Expr,
         formats: Vec<String>,
@@ -222,6 +421,13 @@ pub enum ValueMapping {
         name: Option<Expr>,
     },
     References(Vec<(Expr, Option<Expr>)>),
+    /// An object, member by member (relative to the same record).
+    Object(Vec<FieldMapping>),
+    /// A list of objects: the members evaluated on each element of `each`.
+    Each {
+        each: Expr,
+        fields: Vec<FieldMapping>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,4 +436,14 @@ pub enum EnumFallback {
     Raw,
     /// Use this unified value.
     Value(String),
+}
+
+/// A typed patch of field mappings for one connected account.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub name: String,
+    pub provider: String,
+    pub origin: Origin,
+    /// Per provider resource, the field mappings that replace the provider's.
+    pub resources: Vec<(String, Vec<FieldMapping>)>,
 }

@@ -6,12 +6,15 @@
 //! diagnostics are collected before failing. The CLI and `build.rs` use are thin wrappers over
 //! [`Settings`].
 //!
+//! From a `build.rs` (the generated code lands in `$OUT_DIR/switchboard.rs`; include it at the
+//! crate root with `include!(concat!(env!("OUT_DIR"), "/switchboard.rs"));`):
+//!
 //! ```no_run
 //! // build.rs
-//! switchboard_compiler::Settings::new("mappings")
-//!     .with_out_dir("generated")
-//!     .build()
-//!     .expect("mappings compile");
+//! if let Err(e) = switchboard_compiler::Settings::new("mappings").build_script() {
+//!     eprintln!("{e}");
+//!     std::process::exit(1);
+//! }
 //! ```
 
 pub mod check;
@@ -40,6 +43,14 @@ use syntax::{Decoder, FileKind};
 pub struct Settings {
     mappings: PathBuf,
     out_dir: PathBuf,
+    deny_warnings: bool,
+}
+
+/// The result of a successful check: the IR, and the warnings (if any) to show.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub ir: ir::Ir,
+    pub warnings: Report,
 }
 
 impl Default for Settings {
@@ -95,11 +106,18 @@ impl Settings {
         Settings {
             mappings: mappings.into(),
             out_dir: PathBuf::from("generated"),
+            deny_warnings: false,
         }
     }
 
     pub fn with_out_dir(mut self, out_dir: impl Into<PathBuf>) -> Self {
         self.out_dir = out_dir.into();
+        self
+    }
+
+    /// Treat warnings as errors.
+    pub fn with_deny_warnings(mut self, deny: bool) -> Self {
+        self.deny_warnings = deny;
         self
     }
 
@@ -112,13 +130,20 @@ impl Settings {
     }
 
     /// Loads and checks every mapping file.
-    pub fn check(&self) -> Result<ir::Ir, Error> {
-        load(&self.mappings)
+    pub fn check(&self) -> Result<Checked, Error> {
+        let (ir, report) = load(&self.mappings)?;
+        if report.fails(self.deny_warnings) {
+            return Err(Error::Diagnostics(report));
+        }
+        Ok(Checked {
+            ir,
+            warnings: report,
+        })
     }
 
     /// Checks and emits, in memory.
     pub fn generate(&self) -> Result<Output, Error> {
-        Ok(emit::emit(&self.check()?))
+        Ok(emit::emit(&self.check()?.ir, emit::Layout::Crate))
     }
 
     /// Checks, emits and writes the output directory (removing files no longer generated).
@@ -126,6 +151,28 @@ impl Settings {
         let out = self.generate()?;
         write_output(&out, &self.out_dir)?;
         Ok(out)
+    }
+
+    /// For a `build.rs`: writes `$OUT_DIR/switchboard.rs` (every module inline) and tells Cargo
+    /// to rerun when the mappings change. Warnings are printed as Cargo warnings.
+    pub fn build_script(&self) -> Result<PathBuf, Error> {
+        println!("cargo:rerun-if-changed={}", self.mappings.display());
+        let out_dir = std::env::var_os("OUT_DIR")
+            .map(PathBuf::from)
+            .ok_or_else(|| Error::Io {
+                path: PathBuf::from("$OUT_DIR"),
+                error: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "OUT_DIR is not set: call build_script() from a build.rs",
+                ),
+            })?;
+        let checked = self.check()?;
+        for d in &checked.warnings.diagnostics {
+            println!("cargo:warning={}: {}", d.code.as_str(), d.message);
+        }
+        let out = emit::emit(&checked.ir, emit::Layout::SingleFile);
+        write_output(&out, &out_dir)?;
+        Ok(out_dir.join(emit::SINGLE_FILE))
     }
 
     /// What differs between a fresh build and the output directory.
@@ -181,7 +228,7 @@ impl ReadFile for RootReader {
     }
 }
 
-fn load(root: &Path) -> Result<ir::Ir, Error> {
+fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
     if !root.is_dir() {
         return Err(Error::Io {
             path: root.to_owned(),
@@ -205,6 +252,9 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
     let mut diags = Vec::new();
     let mut models = Vec::new();
     let mut providers: Vec<ProviderSources> = Vec::new();
+    let mut overrides = Vec::new();
+    let mut incomplete = false;
+    let mut provider_failed: Vec<String> = Vec::new();
     for rel in files
         .iter()
         .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml"))
@@ -213,46 +263,67 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
             ["unified", _] => FileKind::Model,
             ["providers", _, "provider.yaml"] => FileKind::Provider,
             ["providers", _, _] => FileKind::Resource,
+            ["overrides", _] => FileKind::Override,
             _ => continue,
         };
         let text = std::fs::read_to_string(root.join(rel)).map_err(io(&root.join(rel)))?;
         let id = sources.add(format!("{root_name}/{rel}"), text);
+        let dir = rel.split('/').nth(1).unwrap_or_default().to_owned();
         let node = match yaml::parse(id, &sources.get(id).text) {
             Ok(n) => n,
             Err(d) => {
                 diags.push(*d);
+                incomplete = true;
+                if kind == FileKind::Provider {
+                    provider_failed.push(dir);
+                }
                 continue;
             }
         };
         let mut decoder = Decoder { diags: &mut diags };
-        let dir = rel.split('/').nth(1).unwrap_or_default().to_owned();
         let entry = |providers: &mut Vec<ProviderSources>| -> usize {
             if let Some(i) = providers.iter().position(|p| p.dir == dir) {
                 return i;
             }
             providers.push(ProviderSources {
                 dir: dir.clone(),
+                anchor: match &node.kind {
+                    yaml::NodeKind::Map(entries) => {
+                        entries.first().map_or(node.span, |(k, _)| k.span)
+                    }
+                    _ => node.span,
+                },
                 provider: None,
+                provider_failed: false,
                 resources: Vec::new(),
             });
             providers.len() - 1
         };
         match kind {
-            FileKind::Model => {
-                if let Some(m) = decoder.model_file(&node) {
-                    models.push((id, m));
-                }
-            }
-            FileKind::Provider => {
-                if let Some(p) = decoder.provider_file(&node) {
+            FileKind::Model => match decoder.model_file(&node) {
+                Some(m) => models.push((id, m)),
+                None => incomplete = true,
+            },
+            FileKind::Provider => match decoder.provider_file(&node) {
+                Some(p) => {
                     let i = entry(&mut providers);
                     providers[i].provider = Some(p);
                 }
-            }
-            FileKind::Resource => {
-                if let Some(r) = decoder.resource_file(&node) {
+                None => {
+                    incomplete = true;
+                    provider_failed.push(dir.clone());
+                }
+            },
+            FileKind::Resource => match decoder.resource_file(&node) {
+                Some(r) => {
                     let i = entry(&mut providers);
                     providers[i].resources.push((id, r));
+                }
+                None => incomplete = true,
+            },
+            FileKind::Override => {
+                if let Some(o) = decoder.override_file(&node) {
+                    overrides.push((id, o));
                 }
             }
         }
@@ -262,18 +333,19 @@ fn load(root: &Path) -> Result<ir::Ir, Error> {
         root: root.to_owned(),
         root_name,
     };
+    for p in &mut providers {
+        p.provider_failed = provider_failed.contains(&p.dir);
+    }
     let mut checker = Checker {
         sources: &mut sources,
         diags,
         reader: &reader,
+        incomplete,
+        broken_fields: Vec::new(),
     };
-    let ir = checker.lower(models, providers);
+    let ir = checker.lower(models, providers, overrides);
     let diags = std::mem::take(&mut checker.diags);
-    if diags.is_empty() {
-        Ok(ir)
-    } else {
-        Err(Error::Diagnostics(Report::new(sources, diags)))
-    }
+    Ok((ir, Report::new(sources, diags)))
 }
 
 fn owned_files(out_dir: &Path) -> Result<Vec<String>, Error> {
@@ -287,7 +359,8 @@ fn owned_files(out_dir: &Path) -> Result<Vec<String>, Error> {
     Ok(found)
 }
 
-fn write_output(out: &Output, out_dir: &Path) -> Result<(), Error> {
+/// Writes generated files, removing those in owned directories that are no longer generated.
+pub fn write_output(out: &Output, out_dir: &Path) -> Result<(), Error> {
     for (rel, contents) in &out.files {
         let path = out_dir.join(rel);
         if let Some(parent) = path.parent() {

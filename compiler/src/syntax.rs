@@ -2,7 +2,7 @@
 //! every value. Decoding reports unknown keys (with suggestions), missing keys and values of the
 //! wrong kind; it never stops at the first problem. Meaning is checked later, in `check`.
 
-use crate::diagnostics::{Code, Diagnostic, help_for_name};
+use crate::diagnostics::{Code, Diagnostic, help_for_name, suggest};
 use crate::source::{Span, Spanned};
 use crate::yaml::{Node, NodeKind};
 
@@ -23,23 +23,33 @@ pub struct ModelFile {
 pub struct UnifiedResource {
     pub singular: Str,
     pub description: Option<Str>,
-    pub fields: Vec<(Str, UnifiedField)>,
+    pub fields: Vec<(Str, FieldSpec)>,
     pub methods: Vec<(Str, UnifiedMethod)>,
 }
 
+/// A typed field: of a unified resource, a query parameter, or an object's member.
 #[derive(Debug, Clone)]
-pub struct UnifiedField {
+pub struct FieldSpec {
     pub ty: Str,
-    pub items: Option<Str>,
+    pub items: Option<Box<FieldSpec>>,
     pub values: Vec<Str>,
+    pub fields: Vec<(Str, FieldSpec)>,
+    /// The generated type's name, for objects.
+    pub name: Option<Str>,
     pub required: bool,
     pub read_only: bool,
+    pub write_only: bool,
     pub description: Option<Str>,
 }
 
 #[derive(Debug, Clone)]
 pub struct UnifiedMethod {
     pub description: Option<Str>,
+    pub query: Vec<(Str, FieldSpec)>,
+    /// Writable fields: `name: required | optional`.
+    pub body: Vec<(Str, Str)>,
+    /// For custom methods: `record`, `records` or `nothing`.
+    pub returns: Option<Str>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -52,9 +62,11 @@ pub struct ProviderFile {
     pub docs_url: Option<Str>,
     pub base_url: Str,
     pub credentials: Vec<(Str, Credential)>,
-    pub auth: Option<Auth>,
+    pub auth: Option<Section>,
     pub headers: Vec<(Str, Str)>,
-    pub pagination: Option<Pagination>,
+    pub pagination: Option<Section>,
+    pub rate_limit: Option<RateLimit>,
+    pub errors: Option<Errors>,
     pub datetime: Option<Datetime>,
 }
 
@@ -65,21 +77,45 @@ pub struct Credential {
     pub description: Option<Str>,
 }
 
+/// A section whose keys depend on its `kind` (auth, pagination). Keys were checked against the
+/// kind's set; values stay as nodes for the checker to read.
 #[derive(Debug, Clone)]
-pub struct Auth {
+pub struct Section {
     pub kind: Str,
-    pub token: Option<Str>,
+    pub entries: Vec<(Str, Node)>,
+}
+
+impl Section {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
 }
 
 #[derive(Debug, Clone)]
-pub struct Pagination {
-    pub kind: Str,
-    pub param: Str,
-    pub first_page: Option<Spanned<i64>>,
-    pub next_link: Option<Str>,
-    pub last_page: Option<Str>,
-    pub stop_on_empty_page: Option<Spanned<bool>>,
-    pub max_pages: Option<Spanned<i64>>,
+pub struct RateLimit {
+    pub requests: Spanned<i64>,
+    pub per: Str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Errors {
+    /// Path of the message in error bodies.
+    pub message: Option<Str>,
+    /// Errors reported inside a 2xx body.
+    pub in_body: Option<InBodyErrors>,
+    /// Provider statuses mapped to error kinds: `409: validation`.
+    pub status: Vec<(Str, Str)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InBodyErrors {
+    pub path: Str,
+    pub success: Vec<Str>,
+    pub message: Option<Str>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -101,12 +137,22 @@ pub struct ResourceFile {
 
 #[derive(Debug, Clone)]
 pub struct Method {
+    pub description: Option<Str>,
     pub http_method: Str,
     pub path: Str,
+    pub query: Vec<(Str, RequestValue)>,
+    pub headers: Vec<(Str, Str)>,
+    pub body: Option<(Span, Vec<(Str, RequestValue)>)>,
     pub records: Option<Str>,
     pub record: Option<Str>,
+    /// `pagination: none` turns the provider's pagination off for this method.
+    pub pagination: Option<Str>,
     pub examples: Vec<Str>,
     pub provenance: Option<Provenance>,
+    /// Response field mappings for this method only, replacing the resource's.
+    pub fields: Vec<(Str, FieldMapping)>,
+    /// An explicit MCP tool name.
+    pub tool: Option<Str>,
     /// The span of the method's key, for diagnostics about the method as a whole.
     pub span: Span,
 }
@@ -118,11 +164,28 @@ pub struct Provenance {
     pub note: Option<Str>,
 }
 
+/// A value in a request's query or body.
+#[derive(Debug, Clone)]
+pub enum RequestValue {
+    /// A template such as `"{{ query.status }}"`: a string.
+    Template(Str),
+    /// A variable (`body.contact.id`), typed with `as` or mapped with `enum`.
+    From {
+        from: Str,
+        as_type: Option<Str>,
+        cases: Vec<(Str, Str)>,
+    },
+    /// A nested JSON object.
+    Object(Vec<(Str, RequestValue)>),
+}
+
 #[derive(Debug, Clone)]
 pub enum FieldMapping {
     /// A JMESPath expression, converted to the unified field's type.
     Expr(Str),
-    /// `from` with an enum map or date formats.
+    /// A constant.
+    Const(Str),
+    /// `from` with an enum map or date formats; `span` is the `enum` or `format` key.
     From {
         from: Str,
         cases: Vec<(Str, Str)>,
@@ -134,12 +197,29 @@ pub enum FieldMapping {
     Reference(ReferenceMapping),
     /// A list of references, one per entry, dropped where the id is null.
     References(Vec<ReferenceMapping>),
+    /// An object, member by member.
+    Object(Vec<(Str, FieldMapping)>, Span),
+    /// A list of objects: `fields` evaluated on each element of `each`.
+    Each {
+        each: Str,
+        fields: Vec<(Str, FieldMapping)>,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub struct ReferenceMapping {
     pub id: Str,
     pub name: Option<Str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides: mappings/overrides/<name>.yaml
+
+#[derive(Debug, Clone)]
+pub struct OverrideFile {
+    pub name: Str,
+    pub provider: Str,
+    pub resources: Vec<(Str, Vec<(Str, FieldMapping)>)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +231,7 @@ pub enum FileKind {
     Model,
     Provider,
     Resource,
+    Override,
 }
 
 #[derive(Debug)]
@@ -185,7 +266,7 @@ impl<'n> Entries<'n> {
     fn has_typo_of(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| {
             let name = k.as_str().unwrap_or_default();
-            name != key && crate::diagnostics::suggest(name, [key]).is_some()
+            name != key && suggest(name, [key]).is_some()
         })
     }
 
@@ -193,6 +274,47 @@ impl<'n> Entries<'n> {
         self.entries.first().map_or(self.node.span, |(k, _)| k.span)
     }
 }
+
+pub const AUTH_KINDS: &[(&str, &[&str])] = &[
+    ("none", &[]),
+    ("bearer", &["token"]),
+    ("basic", &["username", "password"]),
+    ("api_key", &["name", "in", "value"]),
+    (
+        "oauth2_client_credentials",
+        &["token_url", "client_id", "client_secret", "scopes"],
+    ),
+    ("login", &["url", "body", "token", "expires_in", "scheme"]),
+];
+
+pub const PAGINATION_KINDS: &[(&str, &[&str])] = &[
+    (
+        "page_number",
+        &[
+            "param",
+            "first_page",
+            "size_param",
+            "page_size",
+            "next_link",
+            "last_page",
+            "stop_on_empty_page",
+        ],
+    ),
+    (
+        "offset_limit",
+        &[
+            "offset_param",
+            "limit_param",
+            "limit",
+            "total",
+            "stop_on_short_page",
+        ],
+    ),
+    ("cursor", &["param", "cursor", "cursor_header", "has_more"]),
+    ("link_header", &[]),
+    ("next_url", &["next"]),
+    ("hal", &["next"]),
+];
 
 impl Decoder<'_> {
     fn error(&mut self, d: Diagnostic) {
@@ -309,8 +431,8 @@ impl Decoder<'_> {
         }
     }
 
-    pub fn opt_string(&mut self, e: &Entries<'_>, key: &str, what: &str) -> Option<Str> {
-        e.get(key).and_then(|n| self.string(n, what))
+    pub fn opt_string(&mut self, e: &Entries<'_>, key: &str) -> Option<Str> {
+        e.get(key).and_then(|n| self.string(n, &format!("`{key}`")))
     }
 
     pub fn req_string(&mut self, e: &Entries<'_>, key: &str, what: &str) -> Option<Str> {
@@ -318,8 +440,7 @@ impl Decoder<'_> {
             .and_then(|n| self.string(n, &format!("`{key}`")))
     }
 
-    pub fn boolean(&mut self, e: &Entries<'_>, key: &str) -> Option<Spanned<bool>> {
-        let node = e.get(key)?;
+    pub fn node_bool(&mut self, node: &Node, key: &str) -> Option<Spanned<bool>> {
         match node.as_str() {
             Some("true") => Some(Spanned::new(true, node.span)),
             Some("false") => Some(Spanned::new(false, node.span)),
@@ -338,8 +459,12 @@ impl Decoder<'_> {
         }
     }
 
-    pub fn integer(&mut self, e: &Entries<'_>, key: &str) -> Option<Spanned<i64>> {
+    pub fn boolean(&mut self, e: &Entries<'_>, key: &str) -> Option<Spanned<bool>> {
         let node = e.get(key)?;
+        self.node_bool(node, key)
+    }
+
+    pub fn node_integer(&mut self, node: &Node, key: &str) -> Option<Spanned<i64>> {
         match node.as_str().and_then(|s| s.parse::<i64>().ok()) {
             Some(v) => Some(Spanned::new(v, node.span)),
             None => {
@@ -376,19 +501,93 @@ impl Decoder<'_> {
         }
     }
 
+    /// `name: value` pairs whose values are strings.
+    fn string_map(&mut self, node: &Node, what: &str) -> Vec<(Str, Str)> {
+        let mut out = Vec::new();
+        for (name, value) in self.named(node, what) {
+            if let Some(v) = self.string(value, &format!("`{}`", name.value)) {
+                out.push((name, v));
+            }
+        }
+        out
+    }
+
+    /// A section whose allowed keys depend on its `kind`.
+    fn section(
+        &mut self,
+        node: &Node,
+        what: &str,
+        kinds: &[(&str, &[&str])],
+        common: &[&str],
+        unknown_kind: Code,
+    ) -> Option<Section> {
+        let NodeKind::Map(entries) = &node.kind else {
+            self.object(node, what, &["kind"]);
+            return None;
+        };
+        let kind_node = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("kind"))
+            .map(|(_, v)| v);
+        let Some(kind) = kind_node.and_then(|n| self.string(n, "`kind`")) else {
+            if kind_node.is_none() {
+                let at = entries.first().map_or(node.span, |(k, _)| k.span);
+                let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+                self.error(
+                    Diagnostic::new(Code::MissingKey, at, format!("{what} has no `kind`"))
+                        .with_label(format!("`kind` is required in {what}"))
+                        .with_help(format!("add `kind:` with one of: {}", names.join(", "))),
+                );
+            }
+            return None;
+        };
+        let Some((_, keys)) = kinds.iter().find(|(k, _)| *k == kind.value) else {
+            self.error(
+                Diagnostic::new(
+                    unknown_kind,
+                    kind.span,
+                    format!("unknown {what} kind `{}`", kind.value),
+                )
+                .with_label("not a kind the runtime knows")
+                .with_help(help_for_name(
+                    &kind.value,
+                    kinds.iter().map(|(k, _)| *k),
+                    "kind",
+                )),
+            );
+            return None;
+        };
+        let mut allowed = vec!["kind"];
+        allowed.extend(common.iter().copied());
+        allowed.extend(keys.iter().copied());
+        let e = self.object(node, &format!("{what} of kind `{}`", kind.value), &allowed)?;
+        let entries = e
+            .entries
+            .iter()
+            .filter(|(k, _)| {
+                k.as_str() != Some("kind") && allowed.contains(&k.as_str().unwrap_or_default())
+            })
+            .map(|(k, v)| {
+                (
+                    Spanned::new(k.as_str().unwrap_or_default().to_owned(), k.span),
+                    v.clone(),
+                )
+            })
+            .collect();
+        Some(Section { kind, entries })
+    }
+
     // -----------------------------------------------------------------------------------------
+    // Unified models
 
     pub fn model_file(&mut self, root: &Node) -> Option<ModelFile> {
-        let e = self.object(
-            root,
-            "a unified model file",
-            &["model", "title", "description", "resources"],
-        )?;
-        let model = self.req_string(&e, "model", "a unified model file");
-        let title = self.opt_string(&e, "title", "`title`");
-        let description = self.opt_string(&e, "description", "`description`");
+        let what = "a unified model file";
+        let e = self.object(root, what, &["model", "title", "description", "resources"])?;
+        let model = self.req_string(&e, "model", what);
+        let title = self.opt_string(&e, "title");
+        let description = self.opt_string(&e, "description");
         let mut resources = Vec::new();
-        if let Some(node) = self.required(&e, "resources", "a unified model file") {
+        if let Some(node) = self.required(&e, "resources", what) {
             for (name, node) in self.named(node, "`resources`") {
                 if let Some(r) = self.unified_resource(node) {
                     resources.push((name, r));
@@ -411,25 +610,17 @@ impl Decoder<'_> {
             &["singular", "description", "fields", "methods"],
         )?;
         let singular = self.req_string(&e, "singular", what);
-        let description = self.opt_string(&e, "description", "`description`");
-        let mut fields = Vec::new();
-        if let Some(node) = self.required(&e, "fields", what) {
-            for (name, node) in self.named(node, "`fields`") {
-                if let Some(f) = self.unified_field(node) {
-                    fields.push((name, f));
-                }
-            }
-        }
+        let description = self.opt_string(&e, "description");
+        let fields = match self.required(&e, "fields", what) {
+            Some(node) => self.field_specs(node, "`fields`"),
+            None => Vec::new(),
+        };
         let mut methods = Vec::new();
         if let Some(node) = e.get("methods") {
             for (name, node) in self.named(node, "`methods`") {
-                let description = match &node.kind {
-                    NodeKind::Null => None,
-                    _ => self
-                        .object(node, "a unified method", &["description"])
-                        .and_then(|m| self.opt_string(&m, "description", "`description`")),
-                };
-                methods.push((name, UnifiedMethod { description }));
+                if let Some(m) = self.unified_method(node) {
+                    methods.push((name, m));
+                }
             }
         }
         Some(UnifiedResource {
@@ -440,8 +631,33 @@ impl Decoder<'_> {
         })
     }
 
-    fn unified_field(&mut self, node: &Node) -> Option<UnifiedField> {
-        let what = "a unified field";
+    fn field_specs(&mut self, node: &Node, what: &str) -> Vec<(Str, FieldSpec)> {
+        let mut out = Vec::new();
+        for (name, node) in self.named(node, what) {
+            if let Some(f) = self.field_spec(node) {
+                out.push((name, f));
+            }
+        }
+        out
+    }
+
+    fn field_spec(&mut self, node: &Node) -> Option<FieldSpec> {
+        let what = "a field";
+        // `items: string` is short for `items: { type: string }`.
+        if let NodeKind::Scalar { .. } = node.kind {
+            let ty = self.string(node, "a type")?;
+            return Some(FieldSpec {
+                ty,
+                items: None,
+                values: Vec::new(),
+                fields: Vec::new(),
+                name: None,
+                required: false,
+                read_only: false,
+                write_only: false,
+                description: None,
+            });
+        }
         let e = self.object(
             node,
             what,
@@ -449,31 +665,70 @@ impl Decoder<'_> {
                 "type",
                 "items",
                 "values",
+                "fields",
+                "name",
                 "required",
                 "read_only",
+                "write_only",
                 "description",
             ],
         )?;
         let ty = self.req_string(&e, "type", what);
-        let items = self.opt_string(&e, "items", "`items`");
+        let items = e
+            .get("items")
+            .and_then(|n| self.field_spec(n))
+            .map(Box::new);
         let values = e
             .get("values")
             .map(|n| self.string_list(n, "`values`"))
             .unwrap_or_default();
-        let required = self.boolean(&e, "required").is_some_and(|b| b.value);
-        let read_only = self.boolean(&e, "read_only").is_some_and(|b| b.value);
-        let description = self.opt_string(&e, "description", "`description`");
-        Some(UnifiedField {
+        let fields = e
+            .get("fields")
+            .map(|n| self.field_specs(n, "`fields`"))
+            .unwrap_or_default();
+        Some(FieldSpec {
             ty: ty?,
             items,
             values,
-            required,
-            read_only,
-            description,
+            fields,
+            name: self.opt_string(&e, "name"),
+            required: self.boolean(&e, "required").is_some_and(|b| b.value),
+            read_only: self.boolean(&e, "read_only").is_some_and(|b| b.value),
+            write_only: self.boolean(&e, "write_only").is_some_and(|b| b.value),
+            description: self.opt_string(&e, "description"),
+        })
+    }
+
+    fn unified_method(&mut self, node: &Node) -> Option<UnifiedMethod> {
+        if let NodeKind::Null = node.kind {
+            return Some(UnifiedMethod {
+                description: None,
+                query: Vec::new(),
+                body: Vec::new(),
+                returns: None,
+            });
+        }
+        let e = self.object(
+            node,
+            "a unified method",
+            &["description", "query", "body", "returns"],
+        )?;
+        Some(UnifiedMethod {
+            description: self.opt_string(&e, "description"),
+            query: e
+                .get("query")
+                .map(|n| self.field_specs(n, "`query`"))
+                .unwrap_or_default(),
+            body: e
+                .get("body")
+                .map(|n| self.string_map(n, "`body`"))
+                .unwrap_or_default(),
+            returns: self.opt_string(&e, "returns"),
         })
     }
 
     // -----------------------------------------------------------------------------------------
+    // Providers
 
     pub fn provider_file(&mut self, root: &Node) -> Option<ProviderFile> {
         let what = "a provider file";
@@ -489,12 +744,12 @@ impl Decoder<'_> {
                 "auth",
                 "headers",
                 "pagination",
+                "rate_limit",
+                "errors",
                 "datetime",
             ],
         )?;
         let provider = self.req_string(&e, "provider", what);
-        let title = self.opt_string(&e, "title", "`title`");
-        let docs_url = self.opt_string(&e, "docs_url", "`docs_url`");
         let base_url = self.req_string(&e, "base_url", what);
         let mut credentials = Vec::new();
         if let Some(node) = e.get("credentials") {
@@ -502,89 +757,98 @@ impl Decoder<'_> {
                 if let Some(c) =
                     self.object(node, "a credential", &["secret", "default", "description"])
                 {
-                    let secret = self.boolean(&c, "secret").is_some_and(|b| b.value);
-                    let default = self.opt_string(&c, "default", "`default`");
-                    let description = self.opt_string(&c, "description", "`description`");
                     credentials.push((
                         name,
                         Credential {
-                            secret,
-                            default,
-                            description,
+                            secret: self.boolean(&c, "secret").is_some_and(|b| b.value),
+                            default: self.opt_string(&c, "default"),
+                            description: self.opt_string(&c, "description"),
                         },
                     ));
                 }
             }
         }
-        let auth = e.get("auth").and_then(|n| {
-            let a = self.object(n, "`auth`", &["kind", "token"])?;
-            Some(Auth {
-                kind: self.req_string(&a, "kind", "`auth`")?,
-                token: self.opt_string(&a, "token", "`token`"),
+        let auth = e
+            .get("auth")
+            .and_then(|n| self.section(n, "`auth`", AUTH_KINDS, &[], Code::UnknownAuthKind));
+        let headers = e
+            .get("headers")
+            .map(|n| self.string_map(n, "`headers`"))
+            .unwrap_or_default();
+        let pagination = e.get("pagination").and_then(|n| {
+            self.section(
+                n,
+                "`pagination`",
+                PAGINATION_KINDS,
+                &["max_pages"],
+                Code::UnknownPaginationKind,
+            )
+        });
+        let rate_limit = e.get("rate_limit").and_then(|n| {
+            let r = self.object(n, "`rate_limit`", &["requests", "per"])?;
+            let requests = self
+                .required(&r, "requests", "`rate_limit`")
+                .and_then(|n| self.node_integer(n, "requests"));
+            let per = self.req_string(&r, "per", "`rate_limit`");
+            Some(RateLimit {
+                requests: requests?,
+                per: per?,
             })
         });
-        let mut headers = Vec::new();
-        if let Some(node) = e.get("headers") {
-            for (name, node) in self.named(node, "`headers`") {
-                if let Some(v) = self.string(node, "a header value") {
-                    headers.push((name, v));
-                }
-            }
-        }
-        let pagination = e.get("pagination").and_then(|n| self.pagination(n));
+        let errors = e.get("errors").and_then(|n| self.errors(n));
         let datetime = e.get("datetime").and_then(|n| {
             let d = self.object(n, "`datetime`", &["formats", "timezone"])?;
-            let formats = d
-                .get("formats")
-                .map(|n| self.string_list(n, "`formats`"))
-                .unwrap_or_default();
             Some(Datetime {
-                formats,
-                timezone: self.opt_string(&d, "timezone", "`timezone`"),
+                formats: d
+                    .get("formats")
+                    .map(|n| self.string_list(n, "`formats`"))
+                    .unwrap_or_default(),
+                timezone: self.opt_string(&d, "timezone"),
             })
         });
         Some(ProviderFile {
             provider: provider?,
-            title,
-            docs_url,
+            title: self.opt_string(&e, "title"),
+            docs_url: self.opt_string(&e, "docs_url"),
             base_url: base_url?,
             credentials,
             auth,
             headers,
             pagination,
+            rate_limit,
+            errors,
             datetime,
         })
     }
 
-    fn pagination(&mut self, node: &Node) -> Option<Pagination> {
-        let what = "`pagination`";
-        let e = self.object(
-            node,
-            what,
-            &[
-                "kind",
-                "param",
-                "first_page",
-                "next_link",
-                "last_page",
-                "stop_on_empty_page",
-                "max_pages",
-            ],
-        )?;
-        let kind = self.req_string(&e, "kind", what);
-        let param = self.req_string(&e, "param", what);
-        Some(Pagination {
-            kind: kind?,
-            param: param?,
-            first_page: self.integer(&e, "first_page"),
-            next_link: self.opt_string(&e, "next_link", "`next_link`"),
-            last_page: self.opt_string(&e, "last_page", "`last_page`"),
-            stop_on_empty_page: self.boolean(&e, "stop_on_empty_page"),
-            max_pages: self.integer(&e, "max_pages"),
+    fn errors(&mut self, node: &Node) -> Option<Errors> {
+        let e = self.object(node, "`errors`", &["message", "in_body", "status"])?;
+        let in_body = e.get("in_body").and_then(|n| {
+            let b = self.object(n, "`in_body`", &["path", "success", "message"])?;
+            let path = self.req_string(&b, "path", "`in_body`");
+            let success = match self.required(&b, "success", "`in_body`") {
+                Some(n) => self.string_list(n, "`success`"),
+                None => Vec::new(),
+            };
+            Some(InBodyErrors {
+                path: path?,
+                success,
+                message: self.opt_string(&b, "message"),
+                span: n.span,
+            })
+        });
+        Some(Errors {
+            message: self.opt_string(&e, "message"),
+            in_body,
+            status: e
+                .get("status")
+                .map(|n| self.string_map(n, "`status`"))
+                .unwrap_or_default(),
         })
     }
 
     // -----------------------------------------------------------------------------------------
+    // Provider resources
 
     pub fn resource_file(&mut self, root: &Node) -> Option<ResourceFile> {
         let what = "a provider resource file";
@@ -599,14 +863,10 @@ impl Decoder<'_> {
                 }
             }
         }
-        let mut fields = Vec::new();
-        if let Some(node) = self.required(&e, "fields", what) {
-            for (name, node) in self.named(node, "`fields`") {
-                if let Some(f) = self.field_mapping(node) {
-                    fields.push((name, f));
-                }
-            }
-        }
+        let fields = e
+            .get("fields")
+            .map(|n| self.field_mappings(n))
+            .unwrap_or_default();
         Some(ResourceFile {
             resource: resource?,
             unified: unified?,
@@ -620,82 +880,185 @@ impl Decoder<'_> {
         let e = self.object(
             node,
             what,
-            &["request", "response", "examples", "provenance"],
+            &[
+                "description",
+                "request",
+                "response",
+                "pagination",
+                "examples",
+                "provenance",
+                "fields",
+                "tool",
+            ],
         )?;
-        let request = self
-            .required(&e, "request", what)
-            .and_then(|n| self.object(n, "`request`", &["method", "path"]));
-        let (http_method, path) = match &request {
+        let request = self.required(&e, "request", what).and_then(|n| {
+            self.object(
+                n,
+                "`request`",
+                &["method", "path", "query", "headers", "body"],
+            )
+        });
+        let (http_method, path, query, headers, body) = match &request {
             Some(r) => (
                 self.req_string(r, "method", "`request`"),
                 self.req_string(r, "path", "`request`"),
+                r.get("query")
+                    .map(|n| self.request_values(n, "`query`"))
+                    .unwrap_or_default(),
+                r.get("headers")
+                    .map(|n| self.string_map(n, "`headers`"))
+                    .unwrap_or_default(),
+                r.get("body").map(|n| {
+                    (
+                        r.key_span("body").unwrap_or(n.span),
+                        self.request_values(n, "`body`"),
+                    )
+                }),
             ),
-            None => (None, None),
+            None => (None, None, Vec::new(), Vec::new(), None),
         };
         let response = e
             .get("response")
             .and_then(|n| self.object(n, "`response`", &["records", "record"]));
         let (records, record) = match &response {
-            Some(r) => (
-                self.opt_string(r, "records", "`records`"),
-                self.opt_string(r, "record", "`record`"),
-            ),
+            Some(r) => (self.opt_string(r, "records"), self.opt_string(r, "record")),
             None => (None, None),
         };
-        let examples = e
-            .get("examples")
-            .map(|n| self.string_list(n, "`examples`"))
-            .unwrap_or_default();
         let provenance = e.get("provenance").and_then(|n| {
             let p = self.object(n, "`provenance`", &["kind", "source", "note"])?;
             Some(Provenance {
                 kind: self.req_string(&p, "kind", "`provenance`")?,
-                source: self.opt_string(&p, "source", "`source`"),
-                note: self.opt_string(&p, "note", "`note`"),
+                source: self.opt_string(&p, "source"),
+                note: self.opt_string(&p, "note"),
             })
         });
         Some(Method {
+            description: self.opt_string(&e, "description"),
             http_method: http_method?,
             path: path?,
+            query,
+            headers,
+            body,
             records,
             record,
-            examples,
+            pagination: self.opt_string(&e, "pagination"),
+            examples: e
+                .get("examples")
+                .map(|n| self.string_list(n, "`examples`"))
+                .unwrap_or_default(),
             provenance,
+            fields: e
+                .get("fields")
+                .map(|n| self.field_mappings(n))
+                .unwrap_or_default(),
+            tool: self.opt_string(&e, "tool"),
             span,
         })
     }
 
+    fn request_values(&mut self, node: &Node, what: &str) -> Vec<(Str, RequestValue)> {
+        let mut out = Vec::new();
+        for (name, value) in self.named(node, what) {
+            if let Some(v) = self.request_value(value) {
+                out.push((name, v));
+            }
+        }
+        out
+    }
+
+    fn request_value(&mut self, node: &Node) -> Option<RequestValue> {
+        match &node.kind {
+            NodeKind::Map(entries) if entries.iter().any(|(k, _)| k.as_str() == Some("from")) => {
+                let e = self.object(node, "a request value", &["from", "as", "enum"])?;
+                let from = self.req_string(&e, "from", "a request value")?;
+                let cases = e
+                    .get("enum")
+                    .map(|n| self.string_map(n, "`enum`"))
+                    .unwrap_or_default();
+                Some(RequestValue::From {
+                    from,
+                    as_type: self.opt_string(&e, "as"),
+                    cases,
+                })
+            }
+            NodeKind::Map(_) => Some(RequestValue::Object(
+                self.request_values(node, "a request object"),
+            )),
+            _ => self
+                .string(node, "a request value")
+                .map(RequestValue::Template),
+        }
+    }
+
+    pub fn field_mappings(&mut self, node: &Node) -> Vec<(Str, FieldMapping)> {
+        let mut out = Vec::new();
+        for (name, node) in self.named(node, "`fields`") {
+            if let Some(f) = self.field_mapping(node) {
+                out.push((name, f));
+            }
+        }
+        out
+    }
+
     fn field_mapping(&mut self, node: &Node) -> Option<FieldMapping> {
+        let has = |key: &str| match &node.kind {
+            NodeKind::Map(entries) => entries.iter().any(|(k, _)| k.as_str() == Some(key)),
+            _ => false,
+        };
         match &node.kind {
             NodeKind::Scalar { .. } => self.string(node, "a field mapping").map(FieldMapping::Expr),
             NodeKind::Seq(items) => Some(FieldMapping::References(
                 items.iter().filter_map(|i| self.reference(i)).collect(),
             )),
-            NodeKind::Map(entries) if entries.iter().any(|(k, _)| k.as_str() == Some("id")) => {
-                self.reference(node).map(FieldMapping::Reference)
+            NodeKind::Map(_) if has("id") => self.reference(node).map(FieldMapping::Reference),
+            NodeKind::Map(_) if has("const") => {
+                let e = self.object(node, "a constant", &["const"])?;
+                self.req_string(&e, "const", "a constant")
+                    .map(FieldMapping::Const)
+            }
+            NodeKind::Map(_) if has("each") => {
+                let e = self.object(node, "a list of objects", &["each", "fields"])?;
+                let each = self.req_string(&e, "each", "a list of objects");
+                let fields = match self.required(&e, "fields", "a list of objects") {
+                    Some(n) => self.field_mappings(n),
+                    None => Vec::new(),
+                };
+                Some(FieldMapping::Each {
+                    each: each?,
+                    fields,
+                })
+            }
+            NodeKind::Map(_) if has("fields") => {
+                let e = self.object(node, "an object mapping", &["fields"])?;
+                let span = e.key_span("fields").unwrap_or(node.span);
+                let fields = e
+                    .get("fields")
+                    .map(|n| self.field_mappings(n))
+                    .unwrap_or_default();
+                Some(FieldMapping::Object(fields, span))
             }
             NodeKind::Map(_) => {
                 let what = "a field mapping";
                 let e = self.object(node, what, &["from", "enum", "fallback", "format"])?;
                 let from = self.req_string(&e, "from", what);
-                let mut cases = Vec::new();
-                if let Some(n) = e.get("enum") {
-                    for (raw, target) in self.named(n, "`enum`") {
-                        if let Some(t) = self.string(target, "an enum target") {
-                            cases.push((raw, t));
-                        }
-                    }
-                }
+                let cases = e
+                    .get("enum")
+                    .map(|n| self.string_map(n, "`enum`"))
+                    .unwrap_or_default();
                 let formats = e
                     .get("format")
                     .map(|n| self.string_list(n, "`format`"))
                     .unwrap_or_default();
+                let span = e
+                    .key_span("enum")
+                    .or_else(|| e.key_span("format"))
+                    .unwrap_or(node.span);
                 Some(FieldMapping::From {
                     from: from?,
                     cases,
-                    fallback: self.opt_string(&e, "fallback", "`fallback`"),
+                    fallback: self.opt_string(&e, "fallback"),
                     formats,
-                    span: e.key_span("enum").unwrap_or(node.span),
+                    span,
                 })
             }
             NodeKind::Null => {
@@ -720,7 +1083,35 @@ impl Decoder<'_> {
         let e = self.object(node, what, &["id", "name"])?;
         Some(ReferenceMapping {
             id: self.req_string(&e, "id", what)?,
-            name: self.opt_string(&e, "name", "`name`"),
+            name: self.opt_string(&e, "name"),
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Overrides
+
+    pub fn override_file(&mut self, root: &Node) -> Option<OverrideFile> {
+        let what = "an override file";
+        let e = self.object(root, what, &["override", "provider", "resources"])?;
+        let name = self.req_string(&e, "override", what);
+        let provider = self.req_string(&e, "provider", what);
+        let mut resources = Vec::new();
+        if let Some(node) = self.required(&e, "resources", what) {
+            for (resource, node) in self.named(node, "`resources`") {
+                let Some(r) = self.object(node, "a resource override", &["fields"]) else {
+                    continue;
+                };
+                let fields = match self.required(&r, "fields", "a resource override") {
+                    Some(n) => self.field_mappings(n),
+                    None => Vec::new(),
+                };
+                resources.push((resource, fields));
+            }
+        }
+        Some(OverrideFile {
+            name: name?,
+            provider: provider?,
+            resources,
         })
     }
 }

@@ -46,6 +46,8 @@ impl Template {
 /// What a template may refer to: `allowed` lists the variables, `credentials.x` style.
 pub struct Scope<'a> {
     pub allowed: &'a [String],
+    /// Variables under these prefixes (`body.`) are allowed here and checked by the caller.
+    pub open: &'a [&'a str],
     pub place: &'a str,
 }
 
@@ -65,7 +67,7 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
     if let Err(err) = env.template_from_str(src) {
         diags.push(
             Diagnostic::new(
-                Code::Template,
+                Code::TemplateSyntax,
                 at(err.range().unwrap_or(0..src.len())),
                 "invalid template",
             )
@@ -95,15 +97,21 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         if !is_path {
             diags.push(
-                Diagnostic::new(Code::Template, span, format!("`{name}` cannot be compiled"))
-                    .with_label("only variables are supported inside `{{ }}`")
-                    .with_help("write a variable such as `{{ id }}` or `{{ credentials.token }}`"),
+                Diagnostic::new(
+                    Code::TemplateUnsupported,
+                    span,
+                    format!("`{name}` cannot be compiled"),
+                )
+                .with_label("only variables are supported inside `{{ }}`")
+                .with_help("write a variable such as `{{ id }}` or `{{ credentials.token }}`"),
             );
             ok = false;
-        } else if !scope.allowed.iter().any(|a| *a == name) {
+        } else if !scope.allowed.iter().any(|a| *a == name)
+            && !scope.open.iter().any(|p| name.starts_with(p))
+        {
             diags.push(
                 Diagnostic::new(
-                    Code::Template,
+                    Code::UnknownVariable,
                     span,
                     format!("`{name}` is not a variable of {}", scope.place),
                 )
@@ -125,7 +133,7 @@ pub fn lower(text: &Str, scope: &Scope<'_>, diags: &mut Vec<Diagnostic>) -> Opti
     if src.contains("{%") || src.contains("{#") {
         diags.push(
             Diagnostic::new(
-                Code::Template,
+                Code::TemplateUnsupported,
                 text.span,
                 "blocks and comments cannot be compiled",
             )

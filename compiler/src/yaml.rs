@@ -149,7 +149,7 @@ impl Builder {
                 if self.documents > 1 {
                     return Err(Box::new(
                         Diagnostic::new(
-                            Code::YamlSyntax,
+                            Code::YamlUnsupported,
                             span,
                             "a mapping file holds exactly one YAML document",
                         )
@@ -161,7 +161,7 @@ impl Builder {
             Event::Alias(_) => {
                 return Err(Box::new(
                     Diagnostic::new(
-                        Code::YamlSyntax,
+                        Code::YamlUnsupported,
                         span,
                         "YAML aliases are not supported in mapping files",
                     )
@@ -258,7 +258,7 @@ impl Builder {
 fn anchor_error(span: Span) -> Box<Diagnostic> {
     Box::new(
         Diagnostic::new(
-            Code::YamlSyntax,
+            Code::YamlUnsupported,
             span,
             "YAML anchors are not supported in mapping files",
         )

@@ -77,9 +77,10 @@ fn check_reports_problems_with_locations_and_fails() {
     let out = run(&["check", "--mappings", root.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("error[SB007]"), "{err}");
+    assert!(err.contains("error[SB020]"), "{err}");
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.contains("mappings/providers/acme/tickets.yaml:32:19"),
+        err.contains("mappings/providers/acme/tickets.yaml:82:19"),
         "{err}"
     );
 
@@ -93,8 +94,8 @@ fn check_reports_problems_with_locations_and_fails() {
     assert!(!json.status.success());
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["count"], 1);
-    assert_eq!(v["diagnostics"][0]["code"], "SB007");
-    assert_eq!(v["diagnostics"][0]["location"]["line"], 32);
+    assert_eq!(v["diagnostics"][0]["code"], "SB020");
+    assert_eq!(v["diagnostics"][0]["location"]["line"], 82);
 
     // Nothing was written by a failed build.
     let o = tmp.path().join("out");
@@ -110,9 +111,30 @@ fn check_reports_problems_with_locations_and_fails() {
 }
 
 #[test]
+fn warnings_fail_only_when_denied() {
+    let (_tmp, root) = common::mappings_with(&[(
+        "providers/acme/tickets.yaml",
+        "      source: https://docs.acme.test/tickets\n",
+        "",
+    )]);
+    let r = root.to_str().unwrap();
+    let warned = run(&["check", "--mappings", r]);
+    assert_eq!(warned.status.code(), Some(0), "{}", text(&warned.stderr));
+    assert!(text(&warned.stderr).contains("warning[SB091]"));
+    let denied = run(&["check", "--mappings", r, "--deny", "warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let out = run(&["check", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn missing_mappings_directory_is_a_clear_error() {
     let out = run(&["check", "--mappings", "/nonexistent/mappings"]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("mappings directory not found"), "{err}");
 }

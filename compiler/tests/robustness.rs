@@ -59,7 +59,7 @@ proptest! {
     fn random_edits_never_panic(
         edits in prop::collection::vec((0..FILES.len(), any::<prop::sample::Index>(), 0usize..8, 0..PIECES.len()), 1..4)
     ) {
-        let (_tmp, root) = common::mappings_with(&[]);
+        let (_tmp, root) = common::mappings_with::<&str>(&[]);
         for (file, at, delete, piece) in edits {
             let path = root.join(FILES[file]);
             let text = std::fs::read_to_string(&path).unwrap();

@@ -2,21 +2,49 @@
 //! and the mapping of HTTP failures onto [`ErrorKind`].
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
+use tokio::sync::Mutex;
 
 use crate::error::{Error, ErrorKind};
 use crate::secret::Secret;
+use crate::value;
 
-/// How requests prove who they are.
+/// How requests prove who they are. Values come from the account's credentials.
 #[derive(Debug, Clone)]
 pub enum Auth {
     None,
     /// `Authorization: Bearer <token>`.
     Bearer(Secret),
+    /// HTTP Basic.
+    Basic {
+        username: Secret,
+        password: Secret,
+    },
+    /// A key in a header or a query parameter.
+    ApiKey {
+        name: String,
+        in_query: bool,
+        value: Secret,
+    },
+    /// OAuth2 client credentials: a token from `token_url`, cached until shortly before expiry.
+    OAuth2ClientCredentials {
+        token_url: String,
+        client_id: Secret,
+        client_secret: Secret,
+        scopes: Vec<String>,
+    },
+    /// A token from a login call (a JSON `POST`), sent as `<scheme> <token>`.
+    Login {
+        url: String,
+        body: Vec<(String, Secret)>,
+        token: &'static [&'static str],
+        expires_in: Option<&'static [&'static str]>,
+        scheme: String,
+    },
 }
 
 /// Caller-side settings of a connection; defaults suit production.
@@ -67,21 +95,30 @@ pub struct ClientConfig {
     pub options: ClientOptions,
 }
 
-/// A request relative to the account's base URL.
+/// A request relative to the account's base URL (or to an absolute URL of the same origin,
+/// for next-page links).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: reqwest::Method,
     pub path: String,
+    pub url: Option<String>,
     pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
 }
 
 impl Request {
-    pub fn get(path: impl Into<String>) -> Self {
+    pub fn new(method: reqwest::Method, path: impl Into<String>) -> Self {
         Request {
-            method: reqwest::Method::GET,
+            method,
             path: path.into(),
+            url: None,
             query: Vec::new(),
+            body: None,
         }
+    }
+
+    pub fn get(path: impl Into<String>) -> Self {
+        Request::new(reqwest::Method::GET, path)
     }
 
     /// Sets a query parameter, replacing an earlier value of the same name.
@@ -90,6 +127,30 @@ impl Request {
         self.query.push((name.to_owned(), value.into()));
         self
     }
+
+    pub fn with_body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// The same request sent to an absolute URL (a next-page link), without its query.
+    pub(crate) fn at_url(&self, url: String) -> Self {
+        Request {
+            method: self.method.clone(),
+            path: String::new(),
+            url: Some(url),
+            query: Vec::new(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// A provider's answer: status, headers and JSON body (`null` when empty).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
 }
 
 /// Characters escaped in a path segment: controls, space, and URL delimiters.
@@ -111,7 +172,7 @@ pub fn encode_path_segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
 
-/// A connection to one provider account. Cheap to clone; clones share connections.
+/// A connection to one provider account. Cheap to clone; clones share connections and tokens.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -122,12 +183,18 @@ struct Inner {
     http: reqwest::Client,
     provider: &'static str,
     base_url: String,
+    origin: url::Origin,
+    auth: Auth,
+    /// A fetched token and when to stop using it; the lock makes refreshes single-flight.
+    token: Mutex<Option<(Secret, Option<Instant>)>>,
     secrets: Vec<Secret>,
-    pub(crate) max_pages: u32,
+    max_pages: u32,
 }
 
 /// Longest provider body kept in an error.
 const MAX_ERROR_BODY: usize = 4096;
+/// Tokens are renewed this long before they expire.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
@@ -164,17 +231,39 @@ impl Client {
         match &config.auth {
             Auth::None => {}
             Auth::Bearer(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                    .map_err(|_| {
-                        Error::configuration(
-                            provider,
-                            "the token contains characters that cannot be sent in a header",
-                        )
-                    })?;
-                value.set_sensitive(true);
-                headers.insert(reqwest::header::AUTHORIZATION, value);
+                headers.insert(
+                    reqwest::header::AUTHORIZATION,
+                    sensitive(provider, &format!("Bearer {}", token.expose()))?,
+                );
                 secrets.push(token.clone());
             }
+            Auth::Basic { username, password } => {
+                secrets.extend([username.clone(), password.clone()])
+            }
+            Auth::ApiKey {
+                name,
+                in_query,
+                value,
+            } => {
+                if !in_query {
+                    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                        Error::configuration(
+                            provider,
+                            format!("`{name}` is not a valid header name"),
+                        )
+                    })?;
+                    headers.insert(name, sensitive(provider, value.expose())?);
+                }
+                secrets.push(value.clone());
+            }
+            Auth::OAuth2ClientCredentials {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                secrets.extend([client_id.clone(), client_secret.clone()]);
+            }
+            Auth::Login { body, .. } => secrets.extend(body.iter().map(|(_, v)| v.clone())),
         }
         let http = reqwest::Client::builder()
             .default_headers(headers)
@@ -189,6 +278,9 @@ impl Client {
                 http,
                 provider,
                 base_url: base_url.trim_end_matches('/').to_owned(),
+                origin: parsed.origin(),
+                auth: config.auth,
+                token: Mutex::new(None),
                 secrets,
                 max_pages: config.options.max_pages,
             }),
@@ -203,21 +295,78 @@ impl Client {
         self.inner.max_pages
     }
 
+    /// Whether `url` is on the account's origin (scheme, host and port), so that credentials
+    /// may be sent to it.
+    pub(crate) fn same_origin(&self, url: &str) -> bool {
+        url::Url::parse(url).is_ok_and(|u| u.origin() == self.inner.origin)
+    }
+
+    /// Resolves a possibly relative next-page link against the base URL.
+    pub(crate) fn resolve(&self, link: &str) -> Option<String> {
+        let base = url::Url::parse(&format!("{}/", self.inner.base_url)).ok()?;
+        base.join(link).ok().map(String::from)
+    }
+
     /// Sends one request and returns its JSON body (`null` for an empty body).
     pub async fn send(&self, request: &Request) -> Result<Value, Error> {
+        Ok(self.send_full(request).await?.body)
+    }
+
+    /// Sends one request; a token that the provider rejects is renewed and the request sent
+    /// once more.
+    pub async fn send_full(&self, request: &Request) -> Result<Response, Error> {
+        match self.attempt(request).await {
+            Err(e) if e.kind() == ErrorKind::Auth && self.uses_token() => {
+                *self.inner.token.lock().await = None;
+                self.attempt(request).await
+            }
+            other => other,
+        }
+    }
+
+    fn uses_token(&self) -> bool {
+        matches!(
+            self.inner.auth,
+            Auth::OAuth2ClientCredentials { .. } | Auth::Login { .. }
+        )
+    }
+
+    async fn attempt(&self, request: &Request) -> Result<Response, Error> {
         let provider = self.inner.provider;
-        let url = format!("{}{}", self.inner.base_url, request.path);
-        let response = self
+        let url = match &request.url {
+            Some(url) => url.clone(),
+            None => format!("{}{}", self.inner.base_url, request.path),
+        };
+        let mut builder = self
             .inner
             .http
             .request(request.method.clone(), &url)
-            .query(&request.query)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+            .query(&request.query);
+        match &self.inner.auth {
+            Auth::Basic { username, password } => {
+                builder = builder.basic_auth(username.expose(), Some(password.expose()))
+            }
+            Auth::ApiKey {
+                name,
+                in_query: true,
+                value,
+            } => builder = builder.query(&[(name.as_str(), value.expose())]),
+            Auth::OAuth2ClientCredentials { .. } | Auth::Login { .. } => {
+                let (token, scheme) = self.token().await?;
+                builder = builder.header(
+                    reqwest::header::AUTHORIZATION,
+                    sensitive(provider, &format!("{scheme} {}", token.expose()))?,
+                );
+            }
+            Auth::None | Auth::Bearer(_) | Auth::ApiKey { .. } => {}
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        let retry_after = response
-            .headers()
+        let headers = response.headers().clone();
+        let retry_after = headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -227,17 +376,23 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(&e))?;
         if status.is_success() {
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::new(
-                    ErrorKind::Remote,
-                    provider,
-                    format!("the response is not valid JSON: {e}"),
-                )
-                .with_status(status.as_u16())
-                .with_remote_body(self.redact(&bytes))
+            let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Remote,
+                        provider,
+                        format!("the response is not valid JSON: {e}"),
+                    )
+                    .with_status(status.as_u16())
+                    .with_remote_body(self.redact(&bytes))
+                })?
+            };
+            return Ok(Response {
+                status: status.as_u16(),
+                headers,
+                body,
             });
         }
         let kind = match status.as_u16() {
@@ -248,7 +403,6 @@ impl Client {
             400 | 422 => ErrorKind::Validation,
             _ => ErrorKind::Remote,
         };
-        let body = self.redact(&bytes);
         let message = serde_json::from_slice::<Value>(&bytes)
             .ok()
             .and_then(|v| {
@@ -265,8 +419,116 @@ impl Client {
             });
         Err(Error::new(kind, provider, message)
             .with_status(status.as_u16())
-            .with_remote_body(body)
+            .with_remote_body(self.redact(&bytes))
             .with_retry_after(retry_after))
+    }
+
+    /// The current token, fetched when missing or about to expire. Holding the lock while
+    /// fetching makes concurrent callers wait for one refresh instead of starting their own.
+    async fn token(&self) -> Result<(Secret, String), Error> {
+        let mut cached = self.inner.token.lock().await;
+        if let Some((token, expires)) = cached.as_ref()
+            && expires.is_none_or(|at| Instant::now() + TOKEN_MARGIN < at)
+        {
+            return Ok((token.clone(), self.scheme()));
+        }
+        let (token, lifetime) = self.fetch_token().await?;
+        *cached = Some((token.clone(), lifetime.map(|l| Instant::now() + l)));
+        Ok((token, self.scheme()))
+    }
+
+    fn scheme(&self) -> String {
+        match &self.inner.auth {
+            Auth::Login { scheme, .. } => scheme.clone(),
+            _ => "Bearer".to_owned(),
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<(Secret, Option<Duration>), Error> {
+        let provider = self.inner.provider;
+        let (request, token_path, expires_path): (_, &[&str], Option<&[&str]>) =
+            match &self.inner.auth {
+                Auth::OAuth2ClientCredentials {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    scopes,
+                } => {
+                    let mut form = vec![("grant_type", "client_credentials".to_owned())];
+                    if !scopes.is_empty() {
+                        form.push(("scope", scopes.join(" ")));
+                    }
+                    let request = self
+                        .inner
+                        .http
+                        .post(token_url)
+                        .basic_auth(client_id.expose(), Some(client_secret.expose()))
+                        .form(&form);
+                    (request, &["access_token"], Some(&["expires_in"]))
+                }
+                Auth::Login {
+                    url,
+                    body,
+                    token,
+                    expires_in,
+                    ..
+                } => {
+                    let body: serde_json::Map<String, Value> = body
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.expose().to_owned())))
+                        .collect();
+                    (self.inner.http.post(url).json(&body), *token, *expires_in)
+                }
+                _ => {
+                    return Err(Error::configuration(
+                        provider,
+                        "this account's auth does not use tokens",
+                    ));
+                }
+            };
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if !status.is_success() {
+            let kind = if status.as_u16() == 429 {
+                ErrorKind::RateLimited
+            } else {
+                ErrorKind::Auth
+            };
+            return Err(Error::new(
+                kind,
+                provider,
+                format!("the token request failed with HTTP {}", status.as_u16()),
+            )
+            .with_status(status.as_u16())
+            .with_remote_body(self.redact(&bytes)));
+        }
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Auth,
+                provider,
+                format!("the token response is not JSON: {e}"),
+            )
+            .with_status(status.as_u16())
+        })?;
+        let token = value::path(&body, token_path)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Auth,
+                    provider,
+                    format!("the token response has no `{}`", token_path.join(".")),
+                )
+                .with_status(status.as_u16())
+            })?;
+        let lifetime = expires_path
+            .and_then(|p| value::path(&body, p))
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .map(Duration::from_secs);
+        Ok((Secret::new(token), lifetime))
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> Error {
@@ -299,6 +561,17 @@ impl Client {
     }
 }
 
+fn sensitive(provider: &str, value: &str) -> Result<HeaderValue, Error> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        Error::configuration(
+            provider,
+            "a credential contains characters that cannot be sent in a header",
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +594,28 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Configuration);
+    }
+
+    #[test]
+    fn origins_and_relative_links() {
+        let c = Client::new(ClientConfig {
+            provider: "test",
+            base_url: "https://api.example.com/v2".into(),
+            auth: Auth::None,
+            headers: Vec::new(),
+            options: ClientOptions::default(),
+        })
+        .unwrap();
+        assert!(c.same_origin("https://api.example.com/v2/items?page=2"));
+        assert!(!c.same_origin("https://evil.example.net/v2/items"));
+        assert!(!c.same_origin("http://api.example.com/v2/items"));
+        assert_eq!(
+            c.resolve("/v2/items?page=2").as_deref(),
+            Some("https://api.example.com/v2/items?page=2")
+        );
+        assert_eq!(
+            c.resolve("items?page=2").as_deref(),
+            Some("https://api.example.com/v2/items?page=2")
+        );
     }
 }

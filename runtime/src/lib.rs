@@ -13,9 +13,11 @@ pub mod time;
 pub mod types;
 pub mod value;
 
-pub use client::{Auth, Client, ClientConfig, ClientOptions, Request, encode_path_segment};
+pub use client::{
+    Auth, Client, ClientConfig, ClientOptions, Request, Response, encode_path_segment,
+};
 pub use convert::{MapContext, MappingError};
 pub use error::{Error, ErrorKind};
-pub use paginate::{PageNumber, Pagination};
+pub use paginate::{CursorSource, Pagination, PaginationKind};
 pub use secret::Secret;
 pub use types::{Date, Reference, Timestamp};

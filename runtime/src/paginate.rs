@@ -1,41 +1,86 @@
-//! List calls as streams of records, fetched one page at a time.
+//! List calls as streams of records, fetched one page at a time, whatever the provider's
+//! pagination style. Guards: a page cap, a repeated page / cursor / next link stops with an
+//! error, and a next link on another origin is never followed with the account's credentials.
 
+use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::client::{Client, Request};
+use crate::client::{Client, Request, Response};
 use crate::error::{Error, ErrorKind};
 use crate::value;
 
+/// A path into a JSON body, as the mapping declares it.
+pub type Path = &'static [&'static str];
+
 /// How a provider splits lists into pages, as declared in its mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pagination {
-    PageNumber(PageNumber),
-}
-
-/// `?page=N` pagination. It stops at the first declared signal: the next link is null, the
-/// last page is reached, or a page is empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageNumber {
-    pub param: &'static str,
-    pub first_page: i64,
-    /// Path of the next page's link; `null` or missing means this is the last page.
-    pub next_link: Option<&'static [&'static str]>,
-    /// Path of the number of the last page.
-    pub last_page: Option<&'static [&'static str]>,
-    pub stop_on_empty_page: bool,
+pub struct Pagination {
+    pub kind: PaginationKind,
     /// The provider's own page cap, below the client's.
     pub max_pages: Option<u32>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaginationKind {
+    /// `?page=N`. Stops at the first declared signal: the next link is null, the last page is
+    /// reached, or a page is empty.
+    PageNumber {
+        param: &'static str,
+        first_page: i64,
+        size_param: Option<&'static str>,
+        page_size: Option<i64>,
+        next_link: Option<Path>,
+        last_page: Option<Path>,
+        stop_on_empty_page: bool,
+    },
+    /// `?offset=N&limit=M`. Stops on a short page (when declared) or at `total`.
+    OffsetLimit {
+        offset_param: &'static str,
+        limit_param: &'static str,
+        limit: i64,
+        total: Option<Path>,
+        stop_on_short_page: bool,
+    },
+    /// `?<param>=<cursor>` with the next cursor in the body or a header; stops when there is
+    /// none (or `has_more` is false).
+    Cursor {
+        param: &'static str,
+        source: CursorSource,
+        has_more: Option<Path>,
+    },
+    /// RFC 8288 `Link: <…>; rel="next"`.
+    LinkHeader,
+    /// The next page's URL in the body.
+    NextUrl { next: Path },
+    /// HAL: the next page's URL at `_links.next.href` (or the declared path).
+    Hal { next: Path },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorSource {
+    Body(Path),
+    Header(&'static str),
+}
+
+#[derive(Debug, Clone)]
+enum Next {
+    /// The first request with these query parameters added.
+    Params(Vec<(String, String)>),
+    /// An absolute URL (a next-page link).
+    Url(String),
+}
+
 struct State {
+    next: Option<Next>,
     page: i64,
+    offset: i64,
     fetched: u32,
     previous: Option<u64>,
-    done: bool,
+    seen: HashSet<String>,
 }
 
 impl Client {
@@ -44,26 +89,54 @@ impl Client {
         &self,
         request: Request,
         pagination: &'static Pagination,
-        records: &'static [&'static str],
+        records: Path,
     ) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
         let client = self.clone();
-        let Pagination::PageNumber(p) = *pagination;
-        let cap = p
+        let cap = pagination
             .max_pages
             .map_or(client.max_pages(), |m| m.min(client.max_pages()));
+        let first = match pagination.kind {
+            PaginationKind::PageNumber {
+                param,
+                first_page,
+                size_param,
+                page_size,
+                ..
+            } => {
+                let mut params = vec![(param.to_owned(), first_page.to_string())];
+                if let (Some(name), Some(size)) = (size_param, page_size) {
+                    params.push((name.to_owned(), size.to_string()));
+                }
+                Next::Params(params)
+            }
+            PaginationKind::OffsetLimit {
+                offset_param,
+                limit_param,
+                limit,
+                ..
+            } => Next::Params(vec![
+                (offset_param.to_owned(), "0".to_owned()),
+                (limit_param.to_owned(), limit.to_string()),
+            ]),
+            _ => Next::Params(Vec::new()),
+        };
+        let first_page = match pagination.kind {
+            PaginationKind::PageNumber { first_page, .. } => first_page,
+            _ => 1,
+        };
         let start = State {
-            page: p.first_page,
+            next: Some(first),
+            page: first_page,
+            offset: 0,
             fetched: 0,
             previous: None,
-            done: false,
+            seen: HashSet::new(),
         };
         stream::try_unfold(start, move |mut state| {
             let client = client.clone();
             let request = request.clone();
             async move {
-                if state.done {
-                    return Ok(None);
-                }
+                let Some(next) = state.next.take() else { return Ok(None) };
                 if state.fetched >= cap {
                     return Err(Error::new(
                         ErrorKind::Remote,
@@ -71,28 +144,27 @@ impl Client {
                         format!("stopped after {cap} pages: the list did not end (raise ClientOptions::max_pages if it is really this long)"),
                     ));
                 }
-                let page_request = request.with_query(p.param, state.page.to_string());
-                let mut body = client.send(&page_request).await?;
+                let page_request = match next {
+                    Next::Params(params) => params.into_iter().fold(request.clone(), |r, (k, v)| r.with_query(&k, v)),
+                    Next::Url(url) => request.at_url(url),
+                };
+                let mut response = client.send_full(&page_request).await?;
                 state.fetched += 1;
-                let items = take_records(&mut body, records, client.provider())?;
-
-                let fingerprint = fingerprint(&items);
-                if !items.is_empty() && state.previous == Some(fingerprint) {
-                    return Err(Error::new(
-                        ErrorKind::Remote,
-                        client.provider(),
-                        format!("page {} repeats the previous page: the provider ignores `{}`; stopped to avoid a loop", state.page, p.param),
-                    ));
+                // The next page is read before the records are moved out of the body.
+                let next = next_page(&client, &pagination.kind, &response, &mut state)?;
+                let items = take_records(&mut response.body, records, client.provider())?;
+                if matches!(pagination.kind, PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }) {
+                    let fingerprint = fingerprint(&items);
+                    if !items.is_empty() && state.previous == Some(fingerprint) {
+                        return Err(Error::new(
+                            ErrorKind::Remote,
+                            client.provider(),
+                            "a page repeats the previous page: the provider ignores the page parameter; stopped to avoid a loop",
+                        ));
+                    }
+                    state.previous = Some(fingerprint);
                 }
-                state.previous = Some(fingerprint);
-
-                let no_next = p.next_link.is_some_and(|path| value::path(&body, path).is_none());
-                let past_last = p.last_page.is_some_and(|path| {
-                    value::path(&body, path).and_then(Value::as_i64).is_none_or(|last| state.page >= last)
-                });
-                let empty = p.stop_on_empty_page && items.is_empty();
-                state.done = no_next || past_last || empty;
-                state.page += 1;
+                state.next = stop_after(&pagination.kind, &items, next);
                 Ok(Some((items, state)))
             }
         })
@@ -100,6 +172,173 @@ impl Client {
         .try_flatten()
         .boxed()
     }
+}
+
+/// What to fetch after this page, from what the page says (before looking at its records).
+fn next_page(
+    client: &Client,
+    kind: &PaginationKind,
+    response: &Response,
+    state: &mut State,
+) -> Result<Option<Next>, Error> {
+    let body = &response.body;
+    let text = |path: Path| {
+        value::path(body, path).and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    let link = |url: Option<String>, state: &mut State| -> Result<Option<Next>, Error> {
+        let Some(url) = url else { return Ok(None) };
+        let absolute = client.resolve(&url).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Remote,
+                client.provider(),
+                format!("the next-page link `{url}` is not a URL"),
+            )
+        })?;
+        if !client.same_origin(&absolute) {
+            return Err(Error::new(
+                ErrorKind::Remote,
+                client.provider(),
+                format!(
+                    "the next-page link `{absolute}` points to another origin; it was not followed with the account's credentials"
+                ),
+            ));
+        }
+        repeat_guard(client, state, absolute.clone(), "next-page link")?;
+        Ok(Some(Next::Url(absolute)))
+    };
+    match *kind {
+        PaginationKind::PageNumber {
+            param,
+            size_param,
+            page_size,
+            next_link,
+            last_page,
+            ..
+        } => {
+            let no_next = next_link.is_some_and(|p| value::path(body, p).is_none());
+            let past_last = last_page.is_some_and(|p| {
+                value::path(body, p)
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                    .is_none_or(|last| state.page >= last)
+            });
+            if no_next || past_last {
+                return Ok(None);
+            }
+            state.page += 1;
+            let mut params = vec![(param.to_owned(), state.page.to_string())];
+            if let (Some(name), Some(size)) = (size_param, page_size) {
+                params.push((name.to_owned(), size.to_string()));
+            }
+            Ok(Some(Next::Params(params)))
+        }
+        PaginationKind::OffsetLimit {
+            offset_param,
+            limit_param,
+            limit,
+            total,
+            ..
+        } => {
+            state.offset += limit;
+            let past_total = total.is_some_and(|p| {
+                value::path(body, p)
+                    .and_then(Value::as_i64)
+                    .is_none_or(|t| state.offset >= t)
+            });
+            if past_total {
+                return Ok(None);
+            }
+            Ok(Some(Next::Params(vec![
+                (offset_param.to_owned(), state.offset.to_string()),
+                (limit_param.to_owned(), limit.to_string()),
+            ])))
+        }
+        PaginationKind::Cursor {
+            param,
+            source,
+            has_more,
+        } => {
+            if has_more.is_some_and(|p| !value::truthy(value::path(body, p))) {
+                return Ok(None);
+            }
+            let cursor = match source {
+                CursorSource::Body(path) => text(path),
+                CursorSource::Header(name) => response
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned),
+            };
+            let Some(cursor) = cursor else {
+                return Ok(None);
+            };
+            repeat_guard(client, state, cursor.clone(), "cursor")?;
+            Ok(Some(Next::Params(vec![(param.to_owned(), cursor)])))
+        }
+        PaginationKind::LinkHeader => {
+            let next = response
+                .headers
+                .get_all(reqwest::header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_from_link_header);
+            link(next, state)
+        }
+        PaginationKind::NextUrl { next } | PaginationKind::Hal { next } => link(text(next), state),
+    }
+}
+
+/// Signals that need the page's records: empty or short pages.
+fn stop_after(kind: &PaginationKind, items: &[Value], next: Option<Next>) -> Option<Next> {
+    let stop = match *kind {
+        PaginationKind::PageNumber {
+            stop_on_empty_page, ..
+        } => stop_on_empty_page && items.is_empty(),
+        PaginationKind::OffsetLimit {
+            limit,
+            stop_on_short_page,
+            ..
+        } => items.is_empty() || (stop_on_short_page && (items.len() as i64) < limit),
+        _ => false,
+    };
+    if stop { None } else { next }
+}
+
+fn repeat_guard(
+    client: &Client,
+    state: &mut State,
+    token: String,
+    what: &str,
+) -> Result<(), Error> {
+    if !state.seen.insert(token.clone()) {
+        return Err(Error::new(
+            ErrorKind::Remote,
+            client.provider(),
+            format!("the {what} `{token}` came back a second time; stopped to avoid a loop"),
+        ));
+    }
+    Ok(())
+}
+
+/// The `rel="next"` target of one `Link` header value.
+fn next_from_link_header(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.strip_prefix("rel=").is_some_and(|rel| {
+                rel.trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+            })
+        });
+        is_next.then(|| target.to_owned())
+    })
 }
 
 /// Moves the records array out of a page body, so the page is not kept twice.
@@ -134,4 +373,24 @@ fn fingerprint(items: &[Value]) -> u64 {
         item.to_string().hash(&mut h);
     }
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        let h = r#"<https://api.example.com/items?page=2>; rel="next", <https://api.example.com/items?page=9>; rel="last""#;
+        assert_eq!(
+            next_from_link_header(h).as_deref(),
+            Some("https://api.example.com/items?page=2")
+        );
+        assert_eq!(next_from_link_header(r#"<https://x/1>; rel="prev""#), None);
+        assert_eq!(next_from_link_header("garbage"), None);
+        assert_eq!(
+            next_from_link_header(r#"</items?cursor=abc>; rel="next""#).as_deref(),
+            Some("/items?cursor=abc")
+        );
+    }
 }

@@ -5,7 +5,8 @@
 
 use futures::StreamExt;
 use switchboard_runtime::{
-    Auth, Client, ClientConfig, ClientOptions, ErrorKind, PageNumber, Pagination, Request, Secret,
+    Auth, Client, ClientConfig, ClientOptions, ErrorKind, Pagination, PaginationKind, Request,
+    Secret,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -44,14 +45,18 @@ fn client(base_url: String) -> Client {
     .unwrap()
 }
 
-static PAGES: Pagination = Pagination::PageNumber(PageNumber {
-    param: "page",
-    first_page: 1,
-    next_link: Some(&["links", "next"]),
-    last_page: None,
-    stop_on_empty_page: true,
+static PAGES: Pagination = Pagination {
+    kind: PaginationKind::PageNumber {
+        param: "page",
+        first_page: 1,
+        size_param: None,
+        page_size: None,
+        next_link: Some(&["links", "next"]),
+        last_page: None,
+        stop_on_empty_page: true,
+    },
     max_pages: Some(5),
-});
+};
 
 async fn first_list_error(
     status: &'static str,
@@ -100,14 +105,18 @@ async fn a_provider_that_ignores_the_page_parameter_does_not_loop() {
 async fn the_page_cap_stops_an_endless_list() {
     // Different records on every page would need a smarter server; an empty `data` with a next
     // link and no empty-page stop is enough to reach the cap.
-    static NO_EMPTY_STOP: Pagination = Pagination::PageNumber(PageNumber {
-        param: "page",
-        first_page: 1,
-        next_link: Some(&["links", "next"]),
-        last_page: None,
-        stop_on_empty_page: false,
+    static NO_EMPTY_STOP: Pagination = Pagination {
+        kind: PaginationKind::PageNumber {
+            param: "page",
+            first_page: 1,
+            size_param: None,
+            page_size: None,
+            next_link: Some(&["links", "next"]),
+            last_page: None,
+            stop_on_empty_page: false,
+        },
         max_pages: Some(3),
-    });
+    };
     let c = client(serve("200 OK", "", "{\"data\": [], \"links\": {\"next\": \"x\"}}").await);
     let results: Vec<_> = c
         .paginate(Request::get("/items"), &NO_EMPTY_STOP, &["data"])

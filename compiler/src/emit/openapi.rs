@@ -29,42 +29,99 @@ pub fn emit(ir: &Ir, out: &mut Output) {
             let tag = format!("{} / {}", m.title, r.name);
             let base = format!("/unified/{}/{}", m.name, r.name);
             for method in &r.methods {
-                match method.kind {
+                let id_param = json!({
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": format!("The provider's id of the {}.", r.singular),
+                    "schema": { "type": "string" }
+                });
+                let mut params = vec![account_param()];
+                params.extend(method.query.iter().map(|q| {
+                    json!({
+                        "name": q.name,
+                        "in": "query",
+                        "required": q.required,
+                        "description": q.description,
+                        "schema": field_schema(&q.ty),
+                    })
+                }));
+                let body = (!method.body.is_empty()).then(|| request_body(r, method));
+                let (verb, path, summary, response) = match method.kind {
                     MethodKind::List => {
                         schemas.insert(list_name.clone(), list_schema(&schema_name));
-                        let op = json!({
-                            "operationId": format!("list_{}_{}", m.name, r.name),
-                            "summary": format!("List {}", r.name),
-                            "description": non_empty(&method.description, &format!("Lists {} of the connected account.", r.name)),
-                            "tags": [tag],
-                            "parameters": [account_param(), cursor_param(), limit_param()],
-                            "responses": responses(&list_name, "The page of records."),
-                            "x-providers": providers_for(ir, m, r, MethodKind::List),
-                        });
-                        add_operation(&mut paths, &base, "get", op);
+                        params.extend([cursor_param(), limit_param()]);
+                        (
+                            "get",
+                            base.clone(),
+                            format!("List {}", r.name),
+                            responses(&list_name, "The page of records."),
+                        )
                     }
                     MethodKind::Get => {
-                        let op = json!({
-                            "operationId": format!("get_{}_{}", m.name, r.singular),
-                            "summary": format!("Get a {}", r.singular),
-                            "description": non_empty(&method.description, &format!("Fetches one {} by id.", r.singular)),
-                            "tags": [tag],
-                            "parameters": [
-                                {
-                                    "name": "id",
-                                    "in": "path",
-                                    "required": true,
-                                    "description": format!("The provider's id of the {}.", r.singular),
-                                    "schema": { "type": "string" }
-                                },
-                                account_param()
-                            ],
-                            "responses": responses(&schema_name, "The record."),
-                            "x-providers": providers_for(ir, m, r, MethodKind::Get),
-                        });
-                        add_operation(&mut paths, &format!("{base}/{{id}}"), "get", op);
+                        params.insert(0, id_param);
+                        (
+                            "get",
+                            format!("{base}/{{id}}"),
+                            format!("Get a {}", r.singular),
+                            responses(&schema_name, "The record."),
+                        )
                     }
+                    MethodKind::Create => (
+                        "post",
+                        base.clone(),
+                        format!("Create a {}", r.singular),
+                        responses(&schema_name, "The created record."),
+                    ),
+                    MethodKind::Update => {
+                        params.insert(0, id_param);
+                        (
+                            "patch",
+                            format!("{base}/{{id}}"),
+                            format!("Update a {}", r.singular),
+                            responses(&schema_name, "The updated record."),
+                        )
+                    }
+                    MethodKind::Delete => {
+                        params.insert(0, id_param);
+                        (
+                            "delete",
+                            format!("{base}/{{id}}"),
+                            format!("Delete a {}", r.singular),
+                            deleted_responses(),
+                        )
+                    }
+                    MethodKind::Custom => {
+                        params.insert(0, id_param);
+                        let response = match method.returns {
+                            ir::Returns::Records => {
+                                schemas.insert(list_name.clone(), list_schema(&schema_name));
+                                responses(&list_name, "The records.")
+                            }
+                            ir::Returns::Record => responses(&schema_name, "The record."),
+                            ir::Returns::Nothing => deleted_responses(),
+                        };
+                        (
+                            "post",
+                            format!("{base}/{{id}}/{}", method.name),
+                            format!("{} a {}", method.name, r.singular),
+                            response,
+                        )
+                    }
+                };
+                let mut op = json!({
+                    "operationId": format!("{}_{}_{}", method.name, m.name, r.name),
+                    "summary": summary,
+                    "description": non_empty(&method.description, &format!("`{}` on {} of the connected account.", method.name, r.name)),
+                    "tags": [tag],
+                    "parameters": params,
+                    "responses": response,
+                    "x-providers": providers_for(ir, m, r, &method.name),
+                });
+                if let (Some(body), Value::Object(o)) = (body, &mut op) {
+                    o.insert("requestBody".into(), body);
                 }
+                add_operation(&mut paths, &path, verb, op);
             }
         }
     }
@@ -206,40 +263,105 @@ fn field_schema(ty: &FieldType) -> Value {
         }),
         FieldType::Reference => json!({ "$ref": "#/components/schemas/Reference" }),
         FieldType::List(inner) => json!({ "type": "array", "items": field_schema(inner) }),
+        FieldType::Object { fields, .. } => {
+            let properties: Map<String, Value> = fields
+                .iter()
+                .map(|f| (f.name.clone(), member_schema(f)))
+                .collect();
+            let required: Vec<&str> = fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name.as_str())
+                .collect();
+            json!({ "type": "object", "required": required, "properties": properties })
+        }
         FieldType::Json => json!({}),
     }
+}
+
+/// A member's schema with its description and read/write markers; optional members are nullable.
+fn member_schema(f: &ir::Field) -> Value {
+    let mut s = field_schema(&f.ty);
+    if let Value::Object(o) = &mut s {
+        if !f.description.is_empty() {
+            o.insert("description".into(), f.description.clone().into());
+        }
+        if f.read_only {
+            o.insert("readOnly".into(), true.into());
+        }
+        if f.write_only {
+            o.insert("writeOnly".into(), true.into());
+        }
+    }
+    if f.required || matches!(f.ty, FieldType::List(_)) {
+        s
+    } else {
+        json!({ "anyOf": [s, { "type": "null" }] })
+    }
+}
+
+fn request_body(r: &ir::Resource, method: &ir::UnifiedMethod) -> Value {
+    let properties: Map<String, Value> = method
+        .body
+        .iter()
+        .filter_map(|b| {
+            r.field(&b.name)
+                .map(|f| (b.name.clone(), field_schema(&f.ty)))
+        })
+        .collect();
+    let required: Vec<&str> = method
+        .body
+        .iter()
+        .filter(|b| b.required)
+        .map(|b| b.name.as_str())
+        .collect();
+    json!({
+        "required": true,
+        "content": { "application/json": { "schema": {
+            "type": "object",
+            "required": required,
+            "properties": properties,
+        } } }
+    })
+}
+
+fn deleted_responses() -> Value {
+    let mut r = responses("Error", "");
+    if let Value::Object(o) = &mut r {
+        o.insert("200".into(), json!({
+            "description": "Done.",
+            "content": { "application/json": { "schema": {
+                "type": "object", "required": ["id"], "properties": { "id": { "type": "string" } }
+            } } }
+        }));
+    }
+    r
 }
 
 fn resource_schema(ir: &Ir, m: &ir::Model, r: &ir::Resource) -> Value {
     let mut props = Map::new();
     for f in &r.fields {
-        let mut s = field_schema(&f.ty);
-        if let Value::Object(o) = &mut s {
-            if !f.description.is_empty() {
-                o.insert("description".into(), f.description.clone().into());
-            }
-            if f.read_only {
-                o.insert("readOnly".into(), true.into());
-            }
-            let fillers: Vec<&str> = ir
-                .providers
-                .iter()
-                .filter(|p| {
-                    p.resources.iter().any(|pr| {
-                        pr.model == m.name
-                            && pr.unified == r.name
-                            && pr.fields.iter().any(|fm| fm.field == f.name)
-                    })
+        let mut s = member_schema(f);
+        let fillers: Vec<&str> = ir
+            .providers
+            .iter()
+            .filter(|p| {
+                p.resources.iter().any(|pr| {
+                    pr.model == m.name
+                        && pr.unified == r.name
+                        && (pr.fields.iter().any(|fm| fm.field == f.name)
+                            || pr
+                                .methods
+                                .iter()
+                                .flat_map(|me| me.fields.iter().flatten())
+                                .any(|fm| fm.field == f.name))
                 })
-                .map(|p| p.name.as_str())
-                .collect();
+            })
+            .map(|p| p.name.as_str())
+            .collect();
+        if let Value::Object(o) = &mut s {
             o.insert("x-providers".into(), json!(fillers));
         }
-        let s = if f.required || matches!(f.ty, FieldType::List(_)) {
-            s
-        } else {
-            json!({ "anyOf": [s, { "type": "null" }] })
-        };
         props.insert(f.name.clone(), s);
     }
     let mut required: Vec<&str> = r
@@ -257,7 +379,7 @@ fn resource_schema(ir: &Ir, m: &ir::Model, r: &ir::Resource) -> Value {
     })
 }
 
-fn providers_for(ir: &Ir, m: &ir::Model, r: &ir::Resource, kind: MethodKind) -> Value {
+fn providers_for(ir: &Ir, m: &ir::Model, r: &ir::Resource, method: &str) -> Value {
     let list: Vec<Value> = ir
         .providers
         .iter()
@@ -266,7 +388,7 @@ fn providers_for(ir: &Ir, m: &ir::Model, r: &ir::Resource, kind: MethodKind) -> 
                 .resources
                 .iter()
                 .find(|pr| pr.model == m.name && pr.unified == r.name)?;
-            let method = pr.methods.iter().find(|me| me.kind == kind)?;
+            let method = pr.methods.iter().find(|me| me.name == method)?;
             Some(json!({ "provider": p.name, "provenance": method.provenance.kind.as_str() }))
         })
         .collect();

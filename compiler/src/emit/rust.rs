@@ -1,20 +1,20 @@
 //! Rust emitter: unified models as types, providers as typed clients whose mappings are compiled
 //! to direct access (`quote` → `syn::File` → `prettyplease`).
 
+use std::collections::BTreeMap;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::expr::Expr;
-use crate::ir::{self, FieldType, Ir, MethodKind, ValueMapping};
-use crate::names::{type_ident, value_ident};
+use crate::ir::{self, FieldType, Ir, MethodKind, PaginationKind, ValueMapping};
+use crate::names::{snake, type_ident, value_ident};
 use crate::template::{Piece, Template};
 
-use super::{HEADER, Output};
-
-const RT: &str = "::switchboard_runtime";
+use super::{HEADER, Layout, Output, SINGLE_FILE};
 
 fn rt() -> TokenStream {
-    RT.parse().unwrap_or_default()
+    quote!(::switchboard_runtime)
 }
 
 /// Formats a token stream as a Rust file with the `@generated` header.
@@ -28,48 +28,90 @@ fn file(tokens: TokenStream, source: &str) -> String {
     format!("{}\n{body}", HEADER.replace("{source}", source))
 }
 
-pub fn emit(ir: &Ir, out: &mut Output) {
-    let models: Vec<_> = ir.models.iter().map(|m| value_ident(&m.name)).collect();
-    let providers: Vec<_> = ir.providers.iter().map(|p| value_ident(&p.name)).collect();
+/// One generated module: its inner docs and its items.
+struct Module {
+    name: syn::Ident,
+    docs: TokenStream,
+    items: TokenStream,
+    source: String,
+}
+
+pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
+    let models: Vec<Module> = ir.models.iter().map(model).collect();
+    let providers: Vec<Module> = ir.providers.iter().map(|p| provider(ir, p)).collect();
     let provider_names: Vec<_> = ir.providers.iter().map(|p| p.name.as_str()).collect();
-    // `#[rustfmt::skip]` keeps `cargo fmt` of the workspace from reformatting prettyplease's
-    // output, which would make the committed files differ from a fresh build.
-    let lib = quote! {
-        //! Switchboard's compiled adapters: the unified models and one typed client per provider.
-        #![deny(warnings)]
-
-        /// Unified models, one module per model file in `mappings/unified/`.
-        #[rustfmt::skip]
-        pub mod unified {
-            #( pub mod #models; )*
-        }
-
-        /// Provider clients, one module per directory in `mappings/providers/`.
-        #[rustfmt::skip]
-        pub mod providers {
-            #( pub mod #providers; )*
-        }
-
+    let providers_const = quote! {
         /// The names of every provider with an adapter.
         pub const PROVIDERS: &[&str] = &[#(#provider_names),*];
     };
-    out.insert("src/lib.rs", file(lib, "mappings/"));
-    for m in &ir.models {
-        out.insert(
-            format!("src/unified/{}.rs", crate::names::snake(&m.name)),
-            model(m),
-        );
-    }
-    for p in &ir.providers {
-        out.insert(
-            format!("src/providers/{}.rs", crate::names::snake(&p.name)),
-            provider(ir, p),
-        );
+    let unified_doc =
+        quote!(#[doc = " Unified models, one module per model file in `mappings/unified/`."]);
+    let providers_doc =
+        quote!(#[doc = " Provider clients, one module per directory in `mappings/providers/`."]);
+    match layout {
+        Layout::Crate => {
+            let model_names = models.iter().map(|m| &m.name);
+            let provider_idents = providers.iter().map(|m| &m.name);
+            // `#[rustfmt::skip]` keeps `cargo fmt` of the workspace from reformatting
+            // prettyplease's output, which would make the committed files differ from a build.
+            let lib = quote! {
+                //! Switchboard's compiled adapters: the unified models and one typed client per provider.
+                #![deny(warnings)]
+
+                #unified_doc
+                #[rustfmt::skip]
+                pub mod unified {
+                    #( pub mod #model_names; )*
+                }
+
+                #providers_doc
+                #[rustfmt::skip]
+                pub mod providers {
+                    #( pub mod #provider_idents; )*
+                }
+
+                #providers_const
+            };
+            out.insert("src/lib.rs", file(lib, "mappings/"));
+            for m in &models {
+                let (docs, items) = (&m.docs, &m.items);
+                out.insert(
+                    format!("src/unified/{}.rs", m.name),
+                    file(quote!(#docs #items), &m.source),
+                );
+            }
+            for p in &providers {
+                let (docs, items) = (&p.docs, &p.items);
+                out.insert(
+                    format!("src/providers/{}.rs", p.name),
+                    file(quote!(#docs #items), &p.source),
+                );
+            }
+        }
+        Layout::SingleFile => {
+            let inline = |mods: &[Module]| -> Vec<TokenStream> {
+                mods.iter()
+                    .map(|m| {
+                        let (name, docs, items) = (&m.name, &m.docs, &m.items);
+                        quote!(pub mod #name { #docs #items })
+                    })
+                    .collect()
+            };
+            let (model_mods, provider_mods) = (inline(&models), inline(&providers));
+            let tokens = quote! {
+                #unified_doc
+                pub mod unified { #(#model_mods)* }
+                #providers_doc
+                pub mod providers { #(#provider_mods)* }
+                #providers_const
+            };
+            out.insert(SINGLE_FILE, file(tokens, "mappings/"));
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unified models
+// Docs
 
 /// Paragraphs as doc lines, separated by blank doc lines.
 fn doc_lines(paragraphs: &[String]) -> Vec<String> {
@@ -98,6 +140,14 @@ fn inner_doc(paragraphs: &[String]) -> TokenStream {
     quote! { #( #![doc = #lines] )* }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Unified models
+
+/// The name of the enum type generated for an enum field of a type named `owner`.
+fn enum_type(owner: &str, field: &ir::Field) -> syn::Ident {
+    type_ident(&format!("{owner}_{}", field.name))
+}
+
 fn rust_type(ty: &FieldType, enum_name: &syn::Ident) -> TokenStream {
     let rt = rt();
     match ty {
@@ -113,82 +163,134 @@ fn rust_type(ty: &FieldType, enum_name: &syn::Ident) -> TokenStream {
             let inner = rust_type(inner, enum_name);
             quote!(::std::vec::Vec<#inner>)
         }
+        FieldType::Object { name, .. } => {
+            let ident = type_ident(name);
+            quote!(#ident)
+        }
         FieldType::Json => quote!(::serde_json::Value),
     }
 }
 
-/// The name of the enum type generated for an enum field: `TicketStatus`.
-pub fn enum_type(resource: &ir::Resource, field: &ir::Field) -> syn::Ident {
-    format_ident!(
-        "{}{}",
-        type_ident(&resource.singular),
-        type_ident(&field.name)
-    )
+fn has_float(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Number => true,
+        FieldType::List(inner) => has_float(inner),
+        FieldType::Object { fields, .. } => fields.iter().any(|f| has_float(&f.ty)),
+        _ => false,
+    }
 }
 
-fn field_is_list(f: &ir::Field) -> bool {
-    matches!(f.ty, FieldType::List(_))
-}
-
-fn model(m: &ir::Model) -> String {
+fn model(m: &ir::Model) -> Module {
+    // Types by name: object types may be shared, and each is defined once.
+    let mut types: BTreeMap<String, TokenStream> = BTreeMap::new();
     let mut items = Vec::new();
     for r in &m.resources {
-        let name = type_ident(&r.singular);
-        let has_float = r.fields.iter().any(|f| f.ty == FieldType::Number);
-        let eq = if has_float { quote!() } else { quote!(Eq,) };
-        let fields = r.fields.iter().map(|f| {
-            let ident = value_ident(&f.name);
-            let ty = rust_type(&f.ty, &enum_type(r, f));
-            let d = doc(&[
-                f.description.clone(),
-                format!(
-                    "Unified field `{}` ({}), from {}.",
-                    f.name,
-                    f.ty.describe(),
-                    f.origin
-                ),
-            ]);
-            // serde strips `r#`; rename only where the Rust name differs from the unified one.
-            let serde_name = &f.name;
-            let rename = (ident.to_string().trim_start_matches("r#") != f.name)
-                .then(|| quote!(#[serde(rename = #serde_name)]));
-            if f.required {
-                quote! { #d #rename pub #ident: #ty, }
-            } else if field_is_list(f) {
-                quote! { #d #rename #[serde(default)] pub #ident: #ty, }
-            } else {
-                quote! { #d #rename #[serde(default)] pub #ident: ::std::option::Option<#ty>, }
-            }
-        });
         let d = doc(&[
             r.description.clone(),
             format!("Unified `{}.{}`, from {}.", m.name, r.name, r.origin),
         ]);
-        items.push(quote! {
-            #d
-            #[derive(Debug, Clone, PartialEq, #eq ::serde::Serialize, ::serde::Deserialize)]
-            pub struct #name { #(#fields)* }
-        });
-        for f in &r.fields {
-            if let FieldType::Enum(values) = &f.ty {
-                items.push(enum_def(r, f, values));
-            }
-        }
+        items.push(struct_def(&r.singular, &r.fields, d, &mut types));
     }
-    let d = inner_doc(&[
-        format!("{}: {}", m.title, m.description),
-        format!("Generated from {}.", m.origin),
-    ]);
-    file(quote! { #d #( #items )* }, &m.origin)
+    items.extend(types.into_values());
+    Module {
+        name: value_ident(&m.name),
+        docs: inner_doc(&[
+            format!("{}: {}", m.title, m.description),
+            format!("Generated from {}.", m.origin),
+        ]),
+        items: quote!(#(#items)*),
+        source: m.origin.clone(),
+    }
 }
 
-fn enum_def(r: &ir::Resource, f: &ir::Field, values: &[String]) -> TokenStream {
-    let name = enum_type(r, f);
+/// A struct for `fields`, named after `owner`; its enums and object types go into `types`.
+fn struct_def(
+    owner: &str,
+    fields: &[ir::Field],
+    docs: TokenStream,
+    types: &mut BTreeMap<String, TokenStream>,
+) -> TokenStream {
+    let name = type_ident(owner);
+    let eq = if fields.iter().any(|f| has_float(&f.ty)) {
+        quote!()
+    } else {
+        quote!(Eq,)
+    };
+    let members = fields.iter().map(|f| {
+        let ident = value_ident(&f.name);
+        let ty = rust_type(&f.ty, &enum_type(owner, f));
+        let d = doc(&[
+            f.description.clone(),
+            format!(
+                "Unified field `{}` ({}), from {}.",
+                f.name,
+                f.ty.describe(),
+                f.origin
+            ),
+        ]);
+        // serde strips `r#`; rename only where the Rust name differs from the unified one.
+        let serde_name = &f.name;
+        let rename = (ident.to_string().trim_start_matches("r#") != f.name)
+            .then(|| quote!(#[serde(rename = #serde_name)]));
+        if f.required {
+            quote! { #d #rename pub #ident: #ty, }
+        } else if matches!(f.ty, FieldType::List(_)) {
+            quote! { #d #rename #[serde(default)] pub #ident: #ty, }
+        } else {
+            quote! { #d #rename #[serde(default)] pub #ident: ::std::option::Option<#ty>, }
+        }
+    });
+    let def = quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, #eq ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #name { #(#members)* }
+    };
+    for f in fields {
+        nested_types(owner, f, &f.ty, types);
+    }
+    def
+}
+
+fn nested_types(
+    owner: &str,
+    f: &ir::Field,
+    ty: &FieldType,
+    types: &mut BTreeMap<String, TokenStream>,
+) {
+    match ty {
+        FieldType::Enum(values) => {
+            let name = enum_type(owner, f);
+            types
+                .entry(name.to_string())
+                .or_insert_with(|| enum_def(owner, f, values));
+        }
+        FieldType::List(inner) => nested_types(owner, f, inner, types),
+        FieldType::Object { name, fields }
+            if !types.contains_key(&type_ident(name).to_string()) =>
+        {
+            let d = doc(&[
+                f.description.clone(),
+                format!(
+                    "The object of unified field `{}`, from {}.",
+                    f.name, f.origin
+                ),
+            ]);
+            // Reserve the name first, so recursion cannot define it twice.
+            types.insert(type_ident(name).to_string(), TokenStream::new());
+            let def = struct_def(name, fields, d, types);
+            types.insert(type_ident(name).to_string(), def);
+        }
+        _ => {}
+    }
+}
+
+fn enum_def(owner: &str, f: &ir::Field, values: &[String]) -> TokenStream {
+    let name = enum_type(owner, f);
     let variants: Vec<_> = values.iter().map(|v| type_ident(v)).collect();
     let docs = values.iter().map(|v| format!(" `{v}`"));
     let d = doc(&[format!(
-        "Values of `{}.{}`. `Other` holds a provider value outside the unified set, unchanged.",
-        r.name, f.name
+        "Values of `{}`. `Other` holds a provider value outside the unified set, unchanged.",
+        f.name
     )]);
     quote! {
         #d
@@ -244,13 +346,7 @@ fn enum_def(r: &ir::Resource, f: &ir::Field, values: &[String]) -> TokenStream {
 // ---------------------------------------------------------------------------------------------
 // Providers
 
-fn unified<'a>(ir: &'a Ir, r: &ir::ProviderResource) -> Option<(&'a ir::Model, &'a ir::Resource)> {
-    let m = ir.models.iter().find(|m| m.name == r.model)?;
-    let u = m.resources.iter().find(|u| u.name == r.unified)?;
-    Some((m, u))
-}
-
-fn provider(ir: &Ir, p: &ir::Provider) -> String {
+fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let rt = rt();
     let client = type_ident(&p.name);
     let creds = format_ident!("{}Credentials", client);
@@ -289,16 +385,66 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
     let render = |t: &Template| -> TokenStream {
         render_template(t, &|var: &[String]| match var {
             [scope, name] if scope == "credentials" => credential_expr(name),
-            [name] if name == "id" => quote!(#rt::encode_path_segment(id).as_str()),
             _ => quote!(""),
         })
+    };
+    let secret = |t: &Template| {
+        let v = render(t);
+        quote!(#rt::Secret::new(#v))
     };
     let base_url = render(&p.base_url);
     let auth = match &p.auth {
         ir::Auth::None => quote!(#rt::Auth::None),
         ir::Auth::Bearer { token } => {
-            let token = render(token);
-            quote!(#rt::Auth::Bearer(#rt::Secret::new(#token)))
+            let token = secret(token);
+            quote!(#rt::Auth::Bearer(#token))
+        }
+        ir::Auth::Basic { username, password } => {
+            let (u, pw) = (secret(username), secret(password));
+            quote!(#rt::Auth::Basic { username: #u, password: #pw })
+        }
+        ir::Auth::ApiKey {
+            name,
+            in_query,
+            value,
+        } => {
+            let v = secret(value);
+            quote!(#rt::Auth::ApiKey { name: ::std::string::String::from(#name), in_query: #in_query, value: #v })
+        }
+        ir::Auth::OAuth2ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+        } => {
+            let (url, id, sec) = (render(token_url), secret(client_id), secret(client_secret));
+            quote!(#rt::Auth::OAuth2ClientCredentials {
+                token_url: #url,
+                client_id: #id,
+                client_secret: #sec,
+                scopes: ::std::vec![#(::std::string::String::from(#scopes)),*],
+            })
+        }
+        ir::Auth::Login {
+            url,
+            body,
+            token,
+            expires_in,
+            scheme,
+        } => {
+            let url = render(url);
+            let body = body.iter().map(|(k, v)| {
+                let v = secret(v);
+                quote!((::std::string::String::from(#k), #v))
+            });
+            let expires = opt_path(expires_in.as_deref());
+            quote!(#rt::Auth::Login {
+                url: #url,
+                body: ::std::vec![#(#body),*],
+                token: &[#(#token),*],
+                expires_in: #expires,
+                scheme: ::std::string::String::from(#scheme),
+            })
         }
     };
     let headers = p.headers.iter().map(|(n, t)| {
@@ -308,58 +454,72 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
     });
     let timezone = render(&p.datetime.timezone);
     let formats = &p.datetime.formats;
-    let pagination = p.pagination.as_ref().map(|pg| match pg {
-        ir::Pagination::PageNumber {
-            param,
-            first_page,
-            next_link,
-            last_page,
-            stop_on_empty_page,
-            max_pages,
-        } => {
-            let opt_path = |path: &Option<Vec<String>>| match path {
-                Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
-                None => quote!(::std::option::Option::None),
-            };
-            let next_link = opt_path(next_link);
-            let last_page = opt_path(last_page);
-            let max_pages = match max_pages {
-                Some(m) => {
-                    let m = u32::try_from(*m).unwrap_or(u32::MAX);
-                    quote!(::std::option::Option::Some(#m))
-                }
-                None => quote!(::std::option::Option::None),
-            };
-            quote! {
-                /// How lists are paged, from the provider's `pagination`.
-                static PAGINATION: #rt::Pagination = #rt::Pagination::PageNumber(#rt::PageNumber {
-                    param: #param,
-                    first_page: #first_page,
-                    next_link: #next_link,
-                    last_page: #last_page,
-                    stop_on_empty_page: #stop_on_empty_page,
-                    max_pages: #max_pages,
-                });
+    let pagination = p.pagination.as_ref().map(|pg| {
+        let kind = pagination_kind(&pg.kind);
+        let max_pages = match pg.max_pages {
+            Some(m) => {
+                let m = u32::try_from(m).unwrap_or(u32::MAX);
+                quote!(::std::option::Option::Some(#m))
             }
+            None => quote!(::std::option::Option::None),
+        };
+        quote! {
+            /// How lists are paged, from the provider's `pagination`.
+            static PAGINATION: #rt::Pagination = #rt::Pagination { kind: #kind, max_pages: #max_pages };
         }
     });
 
     let mut methods = Vec::new();
     let mut mappers = Vec::new();
+    let mut uses_credentials = false;
     for r in &p.resources {
-        let Some((model, u)) = unified(ir, r) else {
+        let Some((model, u)) = ir.unified(r) else {
             continue;
         };
         let model_mod = value_ident(&model.name);
         let ty_name = type_ident(&u.singular);
         let ty = quote!(crate::unified::#model_mod::#ty_name);
-        let mapper = format_ident!("map_{}", crate::names::snake(&u.singular));
         let resource_name = &r.name;
+        let base_mapper = format_ident!("map_{}", snake(&u.singular));
+        let mut base_needed = false;
         for m in &r.methods {
+            // Writes and custom methods are generated from the next version of the emitter on;
+            // the checker already validates them.
+            if !matches!(m.kind, MethodKind::List | MethodKind::Get) {
+                continue;
+            }
+            let mapper = match &m.fields {
+                Some(overrides) => {
+                    let mapper = format_ident!("map_{}_{}", snake(&u.singular), snake(&m.name));
+                    let merged = merge(&r.fields, overrides);
+                    mappers.push(mapper_fn(
+                        &mapper,
+                        &ty,
+                        model,
+                        u,
+                        r,
+                        &merged,
+                        &format!("`{}` of {}", m.name, r.origin),
+                    ));
+                    mapper
+                }
+                None => {
+                    base_needed = true;
+                    base_mapper.clone()
+                }
+            };
             let path = render_template(&m.path, &|var: &[String]| match var {
                 [name] if name == "id" => quote!(#rt::encode_path_segment(id).as_str()),
+                [scope, cname] if scope == "credentials" => {
+                    let ident = value_ident(cname);
+                    quote!(self.settings.#ident.as_str())
+                }
                 _ => quote!(""),
             });
+            uses_credentials |= m
+                .path
+                .vars()
+                .any(|(v, _)| v.first().is_some_and(|s| s == "credentials"));
             let http = format!("{} {}", m.http_method, m.path.display());
             let mut prov = format!("Provenance: {}", m.provenance.kind.as_str());
             if let Some(s) = &m.provenance.source {
@@ -371,7 +531,7 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
             let data = &m.data_path;
             match m.kind {
                 MethodKind::List => {
-                    let fn_name = format_ident!("list_{}", crate::names::snake(&r.name));
+                    let fn_name = format_ident!("list_{}", snake(&r.name));
                     let d = doc(&[
                         format!(
                             "Lists every record of `{}`, page by page, as unified `{}`.",
@@ -380,20 +540,25 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
                         format!("`{http}`. {prov}."),
                         format!("From {}.", m.origin),
                     ]);
+                    let pages = if m.paginated && p.pagination.is_some() {
+                        quote!(self.client.paginate(request, &PAGINATION, &[#(#data),*]))
+                    } else {
+                        quote!(self.client.single_page(request, &[#(#data),*]))
+                    };
                     methods.push(quote! {
                         #d
                         pub fn #fn_name(&self) -> impl ::futures::Stream<Item = ::std::result::Result<#ty, #rt::Error>> + ::std::marker::Send + 'static {
                             let context = self.context.clone();
                             let request = #rt::Request::get(#path);
                             ::futures::StreamExt::map(
-                                self.client.paginate(request, &PAGINATION, &[#(#data),*]),
+                                #pages,
                                 move |record| record.and_then(|record| #mapper(&record, &context).map_err(|e| context.error(#resource_name, e))),
                             )
                         }
                     });
                 }
-                MethodKind::Get => {
-                    let fn_name = format_ident!("get_{}", crate::names::snake(&u.singular));
+                _ => {
+                    let fn_name = format_ident!("get_{}", snake(&u.singular));
                     let d = doc(&[
                         format!(
                             "Fetches one {} by id, as unified `{}`.",
@@ -416,9 +581,39 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
                 }
             }
         }
-        mappers.push(mapper_fn(&mapper, &ty, model, u, r));
+        if base_needed {
+            mappers.push(mapper_fn(
+                &base_mapper,
+                &ty,
+                model,
+                u,
+                r,
+                &r.fields,
+                &r.origin,
+            ));
+        }
     }
 
+    // Non-secret credentials that request paths use are kept, resolved, in `settings`.
+    let (settings_def, settings_field, settings_init) = if uses_credentials {
+        let public: Vec<_> = p
+            .credentials
+            .iter()
+            .filter(|c| !c.secret)
+            .map(|c| value_ident(&c.name))
+            .collect();
+        (
+            quote! {
+                /// The account's non-secret settings, resolved at connect time.
+                #[derive(Debug, Clone)]
+                struct Settings { #(#public: ::std::string::String,)* }
+            },
+            quote!(settings: Settings,),
+            quote!(settings: Settings { #(#public: #public.clone(),)* },),
+        )
+    } else {
+        (quote!(), quote!(), quote!())
+    };
     let d = doc(&[
         format!("A connected {} account.", p.title),
         p.docs_url
@@ -431,24 +626,19 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
         "What an account of {} needs to connect. From {}.",
         p.title, p.origin
     )]);
-    let module_doc = inner_doc(&[
-        format!(
-            "{} adapter: connection, calls and compiled mappings.",
-            p.title
-        ),
-        format!("Generated from {}.", p.origin),
-    ]);
-    let tokens = quote! {
-        #module_doc
+    let items = quote! {
         #cd
         #[derive(Debug, Clone)]
         pub struct #creds { #(#cred_fields)* }
+
+        #settings_def
 
         #d
         #[derive(Debug, Clone)]
         pub struct #client {
             client: #rt::Client,
             context: #rt::MapContext,
+            #settings_field
         }
 
         impl #client {
@@ -466,7 +656,7 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
                     options,
                 })?;
                 let context = #rt::MapContext::new(#name, &#timezone, &[#(#formats),*])?;
-                ::std::result::Result::Ok(Self { client, context })
+                ::std::result::Result::Ok(Self { client, context, #settings_init })
             }
 
             #(#methods)*
@@ -476,7 +666,107 @@ fn provider(ir: &Ir, p: &ir::Provider) -> String {
 
         #(#mappers)*
     };
-    file(tokens, &p.origin)
+    Module {
+        name: value_ident(&p.name),
+        docs: inner_doc(&[
+            format!(
+                "{} adapter: connection, calls and compiled mappings.",
+                p.title
+            ),
+            format!("Generated from {}.", p.origin),
+        ]),
+        items,
+        source: p.origin.clone(),
+    }
+}
+
+fn opt_path(path: Option<&[String]>) -> TokenStream {
+    match path {
+        Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn pagination_kind(kind: &PaginationKind) -> TokenStream {
+    let rt = rt();
+    let opt_str = |s: &Option<String>| match s {
+        Some(s) => quote!(::std::option::Option::Some(#s)),
+        None => quote!(::std::option::Option::None),
+    };
+    match kind {
+        PaginationKind::PageNumber {
+            param,
+            first_page,
+            size_param,
+            page_size,
+            next_link,
+            last_page,
+            stop_on_empty_page,
+        } => {
+            let size_param = opt_str(size_param);
+            let page_size = match page_size {
+                Some(n) => quote!(::std::option::Option::Some(#n)),
+                None => quote!(::std::option::Option::None),
+            };
+            let (next_link, last_page) = (
+                opt_path(next_link.as_deref()),
+                opt_path(last_page.as_deref()),
+            );
+            quote!(#rt::PaginationKind::PageNumber {
+                param: #param,
+                first_page: #first_page,
+                size_param: #size_param,
+                page_size: #page_size,
+                next_link: #next_link,
+                last_page: #last_page,
+                stop_on_empty_page: #stop_on_empty_page,
+            })
+        }
+        PaginationKind::OffsetLimit {
+            offset_param,
+            limit_param,
+            limit,
+            total,
+            stop_on_short_page,
+        } => {
+            let total = opt_path(total.as_deref());
+            quote!(#rt::PaginationKind::OffsetLimit {
+                offset_param: #offset_param,
+                limit_param: #limit_param,
+                limit: #limit,
+                total: #total,
+                stop_on_short_page: #stop_on_short_page,
+            })
+        }
+        PaginationKind::Cursor {
+            param,
+            source,
+            has_more,
+        } => {
+            let source = match source {
+                ir::CursorSource::Body(p) => quote!(#rt::CursorSource::Body(&[#(#p),*])),
+                ir::CursorSource::Header(h) => quote!(#rt::CursorSource::Header(#h)),
+            };
+            let has_more = opt_path(has_more.as_deref());
+            quote!(#rt::PaginationKind::Cursor { param: #param, source: #source, has_more: #has_more })
+        }
+        PaginationKind::LinkHeader => quote!(#rt::PaginationKind::LinkHeader),
+        PaginationKind::NextUrl { next } => {
+            quote!(#rt::PaginationKind::NextUrl { next: &[#(#next),*] })
+        }
+        PaginationKind::Hal { next } => quote!(#rt::PaginationKind::Hal { next: &[#(#next),*] }),
+    }
+}
+
+/// The resource's mappings with a method's overrides replacing fields of the same name.
+fn merge(base: &[ir::FieldMapping], overrides: &[ir::FieldMapping]) -> Vec<ir::FieldMapping> {
+    let mut out: Vec<ir::FieldMapping> = base
+        .iter()
+        .filter(|b| !overrides.iter().any(|o| o.field == b.field))
+        .cloned()
+        .collect();
+    out.extend(overrides.iter().cloned());
+    out
 }
 
 /// A template as an expression of type `String`.
@@ -503,24 +793,99 @@ fn render_template(t: &Template, var: &dyn Fn(&[String]) -> TokenStream) -> Toke
     quote!(::std::format!(#fmt, #(#args),*))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Compiled mappings
+
+/// What the code of one mapping function needs to know.
+struct MapCx<'a> {
+    model: &'a str,
+}
+
 fn mapper_fn(
     mapper: &syn::Ident,
     ty: &TokenStream,
     model: &ir::Model,
     u: &ir::Resource,
     r: &ir::ProviderResource,
+    mappings: &[ir::FieldMapping],
+    source: &str,
 ) -> TokenStream {
     let rt = rt();
-    let fields = u.fields.iter().map(|f| {
+    let cx = MapCx { model: &model.name };
+    let body = struct_literal(ty, &u.singular, &u.fields, mappings, &quote!(record), &cx);
+    let context = if needs_context(&u.fields, mappings) {
+        quote!(context)
+    } else {
+        quote!(_context)
+    };
+    let d = doc(&[format!(
+        "Maps a {} record to unified `{}.{}` (compiled from {source}).",
+        r.name, model.name, u.name
+    )]);
+    quote! {
+        #d
+        fn #mapper(record: &::serde_json::Value, #context: &#rt::MapContext) -> ::std::result::Result<#ty, #rt::MappingError> {
+            ::std::result::Result::Ok(#body)
+        }
+    }
+}
+
+/// Whether any mapping converts dates: the only conversions that need the account's context.
+fn needs_context(fields: &[ir::Field], mappings: &[ir::FieldMapping]) -> bool {
+    fn dated(ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Datetime | FieldType::Date => true,
+            FieldType::List(inner) => dated(inner),
+            _ => false,
+        }
+    }
+    mappings.iter().any(|m| {
+        let Some(f) = fields.iter().find(|f| f.name == m.field) else {
+            return false;
+        };
+        match (&m.value, &f.ty) {
+            (ValueMapping::Datetime { .. }, _) => true,
+            (ValueMapping::Expr(_) | ValueMapping::Const(_), ty) => dated(ty),
+            (ValueMapping::Object(members), FieldType::Object { fields, .. }) => {
+                needs_context(fields, members)
+            }
+            (
+                ValueMapping::Each {
+                    fields: members, ..
+                },
+                FieldType::List(inner),
+            ) => match inner.as_ref() {
+                FieldType::Object { fields, .. } => needs_context(fields, members),
+                _ => false,
+            },
+            _ => false,
+        }
+    })
+}
+
+/// `Type { field: <mapped value>, … }` for `fields` of the type named `owner`.
+fn struct_literal(
+    ty: &TokenStream,
+    owner: &str,
+    fields: &[ir::Field],
+    mappings: &[ir::FieldMapping],
+    current: &TokenStream,
+    cx: &MapCx<'_>,
+) -> TokenStream {
+    let rt = rt();
+    let members = fields.iter().map(|f| {
         let ident = value_ident(&f.name);
-        let field_name = &f.name;
-        let value = match r.fields.iter().find(|m| m.field == f.name) {
-            None if field_is_list(f) => quote!(::std::vec::Vec::new()),
+        let name = &f.name;
+        let value = match mappings.iter().find(|m| m.field == f.name) {
+            None if matches!(f.ty, FieldType::List(_)) => quote!(::std::vec::Vec::new()),
+            None if f.required => {
+                quote!(#rt::convert::required(::std::option::Option::None, #name)?)
+            }
             None => quote!(::std::option::Option::None),
             Some(m) => {
-                let v = value_mapping(&m.value, f, u, &model.name);
-                if f.required {
-                    quote!(#rt::convert::required(#v, #field_name)?)
+                let v = value_mapping(&m.value, f, owner, current, cx);
+                if f.required && !matches!(f.ty, FieldType::List(_)) {
+                    quote!(#rt::convert::required(#v, #name)?)
                 } else {
                     v
                 }
@@ -528,26 +893,7 @@ fn mapper_fn(
         };
         quote!(#ident: #value,)
     });
-    let uses_context = r.fields.iter().any(|m| {
-        matches!(m.value, ValueMapping::Datetime { .. })
-            || matches!(&m.value, ValueMapping::Expr(_) if u.fields.iter().any(|f| f.name == m.field
-                && matches!(&f.ty, FieldType::List(inner) if matches!(**inner, FieldType::Datetime | FieldType::Date))))
-    });
-    let context = if uses_context {
-        quote!(context)
-    } else {
-        quote!(_context)
-    };
-    let d = doc(&[format!(
-        "Maps a {} record to unified `{}.{}` (compiled from {}).",
-        r.name, model.name, u.name, r.origin
-    )]);
-    quote! {
-        #d
-        fn #mapper(record: &::serde_json::Value, #context: &#rt::MapContext) -> ::std::result::Result<#ty, #rt::MappingError> {
-            ::std::result::Result::Ok(#ty { #(#fields)* })
-        }
-    }
+    quote!(#ty { #(#members)* })
 }
 
 /// A single-valued expression as `Option<&Value>`, relative to `current`.
@@ -589,64 +935,76 @@ fn many(e: &Expr, current: &TokenStream, field: &str) -> TokenStream {
     }
 }
 
-fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str) -> TokenStream {
+/// A conversion callable as `(Option<&Value>, &str) -> Result<Option<T>, MappingError>`.
+fn scalar_fn(ty: &FieldType) -> TokenStream {
     let rt = rt();
-    let record = quote!(record);
-    let name = &f.name;
-    // A conversion as something callable with `(value, field)`, for list elements.
-    let scalar_fn = |ty: &FieldType| -> TokenStream {
-        match ty {
-            FieldType::Integer => quote!(#rt::convert::integer),
-            FieldType::Number => quote!(#rt::convert::number),
-            FieldType::Boolean => quote!(#rt::convert::boolean),
-            FieldType::Datetime => quote!(|v, f| #rt::convert::datetime(v, f, context, &[])),
-            FieldType::Date => quote!(|v, f| #rt::convert::date(v, f, context, &[])),
-            FieldType::Reference => {
-                quote!(|v, f| #rt::convert::reference(v, ::std::option::Option::None, f))
-            }
-            FieldType::Json => {
-                quote!(|v, _| ::std::result::Result::<_, #rt::MappingError>::Ok(#rt::convert::json(v)))
-            }
-            FieldType::String | FieldType::Enum(_) | FieldType::List(_) => {
-                quote!(#rt::convert::string)
-            }
+    match ty {
+        FieldType::Integer => quote!(#rt::convert::integer),
+        FieldType::Number => quote!(#rt::convert::number),
+        FieldType::Boolean => quote!(#rt::convert::boolean),
+        FieldType::Datetime => quote!(|v, f| #rt::convert::datetime(v, f, context, &[])),
+        FieldType::Date => quote!(|v, f| #rt::convert::date(v, f, context, &[])),
+        FieldType::Reference => {
+            quote!(|v, f| #rt::convert::reference(v, ::std::option::Option::None, f))
         }
-    };
+        FieldType::Json => {
+            quote!(|v, _| ::std::result::Result::<_, #rt::MappingError>::Ok(#rt::convert::json(v)))
+        }
+        _ => quote!(#rt::convert::string),
+    }
+}
+
+/// The code of one field's value (`Option<T>`, or `Vec<T>` for lists).
+fn value_mapping(
+    v: &ValueMapping,
+    f: &ir::Field,
+    owner: &str,
+    current: &TokenStream,
+    cx: &MapCx<'_>,
+) -> TokenStream {
+    let rt = rt();
+    let name = &f.name;
+    let model_mod = value_ident(cx.model);
     match v {
         ValueMapping::Expr(e) => match &f.ty {
             FieldType::List(inner) => {
-                let items = many(e, &record, name);
+                let items = many(e, current, name);
                 let conv = scalar_fn(inner);
                 quote!(#rt::convert::list(#items, #name, #conv)?)
             }
             FieldType::Json => {
-                let e = single(e, &record);
+                let e = single(e, current);
                 quote!(#rt::convert::json(#e))
             }
-            FieldType::Integer => {
-                let e = single(e, &record);
-                quote!(#rt::convert::integer(#e, #name)?)
-            }
-            FieldType::Number => {
-                let e = single(e, &record);
-                quote!(#rt::convert::number(#e, #name)?)
-            }
-            FieldType::Boolean => {
-                let e = single(e, &record);
-                quote!(#rt::convert::boolean(#e, #name)?)
-            }
-            // Enums, dates and references are lowered to their own mappings by the checker.
-            FieldType::String
-            | FieldType::Enum(_)
-            | FieldType::Datetime
-            | FieldType::Date
-            | FieldType::Reference => {
-                let e = single(e, &record);
-                quote!(#rt::convert::string(#e, #name)?)
+            ty => {
+                let e = single(e, current);
+                let conv = scalar_fn(ty);
+                quote!((#conv)(#e, #name)?)
             }
         },
+        ValueMapping::Const(value) => {
+            if let (FieldType::Enum(_), serde_json::Value::String(s)) = (&f.ty, value) {
+                let ty = enum_type(owner, f);
+                return quote!(::std::option::Option::Some(crate::unified::#model_mod::#ty::parse(#s)));
+            }
+            let json = value.to_string();
+            let conv = match &f.ty {
+                FieldType::List(inner) => {
+                    let conv = scalar_fn(inner);
+                    quote!(#rt::convert::list(#rt::convert::elements(::std::option::Option::Some(&constant), #name)?, #name, #conv)?)
+                }
+                ty => {
+                    let conv = scalar_fn(ty);
+                    quote!((#conv)(::std::option::Option::Some(&constant), #name)?)
+                }
+            };
+            quote!({
+                let constant: ::serde_json::Value = ::serde_json::from_str(#json).unwrap_or_default();
+                #conv
+            })
+        }
         ValueMapping::Datetime { from, formats } => {
-            let e = single(from, &record);
+            let e = single(from, current);
             let conv = if f.ty == FieldType::Date {
                 quote!(date)
             } else {
@@ -659,9 +1017,8 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
             cases,
             fallback,
         } => {
-            let e = single(from, &record);
-            let model_mod = value_ident(model);
-            let enum_ident = enum_type(u, f);
+            let e = single(from, current);
+            let enum_ident = enum_type(owner, f);
             let ty = quote!(crate::unified::#model_mod::#enum_ident);
             let arms = cases.iter().map(|(raw, target)| {
                 let variant = type_ident(target);
@@ -685,21 +1042,64 @@ fn value_mapping(v: &ValueMapping, f: &ir::Field, u: &ir::Resource, model: &str)
             }
         }
         ValueMapping::Reference { id, name: n } => {
-            let id = single(id, &record);
+            let id = single(id, current);
             let n = n
                 .as_ref()
-                .map_or(quote!(::std::option::Option::None), |n| single(n, &record));
+                .map_or(quote!(::std::option::Option::None), |n| single(n, current));
             quote!(#rt::convert::reference(#id, #n, #name)?)
         }
         ValueMapping::References(items) => {
             let refs = items.iter().map(|(id, n)| {
-                let id = single(id, &record);
+                let id = single(id, current);
                 let n = n
                     .as_ref()
-                    .map_or(quote!(::std::option::Option::None), |n| single(n, &record));
+                    .map_or(quote!(::std::option::Option::None), |n| single(n, current));
                 quote!(#rt::convert::reference(#id, #n, #name)?)
             });
             quote!([#(#refs),*].into_iter().flatten().collect())
+        }
+        ValueMapping::Object(members) => {
+            let FieldType::Object { name: obj, fields } = &f.ty else {
+                return quote!(::std::option::Option::None);
+            };
+            let ident = type_ident(obj);
+            let lit = struct_literal(
+                &quote!(crate::unified::#model_mod::#ident),
+                obj,
+                fields,
+                members,
+                current,
+                cx,
+            );
+            quote!(::std::option::Option::Some(#lit))
+        }
+        ValueMapping::Each {
+            each,
+            fields: members,
+        } => {
+            let FieldType::List(inner) = &f.ty else {
+                return quote!(::std::vec::Vec::new());
+            };
+            let FieldType::Object { name: obj, fields } = inner.as_ref() else {
+                return quote!(::std::vec::Vec::new());
+            };
+            let ident = type_ident(obj);
+            let items = many(each, current, name);
+            let lit = struct_literal(
+                &quote!(crate::unified::#model_mod::#ident),
+                obj,
+                fields,
+                members,
+                &quote!(element),
+                cx,
+            );
+            quote! {
+                #items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|element| ::std::result::Result::<_, #rt::MappingError>::Ok(#lit))
+                    .collect::<::std::result::Result<::std::vec::Vec<_>, _>>()?
+            }
         }
     }
 }

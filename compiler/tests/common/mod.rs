@@ -23,16 +23,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A copy of the fixture at `<tmp>/mappings` (so diagnostics show `mappings/…` paths), with
-/// each `(file, from, to)` edit applied once.
-pub fn mappings_with(edits: &[(&str, &str, &str)]) -> (tempfile::TempDir, PathBuf) {
+/// each `(file, from, to)` edit applied once; an empty `from` writes `to` as the whole file.
+pub fn mappings_with<T: AsRef<str>>(edits: &[(&str, &str, T)]) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("mappings");
     copy_dir(&fixture(), &root);
     for (file, from, to) in edits {
         let path = root.join(file);
+        if from.is_empty() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, to.as_ref()).unwrap();
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{file} does not contain {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        std::fs::write(&path, text.replacen(from, to.as_ref(), 1)).unwrap();
     }
     (tmp, root)
 }

@@ -113,14 +113,18 @@ impl Trengo {
     }
 }
 /// How lists are paged, from the provider's `pagination`.
-static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination::PageNumber(::switchboard_runtime::PageNumber {
-    param: "page",
-    first_page: 1i64,
-    next_link: ::std::option::Option::Some(&["links", "next"]),
-    last_page: ::std::option::Option::None,
-    stop_on_empty_page: true,
+static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {
+    kind: ::switchboard_runtime::PaginationKind::PageNumber {
+        param: "page",
+        first_page: 1i64,
+        size_param: ::std::option::Option::None,
+        page_size: ::std::option::Option::None,
+        next_link: ::std::option::Option::Some(&["links", "next"]),
+        last_page: ::std::option::Option::None,
+        stop_on_empty_page: true,
+    },
     max_pages: ::std::option::Option::None,
-});
+};
 /// Maps a tickets record to unified `ticketing.tickets` (compiled from mappings/providers/trengo/tickets.yaml:2).
 fn map_ticket(
     record: &::serde_json::Value,
@@ -131,13 +135,13 @@ fn map_ticket(
 > {
     ::std::result::Result::Ok(crate::unified::ticketing::Ticket {
         id: ::switchboard_runtime::convert::required(
-            ::switchboard_runtime::convert::string(
+            (::switchboard_runtime::convert::string)(
                 ::switchboard_runtime::value::path(record, &["id"]),
                 "id",
             )?,
             "id",
         )?,
-        name: ::switchboard_runtime::convert::string(
+        name: (::switchboard_runtime::convert::string)(
             ::switchboard_runtime::value::path(record, &["subject"]),
             "name",
         )?,

@@ -63,7 +63,73 @@ pub struct Ticket {
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
-/// Values of `tickets.status`. `Other` holds a provider value outside the unified set, unchanged.
+/// Values of `priority`. `Other` holds a provider value outside the unified set, unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TicketPriority {
+    /// `low`
+    Low,
+    /// `normal`
+    Normal,
+    /// `high`
+    High,
+    /// `urgent`
+    Urgent,
+    /// A provider value outside the unified set, as the provider sent it.
+    Other(::std::string::String),
+}
+impl TicketPriority {
+    /// Every unified value, in declaration order.
+    pub const ALL: &'static [TicketPriority] = &[
+        TicketPriority::Low,
+        TicketPriority::Normal,
+        TicketPriority::High,
+        TicketPriority::Urgent,
+    ];
+    /// The value as it appears in JSON.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TicketPriority::Low => "low",
+            TicketPriority::Normal => "normal",
+            TicketPriority::High => "high",
+            TicketPriority::Urgent => "urgent",
+            TicketPriority::Other(raw) => raw,
+        }
+    }
+    /// Reads a value; anything outside the unified set becomes `Other`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "low" => TicketPriority::Low,
+            "normal" => TicketPriority::Normal,
+            "high" => TicketPriority::High,
+            "urgent" => TicketPriority::Urgent,
+            other => TicketPriority::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for TicketPriority {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for TicketPriority {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TicketPriority {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(TicketPriority::parse(&raw))
+    }
+}
+/// Values of `status`. `Other` holds a provider value outside the unified set, unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TicketStatus {
     /// `open`
@@ -142,71 +208,5 @@ impl<'de> ::serde::Deserialize<'de> for TicketStatus {
             deserializer,
         )?;
         ::std::result::Result::Ok(TicketStatus::parse(&raw))
-    }
-}
-/// Values of `tickets.priority`. `Other` holds a provider value outside the unified set, unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TicketPriority {
-    /// `low`
-    Low,
-    /// `normal`
-    Normal,
-    /// `high`
-    High,
-    /// `urgent`
-    Urgent,
-    /// A provider value outside the unified set, as the provider sent it.
-    Other(::std::string::String),
-}
-impl TicketPriority {
-    /// Every unified value, in declaration order.
-    pub const ALL: &'static [TicketPriority] = &[
-        TicketPriority::Low,
-        TicketPriority::Normal,
-        TicketPriority::High,
-        TicketPriority::Urgent,
-    ];
-    /// The value as it appears in JSON.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TicketPriority::Low => "low",
-            TicketPriority::Normal => "normal",
-            TicketPriority::High => "high",
-            TicketPriority::Urgent => "urgent",
-            TicketPriority::Other(raw) => raw,
-        }
-    }
-    /// Reads a value; anything outside the unified set becomes `Other`.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "low" => TicketPriority::Low,
-            "normal" => TicketPriority::Normal,
-            "high" => TicketPriority::High,
-            "urgent" => TicketPriority::Urgent,
-            other => TicketPriority::Other(other.to_owned()),
-        }
-    }
-}
-impl ::std::fmt::Display for TicketPriority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TicketPriority {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TicketPriority {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(TicketPriority::parse(&raw))
     }
 }
