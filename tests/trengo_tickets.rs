@@ -93,6 +93,24 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
             .collect();
         assert_eq!(ticket.assignees, assignees);
 
+        assert_eq!(
+            ticket.team.as_ref().map(|t| t.id.clone()),
+            raw.team_id.map(|id| id.to_string())
+        );
+        let channel = seed
+            .channels
+            .iter()
+            .find(|c| c.id == raw.channel_id)
+            .unwrap();
+        assert_eq!(
+            ticket.collections,
+            vec![Reference {
+                id: channel.id.to_string(),
+                name: Some(channel.title.to_owned())
+            }]
+        );
+        assert_eq!(ticket.completed_at, raw.closed_at);
+
         let tags: Vec<String> = seed
             .labels
             .iter()

@@ -74,6 +74,8 @@ pub struct Checker<'a> {
     pub incomplete: bool,
     /// Origins of unified fields whose type failed (reported): their mappings are not checked.
     pub broken_fields: Vec<String>,
+    /// Object types of the model being lowered: one generated type per name.
+    pub object_types: Vec<(String, Vec<(String, FieldType)>, Span)>,
 }
 
 fn is_snake(name: &str) -> bool {
@@ -161,6 +163,7 @@ impl Checker<'_> {
 
     fn model(&mut self, m: syntax::ModelFile) -> ir::Model {
         self.name(&m.model, "model");
+        self.object_types.clear();
         let resources = m
             .resources
             .into_iter()
@@ -308,13 +311,35 @@ impl Checker<'_> {
                 if let Some(n) = &spec.name {
                     self.name(n, "type");
                 }
-                let fields = spec
+                let fields: Vec<ir::Field> = spec
                     .fields
                     .iter()
                     .filter_map(|(fname, fspec)| {
                         self.field(fname, fspec, &format!("{name}_{}", fname.value))
                     })
                     .collect();
+                let shape: Vec<(String, FieldType)> = fields
+                    .iter()
+                    .map(|f| (f.name.clone(), f.ty.clone()))
+                    .collect();
+                let at = spec.name.as_ref().map_or(ty.span, |n| n.span);
+                match self.object_types.iter().find(|(n, _, _)| *n == name) {
+                    Some((_, other, first)) if *other != shape => {
+                        let first = *first;
+                        self.err(
+                            Diagnostic::new(
+                                Code::DuplicateName,
+                                at,
+                                format!("object type `{name}` is defined twice, differently"),
+                            )
+                            .with_label("different members here")
+                            .with_secondary(first, "first defined here")
+                            .with_help("give the objects the same members, or different `name`s"),
+                        );
+                    }
+                    Some(_) => {}
+                    None => self.object_types.push((name.clone(), shape, at)),
+                }
                 Some(FieldType::Object { name, fields })
             }
             other => {

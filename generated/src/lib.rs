@@ -6,6 +6,7 @@
 #[rustfmt::skip]
 pub mod unified {
     pub mod ticketing;
+    pub mod user_directory;
 }
 /// Provider clients, one module per directory in `mappings/providers/`.
 #[rustfmt::skip]

@@ -141,6 +141,7 @@ fn map_ticket(
             )?,
             "id",
         )?,
+        number: ::std::option::Option::None,
         name: (::switchboard_runtime::convert::string)(
             ::switchboard_runtime::value::path(record, &["subject"]),
             "name",
@@ -180,6 +181,7 @@ fn map_ticket(
             }
         },
         priority: ::std::option::Option::None,
+        r#type: ::std::option::Option::None,
         contact: ::switchboard_runtime::convert::reference(
             ::switchboard_runtime::value::path(record, &["contact_id"]),
             ::switchboard_runtime::value::path(record, &["contact", "name"]),
@@ -195,6 +197,21 @@ fn map_ticket(
             .into_iter()
             .flatten()
             .collect(),
+        team: ::switchboard_runtime::convert::reference(
+            ::switchboard_runtime::value::path(record, &["team_id"]),
+            ::switchboard_runtime::value::path(record, &["team", "name"]),
+            "team",
+        )?,
+        collections: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["channel", "id"]),
+                ::switchboard_runtime::value::path(record, &["channel", "title"]),
+                "collections",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
         tags: ::switchboard_runtime::convert::list(
             ::switchboard_runtime::value::project(
                 ::switchboard_runtime::value::path(record, &["labels"]),
@@ -204,6 +221,16 @@ fn map_ticket(
             "tags",
             ::switchboard_runtime::convert::string,
         )?,
+        created_by: ::std::option::Option::None,
+        due_date: ::std::option::Option::None,
+        completed_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["closed_at"]),
+            "completed_at",
+            context,
+            &[],
+        )?,
+        ticket_url: ::std::option::Option::None,
+        custom_fields: ::std::option::Option::None,
         created_at: ::switchboard_runtime::convert::datetime(
             ::switchboard_runtime::value::path(record, &["created_at"]),
             "created_at",
