@@ -26,6 +26,9 @@ pub trait ReadFile: std::fmt::Debug {
     fn read(&self, relative: &str) -> Option<String>;
 }
 
+/// An object type's members, by name and type.
+pub type ObjectShape = Vec<(String, FieldType)>;
+
 /// MCP's limit on tool names.
 pub const MAX_TOOL_NAME: usize = 128;
 
@@ -75,7 +78,7 @@ pub struct Checker<'a> {
     /// Origins of unified fields whose type failed (reported): their mappings are not checked.
     pub broken_fields: Vec<String>,
     /// Object types of the model being lowered: one generated type per name.
-    pub object_types: Vec<(String, Vec<(String, FieldType)>, Span)>,
+    pub object_types: Vec<(String, ObjectShape, Span)>,
 }
 
 fn is_snake(name: &str) -> bool {
@@ -318,7 +321,7 @@ impl Checker<'_> {
                         self.field(fname, fspec, &format!("{name}_{}", fname.value))
                     })
                     .collect();
-                let shape: Vec<(String, FieldType)> = fields
+                let shape: ObjectShape = fields
                     .iter()
                     .map(|f| (f.name.clone(), f.ty.clone()))
                     .collect();
