@@ -35,12 +35,23 @@ fn synthetic(copies: usize) -> std::io::Result<tempfile::TempDir> {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         for i in 1..=copies {
-            let copy = if i == 1 { name.clone() } else { format!("{name}_{i}") };
+            let copy = if i == 1 {
+                name.clone()
+            } else {
+                format!("{name}_{i}")
+            };
             let dir = root.join("providers").join(&copy);
             copy_dir(&entry.path(), &dir)?;
             let provider = dir.join("provider.yaml");
             let text = std::fs::read_to_string(&provider)?;
-            std::fs::write(&provider, text.replacen(&format!("provider: {name}"), &format!("provider: {copy}"), 1))?;
+            std::fs::write(
+                &provider,
+                text.replacen(
+                    &format!("provider: {name}"),
+                    &format!("provider: {copy}"),
+                    1,
+                ),
+            )?;
         }
     }
     Ok(tmp)
@@ -57,7 +68,10 @@ fn bench(c: &mut Criterion) {
     for copies in [1, 10, 100] {
         let Ok(dir) = synthetic(copies) else { continue };
         let settings = Settings::new(dir.path().join("mappings"));
-        assert!(settings.generate().is_ok(), "the synthetic mappings compile");
+        assert!(
+            settings.generate().is_ok(),
+            "the synthetic mappings compile"
+        );
         group.bench_with_input(BenchmarkId::from_parameter(copies), &settings, |b, s| {
             b.iter(|| s.generate().map(|out| out.files.len()).unwrap_or(0));
         });
