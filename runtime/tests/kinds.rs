@@ -2,86 +2,32 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use common::Seen;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use switchboard_runtime::{
     Auth, Client, ClientConfig, ClientOptions, CursorSource, ErrorKind, Pagination, PaginationKind,
     Request, Secret,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-/// What the server answers: status, extra header lines, JSON body.
+/// A JSON answer: status, extra header lines, body.
 type Reply = (u16, String, Value);
 
-/// The request as the server saw it: head (request line and headers) and body.
-#[derive(Debug, Clone)]
-struct Seen {
-    target: String,
-    head: String,
-    body: String,
-}
-
-/// Serves every request with `reply(&seen)`; returns the base URL.
 async fn serve(reply: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let reply = Arc::new(reply);
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let reply = reply.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head, then as much body as Content-Length says.
-                loop {
-                    let Ok(n) = socket.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                let text = String::from_utf8_lossy(&buf).to_string();
-                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let seen = Seen {
-                    target,
-                    head: head.to_owned(),
-                    body: body.to_owned(),
-                };
-                let (status, headers, json) = reply(&seen);
-                let body = json.to_string();
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}")
+    common::serve(move |seen| {
+        let (status, headers, json) = reply(seen);
+        (
+            format!("{status} X"),
+            format!("content-type: application/json\r\n{headers}"),
+            json.to_string(),
+        )
+    })
+    .await
 }
 
 fn client(base_url: String, auth: Auth) -> Client {

@@ -3,36 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
+mod common;
+
+use common::serve_fixed as serve;
 use futures::StreamExt;
 use switchboard_runtime::{
     Auth, Client, ClientConfig, ClientOptions, ErrorKind, Pagination, PaginationKind, Request,
     Secret,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-/// Serves every connection with `status` and `body`; returns the base URL.
-async fn serve(status: &'static str, headers: &'static str, body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = socket.read(&mut buf).await;
-                let response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
 
 fn client(base_url: String) -> Client {
     Client::new(ClientConfig {
