@@ -229,6 +229,7 @@ impl Checker<'_> {
             required: spec.required,
             read_only: spec.read_only,
             write_only: spec.write_only,
+            on_request: spec.on_request,
             description: spec
                 .description
                 .as_ref()

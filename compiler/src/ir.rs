@@ -91,6 +91,8 @@ pub struct Field {
     pub required: bool,
     pub read_only: bool,
     pub write_only: bool,
+    /// Filled only when the caller asks (`remote_data`): it costs a full parse of each record.
+    pub on_request: bool,
     pub description: String,
     pub origin: Origin,
 }

@@ -39,6 +39,7 @@ pub struct FieldSpec {
     pub required: bool,
     pub read_only: bool,
     pub write_only: bool,
+    pub on_request: bool,
     pub description: Option<Str>,
 }
 
@@ -655,6 +656,7 @@ impl Decoder<'_> {
                 required: false,
                 read_only: false,
                 write_only: false,
+                on_request: false,
                 description: None,
             });
         }
@@ -670,6 +672,7 @@ impl Decoder<'_> {
                 "required",
                 "read_only",
                 "write_only",
+                "on_request",
                 "description",
             ],
         )?;
@@ -695,6 +698,7 @@ impl Decoder<'_> {
             required: self.boolean(&e, "required").is_some_and(|b| b.value),
             read_only: self.boolean(&e, "read_only").is_some_and(|b| b.value),
             write_only: self.boolean(&e, "write_only").is_some_and(|b| b.value),
+            on_request: self.boolean(&e, "on_request").is_some_and(|b| b.value),
             description: self.opt_string(&e, "description"),
         })
     }

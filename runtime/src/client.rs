@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, ErrorKind};
 use crate::secret::Secret;
+use crate::shape::Shape;
 use crate::value;
 
 /// How requests prove who they are. Values come from the account's credentials.
@@ -104,6 +105,8 @@ pub struct Request {
     pub url: Option<String>,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// The parts of the response to keep (all of it when `None`).
+    pub shape: Option<&'static Shape>,
 }
 
 impl Request {
@@ -114,6 +117,7 @@ impl Request {
             url: None,
             query: Vec::new(),
             body: None,
+            shape: None,
         }
     }
 
@@ -133,6 +137,12 @@ impl Request {
         self
     }
 
+    /// Keeps only what `shape` names of the response (see [`crate::shape`]).
+    pub fn with_shape(mut self, shape: &'static Shape) -> Self {
+        self.shape = Some(shape);
+        self
+    }
+
     /// The same request sent to an absolute URL (a next-page link), without its query.
     pub(crate) fn at_url(&self, url: String) -> Self {
         Request {
@@ -141,6 +151,7 @@ impl Request {
             url: Some(url),
             query: Vec::new(),
             body: self.body.clone(),
+            shape: self.shape,
         }
     }
 }
@@ -379,7 +390,11 @@ impl Client {
             let body = if bytes.iter().all(u8::is_ascii_whitespace) {
                 Value::Null
             } else {
-                serde_json::from_slice(&bytes).map_err(|e| {
+                let parsed = match request.shape {
+                    Some(shape) => crate::shape::parse(&bytes, shape),
+                    None => serde_json::from_slice(&bytes),
+                };
+                parsed.map_err(|e| {
                     Error::new(
                         ErrorKind::Remote,
                         provider,

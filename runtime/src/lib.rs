@@ -7,8 +7,11 @@
 mod client;
 pub mod convert;
 mod error;
+pub mod interpret;
 mod paginate;
+pub mod request;
 mod secret;
+pub mod shape;
 pub mod time;
 pub mod types;
 pub mod value;
@@ -20,4 +23,5 @@ pub use convert::{MapContext, MappingError};
 pub use error::{Error, ErrorKind};
 pub use paginate::{CursorSource, Pagination, PaginationKind};
 pub use secret::Secret;
+pub use shape::Shape;
 pub use types::{Date, Reference, Timestamp};

@@ -1,0 +1,215 @@
+//! Building provider requests from unified inputs. Generated code describes each request's
+//! path, query and body as static data ([`Part`], [`Value`]); these functions fill them from the
+//! call's variables: `id`, `query.*` and `body.*` (the unified input as JSON) and the account's
+//! non-secret `credentials.*`.
+
+use serde_json::{Map, Value as Json};
+
+use crate::client::encode_path_segment;
+use crate::error::{Error, ErrorKind};
+use crate::value;
+
+/// A piece of a template: text, or a variable's dotted path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Text(&'static str),
+    Var(&'static [&'static str]),
+}
+
+/// The JSON type a variable is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Json,
+}
+
+/// A value of a request's query or body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// Text with variables; omitted when a variable has no value.
+    Template(&'static [Part]),
+    /// A variable: mapped through `cases` (unified → provider value), sent as `as_type` (its
+    /// natural JSON type when `None`); omitted when it has no value.
+    From {
+        var: &'static [&'static str],
+        as_type: Option<As>,
+        cases: &'static [(&'static str, &'static str)],
+    },
+    /// A JSON object; omitted when all its members are.
+    Object(&'static [(&'static str, Value)]),
+}
+
+/// The variables of one call.
+pub fn vars(id: Option<&str>, query: Option<Json>, body: Option<Json>, credentials: &[(&str, &str)]) -> Json {
+    let mut vars = Map::new();
+    if let Some(id) = id {
+        vars.insert("id".into(), Json::String(id.to_owned()));
+    }
+    vars.insert("query".into(), query.unwrap_or(Json::Null));
+    vars.insert("body".into(), body.unwrap_or(Json::Null));
+    let credentials: Map<String, Json> =
+        credentials.iter().map(|(k, v)| ((*k).to_owned(), Json::String((*v).to_owned()))).collect();
+    vars.insert("credentials".into(), Json::Object(credentials));
+    Json::Object(vars)
+}
+
+fn text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A template's text; `None` when a variable has no value.
+pub fn template(vars: &Json, parts: &[Part]) -> Option<String> {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Var(path) => out.push_str(&text(value::path(vars, path)?)),
+        }
+    }
+    Some(out)
+}
+
+/// A request path: variables are escaped as path segments, and all must have a value.
+pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error> {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Var(path) => {
+                let v = value::path(vars, path).ok_or_else(|| {
+                    Error::new(ErrorKind::Validation, provider, format!("`{}` is needed in the request path", path.join(".")))
+                })?;
+                out.push_str(&encode_path_segment(&text(v)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Query parameters with a value.
+pub fn query(provider: &str, vars: &Json, params: &[(&str, Value)]) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for (name, v) in params {
+        if let Some(v) = resolve(provider, vars, v)? {
+            out.push(((*name).to_owned(), text(&v)));
+        }
+    }
+    Ok(out)
+}
+
+/// A JSON body object with the members that have a value.
+pub fn body(provider: &str, vars: &Json, members: &[(&str, Value)]) -> Result<Json, Error> {
+    let mut out = Map::new();
+    for (name, v) in members {
+        if let Some(v) = resolve(provider, vars, v)? {
+            out.insert((*name).to_owned(), v);
+        }
+    }
+    Ok(Json::Object(out))
+}
+
+fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error> {
+    match v {
+        Value::Template(parts) => Ok(template(vars, parts).map(Json::String)),
+        Value::Object(members) => {
+            let object = body(provider, vars, members)?;
+            Ok(object.as_object().is_some_and(|o| !o.is_empty()).then_some(object))
+        }
+        Value::From { var, as_type, cases } => {
+            let Some(found) = value::path(vars, var) else { return Ok(None) };
+            let found = if cases.is_empty() {
+                found.clone()
+            } else {
+                let unified = text(found);
+                let raw = cases.iter().find(|(u, _)| *u == unified).map(|(_, r)| *r).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Validation,
+                        provider,
+                        format!("`{}` = `{unified}` has no equivalent at this provider", var.join(".")),
+                    )
+                })?;
+                Json::String(raw.to_owned())
+            };
+            convert(provider, var, found, *as_type).map(Some)
+        }
+    }
+}
+
+fn convert(provider: &str, var: &[&str], v: Json, as_type: Option<As>) -> Result<Json, Error> {
+    let bad = |what: &str| {
+        Error::new(ErrorKind::Validation, provider, format!("`{}` = {v} cannot be sent as {what}", var.join(".")))
+    };
+    Ok(match as_type {
+        None | Some(As::Json) => v,
+        Some(As::String) => Json::String(text(&v)),
+        Some(As::Integer) => match &v {
+            Json::Number(n) if n.is_i64() => v.clone(),
+            Json::String(s) => s.trim().parse::<i64>().map(Json::from).map_err(|_| bad("an integer"))?,
+            _ => return Err(bad("an integer")),
+        },
+        Some(As::Number) => match &v {
+            Json::Number(_) => v.clone(),
+            Json::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Json::Number)
+                .ok_or_else(|| bad("a number"))?,
+            _ => return Err(bad("a number")),
+        },
+        Some(As::Boolean) => match &v {
+            Json::Bool(_) => v.clone(),
+            Json::String(s) if s == "true" || s == "false" => Json::Bool(s == "true"),
+            _ => return Err(bad("a boolean")),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builds_queries_and_bodies() {
+        let vars = vars(
+            Some("a/b"),
+            Some(json!({"status": "closed", "after": null})),
+            Some(json!({"name": "Printer", "contact": {"id": "42", "name": "Ada"}, "priority": null})),
+            &[("region", "eu")],
+        );
+        assert_eq!(path("p", &vars, &[Part::Text("/t/"), Part::Var(&["id"])]).unwrap(), "/t/a%2Fb");
+        assert!(path("p", &vars, &[Part::Var(&["query", "missing"])]).is_err());
+        let q = query(
+            "p",
+            &vars,
+            &[
+                ("state", Value::From { var: &["query", "status"], as_type: None, cases: &[("open", "OPEN"), ("closed", "CLOSED")] }),
+                ("after", Value::Template(&[Part::Var(&["query", "after"])])),
+                ("region", Value::Template(&[Part::Var(&["credentials", "region"])])),
+            ],
+        )
+        .unwrap();
+        assert_eq!(q, [("state".to_owned(), "CLOSED".to_owned()), ("region".to_owned(), "eu".to_owned())]);
+        let b = body(
+            "p",
+            &vars,
+            &[
+                ("subject", Value::Template(&[Part::Var(&["body", "name"])])),
+                ("contact_id", Value::From { var: &["body", "contact", "id"], as_type: Some(As::Integer), cases: &[] }),
+                ("meta", Value::Object(&[("p", Value::Template(&[Part::Var(&["body", "priority"])]))])),
+            ],
+        )
+        .unwrap();
+        assert_eq!(b, json!({"subject": "Printer", "contact_id": 42}));
+        let unmapped = query("p", &vars, &[("s", Value::From { var: &["query", "status"], as_type: None, cases: &[("open", "O")] })]);
+        assert_eq!(unmapped.unwrap_err().kind(), ErrorKind::Validation);
+    }
+}
