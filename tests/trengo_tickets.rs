@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use futures::{StreamExt, TryStreamExt};
 use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
-use switchboard_generated::unified::ticketing::{Ticket, TicketStatus};
+use switchboard_generated::unified::ticketing::{
+    Ticket, TicketListQuery, TicketListQueryStatus, TicketStatus,
+};
 use switchboard_runtime::{ClientOptions, ErrorKind, Reference, Secret};
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::trengo::{self, Seed};
@@ -25,6 +27,7 @@ fn connect(sandbox: &Sandbox, token: &str) -> Trengo {
         ClientOptions::default().with_base_url(base_url),
     )
     .expect("valid configuration")
+    .with_remote_data(true)
 }
 
 fn expected_status(raw: &str) -> TicketStatus {
@@ -43,7 +46,11 @@ async fn lists_every_ticket_mapped_to_the_unified_model() {
     let trengo = connect(&sandbox, trengo::TOKEN);
     let seed = Seed::new();
 
-    let tickets: Vec<Ticket> = trengo.list_tickets().try_collect().await.unwrap();
+    let tickets: Vec<Ticket> = trengo
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
 
     const { assert!(trengo::TICKET_COUNT >= 60) };
     assert_eq!(
@@ -212,7 +219,7 @@ async fn wrong_token_is_a_typed_auth_error() {
     let sandbox = Sandbox::start().await.unwrap();
     let trengo = connect(&sandbox, "not-the-token");
 
-    let mut stream = trengo.list_tickets().boxed();
+    let mut stream = trengo.list_tickets(&TicketListQuery::default()).boxed();
     let err = stream.next().await.expect("one item").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.status(), Some(401));
@@ -230,5 +237,86 @@ async fn wrong_token_is_a_typed_auth_error() {
     assert_eq!(body["is_remote_error"], true);
     // The token never shows in the error or its Debug output.
     assert!(!format!("{err:?} {err} {body}").contains("not-the-token"));
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn lists_by_status_contact_and_assignee() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let trengo = connect(&sandbox, trengo::TOKEN);
+    let seed = Seed::new();
+
+    let closed: Vec<Ticket> = trengo
+        .list_tickets(&TicketListQuery::default().with_status(TicketListQueryStatus::Closed))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        closed.len(),
+        seed.tickets.iter().filter(|t| t.status == "CLOSED").count()
+    );
+    assert!(
+        !closed.is_empty()
+            && closed
+                .iter()
+                .all(|t| t.status == Some(TicketStatus::Closed))
+    );
+
+    let user = seed.tickets.iter().find_map(|t| t.user_id).unwrap();
+    let assigned: Vec<Ticket> = trengo
+        .list_tickets(&TicketListQuery::default().with_assignee_id(user.to_string()))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        assigned.len(),
+        seed.tickets
+            .iter()
+            .filter(|t| t.user_id == Some(user))
+            .count()
+    );
+
+    // Trengo has no "pending": the filter is refused, not dropped.
+    let err = trengo
+        .list_tickets(&TicketListQuery::default().with_status(TicketListQueryStatus::Pending))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation);
+    // A filter the mapping does not send is refused too.
+    let err = trengo
+        .list_tickets(
+            &TicketListQuery::default().with_updated_after("2024-01-01T00:00:00Z".parse().unwrap()),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn records_leave_out_remote_data_unless_asked() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let credentials = TrengoCredentials {
+        token: Secret::new(trengo::TOKEN),
+        timezone: None,
+    };
+    let options = ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap());
+    let lean = Trengo::connect(&credentials, options).unwrap();
+    let tickets: Vec<Ticket> = lean
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), trengo::TICKET_COUNT);
+    assert!(
+        tickets
+            .iter()
+            .all(|t| t.remote_data.is_none() && t.contact.is_some())
+    );
+    let full = lean.clone().with_remote_data(true);
+    let first = full.get_ticket(&tickets[0].id).await.unwrap();
+    assert!(first.remote_data.is_some());
     sandbox.stop().await;
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use futures::TryStreamExt;
 use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
-use switchboard_generated::unified::ticketing::Ticket;
+use switchboard_generated::unified::ticketing::{Ticket, TicketListQuery};
 use switchboard_runtime::{ClientOptions, Secret};
 use switchboard_sandbox::Sandbox;
 
@@ -57,7 +57,7 @@ async fn demo() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let tickets: Vec<Ticket> = trengo
-        .list_tickets()
+        .list_tickets(&TicketListQuery::default())
         .try_collect()
         .await
         .map_err(|e| e.to_string())?;

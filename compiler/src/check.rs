@@ -1528,6 +1528,34 @@ impl Checker<'_> {
             }
         };
 
+        // Required parameters must reach the provider; optional ones it ignores are refused at
+        // run time (a filter silently dropped would return the wrong records).
+        let mut used: Vec<String> = path.iter().flat_map(query_vars).collect();
+        used.extend(query.iter().flat_map(|(_, v)| request_vars(v)));
+        used.extend(headers.iter().flat_map(|(_, t)| query_vars(t)));
+        if let Some(b) = &body {
+            used.extend(b.iter().flat_map(|(_, v)| request_vars(v)));
+        }
+        for q in um.query.iter().filter(|q| q.required) {
+            if !used.contains(&q.name) {
+                self.err(
+                    Diagnostic::new(
+                        Code::RequiredQueryUnused,
+                        m.span,
+                        format!(
+                            "the request never sends `{}`, which `{}` requires",
+                            q.name, um.name
+                        ),
+                    )
+                    .with_label("required parameter not mapped")
+                    .with_help(format!(
+                        "use `{{{{ query.{} }}}}` in the path, query or body",
+                        q.name
+                    )),
+                );
+            }
+        }
+
         let paginated = match m.pagination.as_ref().map(|s| s.value.as_str()) {
             None => kind == MethodKind::List || um.returns == Returns::Records,
             Some("none") => false,
@@ -1701,6 +1729,12 @@ impl Checker<'_> {
             body,
             data_path,
             paginated,
+            unsupported_query: um
+                .query
+                .iter()
+                .filter(|q| !q.required && !used.contains(&q.name))
+                .map(|q| q.name.clone())
+                .collect(),
             provenance,
             tool_name,
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
@@ -2687,6 +2721,28 @@ fn display_path(path: &[String]) -> String {
         "@".to_owned()
     } else {
         path.join(".")
+    }
+}
+
+/// The unified parameters a template reads (`query.<parameter>`).
+fn query_vars(t: &Template) -> Vec<String> {
+    t.vars()
+        .filter(|(var, _)| var.first().is_some_and(|s| s == "query"))
+        .filter_map(|(var, _)| var.get(1).cloned())
+        .collect()
+}
+
+/// The unified parameters a request value reads.
+fn request_vars(v: &ir::RequestValue) -> Vec<String> {
+    match v {
+        ir::RequestValue::Template(t) => query_vars(t),
+        ir::RequestValue::From { var, .. } if var.first().is_some_and(|s| s == "query") => {
+            var.get(1).cloned().into_iter().collect()
+        }
+        ir::RequestValue::From { .. } => Vec::new(),
+        ir::RequestValue::Object(members) => {
+            members.iter().flat_map(|(_, v)| request_vars(v)).collect()
+        }
     }
 }
 

@@ -139,6 +139,8 @@ codes! {
     BodyFieldNotAccepted = "SB073", Error;
     /// A required body field of the unified method that the provider's body never sends.
     RequiredBodyFieldUnused = "SB074", Error;
+    /// A required parameter of the unified method that the provider's request never sends.
+    RequiredQueryUnused = "SB076", Error;
     /// A body entry that is neither `required` nor `optional`.
     InvalidBodyRequirement = "SB075", Error;
 

@@ -46,6 +46,41 @@ impl Expr {
         matches!(self, Expr::Project { .. })
     }
 
+    /// The expression as JMESPath text (canonical form), for the interpreter.
+    pub fn to_jmespath(&self) -> String {
+        fn ident(name: &str) -> String {
+            let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if plain {
+                name.to_owned()
+            } else {
+                serde_json::Value::String(name.to_owned()).to_string()
+            }
+        }
+        match self {
+            Expr::Current => "@".to_owned(),
+            Expr::Path(segs) => segs
+                .iter()
+                .map(|s| ident(&s.name))
+                .collect::<Vec<_>>()
+                .join("."),
+            Expr::Or(a, b) => format!("{} || {}", a.to_jmespath(), b.to_jmespath()),
+            Expr::Project {
+                base,
+                then,
+                flatten,
+            } => {
+                let base = base.to_jmespath();
+                let base = if base == "@" { String::new() } else { base };
+                let op = if *flatten { "[]" } else { "[*]" };
+                match then.as_ref() {
+                    Expr::Current => format!("{base}{op}"),
+                    then => format!("{base}{op}.{}", then.to_jmespath()),
+                }
+            }
+        }
+    }
+
     /// The dotted path when the expression is a plain path.
     pub fn as_path(&self) -> Option<Vec<&str>> {
         match self {

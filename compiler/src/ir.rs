@@ -348,6 +348,8 @@ pub struct Method {
     pub data_path: Vec<String>,
     /// Whether the provider's pagination applies.
     pub paginated: bool,
+    /// Optional unified parameters this provider's request does not send: refused at run time.
+    pub unsupported_query: Vec<String>,
     pub provenance: Provenance,
     pub tool_name: String,
     /// Where the tool name comes from (its `tool:` value, or the method's key), for diagnostics.

@@ -21,6 +21,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod emit;
 pub mod expr;
+pub mod interpret;
 pub mod ir;
 pub mod names;
 pub mod source;

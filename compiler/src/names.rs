@@ -55,6 +55,11 @@ pub fn snake(name: &str) -> String {
     if s.is_empty() { "empty".to_owned() } else { s }
 }
 
+/// A constant or static name: `list_tickets` → `LIST_TICKETS`.
+pub fn const_name(name: &str) -> String {
+    snake(name).to_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

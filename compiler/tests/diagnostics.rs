@@ -96,6 +96,7 @@ cases! {
     read_of_write_only: "SB072" => [(TICKETS, "  priority: priority\n", "  priority: priority\n  secret_note: subject\n")];
     body_field_not_accepted: "SB073" => [(TICKETS, "note: \"{{ body.secret_note }}\"", "note: \"{{ body.priority }}\"")];
     required_body_field_unused: "SB074" => [(TICKETS, "        subject: \"{{ body.name }}\"\n        contact_id:", "        contact_id:")];
+    required_query_unused: "SB076" => [(UNIFIED, "      close:\n        returns: nothing", "      close:\n        returns: nothing\n        query:\n          reason:\n            type: string\n            required: true")];
     invalid_body_requirement: "SB075" => [(UNIFIED, "          name: required", "          name: mandatory")];
     non_https_base_url: "SB080" => [(PROVIDER, "base_url: https://", "base_url: http://")];
     secret_outside_auth: "SB081" => [(PROVIDER, "X-Region: \"{{ credentials.region }}\"", "X-Region: \"{{ credentials.token }}\"")];

@@ -105,6 +105,7 @@ pub struct Request {
     pub url: Option<String>,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    pub headers: Vec<(String, String)>,
     /// The parts of the response to keep (all of it when `None`).
     pub shape: Option<&'static Shape>,
 }
@@ -117,6 +118,7 @@ impl Request {
             url: None,
             query: Vec::new(),
             body: None,
+            headers: Vec::new(),
             shape: None,
         }
     }
@@ -137,6 +139,11 @@ impl Request {
         self
     }
 
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
     /// Keeps only what `shape` names of the response (see [`crate::shape`]).
     pub fn with_shape(mut self, shape: &'static Shape) -> Self {
         self.shape = Some(shape);
@@ -151,6 +158,7 @@ impl Request {
             url: Some(url),
             query: Vec::new(),
             body: self.body.clone(),
+            headers: self.headers.clone(),
             shape: self.shape,
         }
     }
@@ -370,6 +378,9 @@ impl Client {
                 );
             }
             Auth::None | Auth::Bearer(_) | Auth::ApiKey { .. } => {}
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(body) = &request.body {
             builder = builder.json(body);

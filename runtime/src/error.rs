@@ -93,6 +93,15 @@ impl Error {
         Error::new(ErrorKind::Configuration, provider, message)
     }
 
+    /// The provider has no such resource or method (or no such provider is known).
+    pub fn unsupported(provider: &str, resource: &str, method: &str) -> Self {
+        Error::new(
+            ErrorKind::Unsupported,
+            provider,
+            format!("{provider} does not support `{method}` on `{resource}`"),
+        )
+    }
+
     pub fn mapping(provider: &str, resource: &str, field: &str, reason: &str) -> Self {
         let mut e = Error::new(
             ErrorKind::Mapping,

@@ -51,21 +51,38 @@ pub enum TypeSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "form", rename_all = "snake_case")]
 pub enum MappingSpec {
-    Expr { expr: String },
-    Const { value: Value },
+    Expr {
+        expr: String,
+    },
+    Const {
+        value: Value,
+    },
     Enum {
         from: String,
         cases: Vec<(String, String)>,
         /// A unified value for unknown raw values; `None` keeps them raw.
         fallback: Option<String>,
     },
-    Datetime { from: String, formats: Vec<String> },
-    Reference { id: String, name: Option<String> },
-    References { items: Vec<(String, Option<String>)> },
+    Datetime {
+        from: String,
+        formats: Vec<String>,
+    },
+    Reference {
+        id: String,
+        name: Option<String>,
+    },
+    References {
+        items: Vec<(String, Option<String>)>,
+    },
     /// Members mapped relative to the same record (the object type's fields, with mappings).
-    Object { fields: Vec<FieldSpec> },
+    Object {
+        fields: Vec<FieldSpec>,
+    },
     /// One object per element of `each`.
-    Each { each: String, fields: Vec<FieldSpec> },
+    Each {
+        each: String,
+        fields: Vec<FieldSpec>,
+    },
 }
 
 /// A spec with its JMESPath expressions compiled once.
@@ -94,15 +111,22 @@ impl Interpreter {
     }
 
     fn eval(&self, text: &str, data: &Rcvar, field: &str) -> Result<Value, MappingError> {
-        let e = self
-            .expressions
-            .get(text)
-            .ok_or_else(|| MappingError::new(field, format!("expression `{text}` was not compiled")))?;
-        let result = e.search(data.clone()).map_err(|err| MappingError::new(field, err.to_string()))?;
+        let e = self.expressions.get(text).ok_or_else(|| {
+            MappingError::new(field, format!("expression `{text}` was not compiled"))
+        })?;
+        let result = e
+            .search(data.clone())
+            .map_err(|err| MappingError::new(field, err.to_string()))?;
         serde_json::to_value(&*result).map_err(|err| MappingError::new(field, err.to_string()))
     }
 
-    fn object(&self, fields: &[FieldSpec], data: &Rcvar, cx: &MapContext, full: bool) -> Result<Value, MappingError> {
+    fn object(
+        &self,
+        fields: &[FieldSpec],
+        data: &Rcvar,
+        cx: &MapContext,
+        full: bool,
+    ) -> Result<Value, MappingError> {
         let mut out = Map::new();
         for f in fields {
             let value = match &f.mapping {
@@ -112,16 +136,27 @@ impl Interpreter {
                 Some(m) => self.field(f, m, data, cx, full)?,
             };
             if f.required && value.is_null() {
-                return Err(MappingError::new(&f.name, "the provider record has no value for this required field"));
+                return Err(MappingError::new(
+                    &f.name,
+                    "the provider record has no value for this required field",
+                ));
             }
             out.insert(f.name.clone(), value);
         }
         Ok(Value::Object(out))
     }
 
-    fn field(&self, f: &FieldSpec, m: &MappingSpec, data: &Rcvar, cx: &MapContext, full: bool) -> Result<Value, MappingError> {
+    fn field(
+        &self,
+        f: &FieldSpec,
+        m: &MappingSpec,
+        data: &Rcvar,
+        cx: &MapContext,
+        full: bool,
+    ) -> Result<Value, MappingError> {
         let name = f.name.as_str();
-        let json = |v: serde_json::Result<Value>| v.map_err(|e| MappingError::new(name, e.to_string()));
+        let json =
+            |v: serde_json::Result<Value>| v.map_err(|e| MappingError::new(name, e.to_string()));
         match m {
             MappingSpec::Expr { expr } => {
                 let v = self.eval(expr, data, name)?;
@@ -131,7 +166,11 @@ impl Interpreter {
                 (TypeSpec::Enum, Value::String(s)) => Ok(Value::String(s.clone())),
                 (ty, v) => convert_value(ty, Some(v), name, cx),
             },
-            MappingSpec::Enum { from, cases, fallback } => {
+            MappingSpec::Enum {
+                from,
+                cases,
+                fallback,
+            } => {
                 let v = self.eval(from, data, name)?;
                 let raw = convert::enum_raw(Some(&v), name)?;
                 Ok(match raw.as_deref() {
@@ -146,14 +185,28 @@ impl Interpreter {
                 let v = self.eval(from, data, name)?;
                 let formats: Vec<&str> = formats.iter().map(String::as_str).collect();
                 if f.ty == TypeSpec::Date {
-                    json(serde_json::to_value(convert::date(Some(&v), name, cx, &formats)?))
+                    json(serde_json::to_value(convert::date(
+                        Some(&v),
+                        name,
+                        cx,
+                        &formats,
+                    )?))
                 } else {
-                    json(serde_json::to_value(convert::datetime(Some(&v), name, cx, &formats)?))
+                    json(serde_json::to_value(convert::datetime(
+                        Some(&v),
+                        name,
+                        cx,
+                        &formats,
+                    )?))
                 }
             }
             MappingSpec::Reference { id, name: n } => {
                 let (id, n) = self.reference(id, n.as_deref(), data, name)?;
-                json(serde_json::to_value(convert::reference(Some(&id), n.as_ref(), name)?))
+                json(serde_json::to_value(convert::reference(
+                    Some(&id),
+                    n.as_ref(),
+                    name,
+                )?))
             }
             MappingSpec::References { items } => {
                 let mut out = Vec::new();
@@ -179,7 +232,13 @@ impl Interpreter {
         }
     }
 
-    fn reference(&self, id: &str, name: Option<&str>, data: &Rcvar, field: &str) -> Result<(Value, Option<Value>), MappingError> {
+    fn reference(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        data: &Rcvar,
+        field: &str,
+    ) -> Result<(Value, Option<Value>), MappingError> {
         let id = self.eval(id, data, field)?;
         let name = match name {
             Some(n) => Some(self.eval(n, data, field)?),
@@ -190,12 +249,20 @@ impl Interpreter {
 }
 
 fn variable(v: &Value, field: &str) -> Result<Rcvar, MappingError> {
-    Variable::try_from(v).map(Rcvar::new).map_err(|e| MappingError::new(field, e.to_string()))
+    Variable::try_from(v)
+        .map(Rcvar::new)
+        .map_err(|e| MappingError::new(field, e.to_string()))
 }
 
 /// Converts a value to a unified type's JSON with the compiled mappings' conversions.
-fn convert_value(ty: &TypeSpec, v: Option<&Value>, field: &str, cx: &MapContext) -> Result<Value, MappingError> {
-    let json = |r: serde_json::Result<Value>| r.map_err(|e| MappingError::new(field, e.to_string()));
+fn convert_value(
+    ty: &TypeSpec,
+    v: Option<&Value>,
+    field: &str,
+    cx: &MapContext,
+) -> Result<Value, MappingError> {
+    let json =
+        |r: serde_json::Result<Value>| r.map_err(|e| MappingError::new(field, e.to_string()));
     match ty {
         TypeSpec::String | TypeSpec::Enum => json(serde_json::to_value(convert::string(v, field)?)),
         TypeSpec::Integer => json(serde_json::to_value(convert::integer(v, field)?)),
@@ -217,7 +284,10 @@ fn convert_value(ty: &TypeSpec, v: Option<&Value>, field: &str, cx: &MapContext)
             }
             Ok(Value::Array(out))
         }
-        TypeSpec::Object { .. } => Err(MappingError::new(field, "objects are mapped member by member")),
+        TypeSpec::Object { .. } => Err(MappingError::new(
+            field,
+            "objects are mapped member by member",
+        )),
     }
 }
 
@@ -227,8 +297,12 @@ fn collect(fields: &[FieldSpec], out: &mut Vec<String>) {
         match m {
             MappingSpec::Expr { expr } => out.push(expr.clone()),
             MappingSpec::Const { .. } => {}
-            MappingSpec::Enum { from, .. } | MappingSpec::Datetime { from, .. } => out.push(from.clone()),
-            MappingSpec::Reference { id, name } => out.extend(std::iter::once(id.clone()).chain(name.clone())),
+            MappingSpec::Enum { from, .. } | MappingSpec::Datetime { from, .. } => {
+                out.push(from.clone())
+            }
+            MappingSpec::Reference { id, name } => {
+                out.extend(std::iter::once(id.clone()).chain(name.clone()))
+            }
             MappingSpec::References { items } => {
                 for (id, name) in items {
                     out.extend(std::iter::once(id.clone()).chain(name.clone()));

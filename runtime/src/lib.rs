@@ -25,3 +25,80 @@ pub use paginate::{CursorSource, Pagination, PaginationKind};
 pub use secret::Secret;
 pub use shape::Shape;
 pub use types::{Date, Reference, Timestamp};
+
+/// HTTP methods, as generated code names them.
+pub use reqwest::Method;
+
+use futures::stream::BoxStream;
+
+/// A list call's records, page by page.
+pub type RecordStream<T> = BoxStream<'static, Result<T, Error>>;
+
+/// What a call by name returns (see the generated registry).
+pub enum Output {
+    Record(serde_json::Value),
+    Records(RecordStream<serde_json::Value>),
+    Nothing,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Record(v) => f.debug_tuple("Record").field(v).finish(),
+            Output::Records(_) => f.write_str("Records(..)"),
+            Output::Nothing => f.write_str("Nothing"),
+        }
+    }
+}
+
+/// A stream that yields one error (a list call that could not even start).
+pub fn error_stream<T: Send + 'static>(e: Error) -> RecordStream<T> {
+    Box::pin(futures::stream::once(async move { Err(e) }))
+}
+
+/// Unified JSON of a typed value.
+pub fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::new(ErrorKind::Mapping, "switchboard", e.to_string()))
+}
+
+/// The typed `query` or `body` of a call by name, from its unified JSON input (`{}` if absent).
+pub fn input<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    input: &serde_json::Value,
+    key: &str,
+) -> Result<T, Error> {
+    let part = input
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()));
+    serde_json::from_value(part).map_err(|e| {
+        Error::new(
+            ErrorKind::Validation,
+            provider,
+            format!("invalid `{key}`: {e}"),
+        )
+    })
+}
+
+/// The record id a call needs.
+pub fn require_id<'a>(provider: &str, id: Option<&'a str>) -> Result<&'a str, Error> {
+    id.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Validation,
+            provider,
+            "this method needs the record's `id`",
+        )
+    })
+}
+
+/// A credential an account must have, from credentials given by name.
+pub fn credential(
+    provider: &str,
+    credentials: &std::collections::BTreeMap<String, String>,
+    name: &str,
+) -> Result<String, Error> {
+    credentials.get(name).cloned().ok_or_else(|| {
+        Error::configuration(provider, format!("the account has no `{name}` credential"))
+    })
+}

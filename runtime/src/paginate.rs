@@ -174,6 +174,24 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The records of one response, for list calls that are not paginated.
+    pub fn single_page(
+        &self,
+        request: Request,
+        records: Path,
+    ) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
+        let client = self.clone();
+        stream::once(async move {
+            let mut response = client.send_full(&request).await?;
+            take_records(&mut response.body, records, client.provider())
+        })
+        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+    }
+}
+
 /// What to fetch after this page, from what the page says (before looking at its records).
 fn next_page(
     client: &Client,

@@ -42,16 +42,53 @@ pub enum Value {
     Object(&'static [(&'static str, Value)]),
 }
 
+/// A request as the mapping describes it: generated code keeps one per method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    pub method: &'static str,
+    pub path: &'static [Part],
+    pub query: &'static [(&'static str, Value)],
+    pub headers: &'static [(&'static str, &'static [Part])],
+    pub body: Option<&'static [(&'static str, Value)]>,
+}
+
+/// The request of `spec` for the call's variables.
+pub fn build(provider: &str, spec: &Spec, vars: &Json) -> Result<crate::client::Request, Error> {
+    let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| {
+        Error::configuration(provider, format!("`{}` is not an HTTP method", spec.method))
+    })?;
+    let mut request = crate::client::Request::new(method, path(provider, vars, spec.path)?);
+    for (name, value) in query(provider, vars, spec.query)? {
+        request = request.with_query(&name, value);
+    }
+    for (name, parts) in spec.headers {
+        if let Some(value) = template(vars, parts) {
+            request = request.with_header(name, value);
+        }
+    }
+    if let Some(members) = spec.body {
+        request = request.with_body(body(provider, vars, members)?);
+    }
+    Ok(request)
+}
+
 /// The variables of one call.
-pub fn vars(id: Option<&str>, query: Option<Json>, body: Option<Json>, credentials: &[(&str, &str)]) -> Json {
+pub fn vars(
+    id: Option<&str>,
+    query: Option<Json>,
+    body: Option<Json>,
+    credentials: &[(&str, &str)],
+) -> Json {
     let mut vars = Map::new();
     if let Some(id) = id {
         vars.insert("id".into(), Json::String(id.to_owned()));
     }
     vars.insert("query".into(), query.unwrap_or(Json::Null));
     vars.insert("body".into(), body.unwrap_or(Json::Null));
-    let credentials: Map<String, Json> =
-        credentials.iter().map(|(k, v)| ((*k).to_owned(), Json::String((*v).to_owned()))).collect();
+    let credentials: Map<String, Json> = credentials
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Json::String((*v).to_owned())))
+        .collect();
     vars.insert("credentials".into(), Json::Object(credentials));
     Json::Object(vars)
 }
@@ -83,7 +120,11 @@ pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error
             Part::Text(t) => out.push_str(t),
             Part::Var(path) => {
                 let v = value::path(vars, path).ok_or_else(|| {
-                    Error::new(ErrorKind::Validation, provider, format!("`{}` is needed in the request path", path.join(".")))
+                    Error::new(
+                        ErrorKind::Validation,
+                        provider,
+                        format!("`{}` is needed in the request path", path.join(".")),
+                    )
                 })?;
                 out.push_str(&encode_path_segment(&text(v)));
             }
@@ -93,7 +134,11 @@ pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error
 }
 
 /// Query parameters with a value.
-pub fn query(provider: &str, vars: &Json, params: &[(&str, Value)]) -> Result<Vec<(String, String)>, Error> {
+pub fn query(
+    provider: &str,
+    vars: &Json,
+    params: &[(&str, Value)],
+) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for (name, v) in params {
         if let Some(v) = resolve(provider, vars, v)? {
@@ -119,21 +164,37 @@ fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error
         Value::Template(parts) => Ok(template(vars, parts).map(Json::String)),
         Value::Object(members) => {
             let object = body(provider, vars, members)?;
-            Ok(object.as_object().is_some_and(|o| !o.is_empty()).then_some(object))
+            Ok(object
+                .as_object()
+                .is_some_and(|o| !o.is_empty())
+                .then_some(object))
         }
-        Value::From { var, as_type, cases } => {
-            let Some(found) = value::path(vars, var) else { return Ok(None) };
+        Value::From {
+            var,
+            as_type,
+            cases,
+        } => {
+            let Some(found) = value::path(vars, var) else {
+                return Ok(None);
+            };
             let found = if cases.is_empty() {
                 found.clone()
             } else {
                 let unified = text(found);
-                let raw = cases.iter().find(|(u, _)| *u == unified).map(|(_, r)| *r).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Validation,
-                        provider,
-                        format!("`{}` = `{unified}` has no equivalent at this provider", var.join(".")),
-                    )
-                })?;
+                let raw = cases
+                    .iter()
+                    .find(|(u, _)| *u == unified)
+                    .map(|(_, r)| *r)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Validation,
+                            provider,
+                            format!(
+                                "`{}` = `{unified}` has no equivalent at this provider",
+                                var.join(".")
+                            ),
+                        )
+                    })?;
                 Json::String(raw.to_owned())
             };
             convert(provider, var, found, *as_type).map(Some)
@@ -143,14 +204,22 @@ fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error
 
 fn convert(provider: &str, var: &[&str], v: Json, as_type: Option<As>) -> Result<Json, Error> {
     let bad = |what: &str| {
-        Error::new(ErrorKind::Validation, provider, format!("`{}` = {v} cannot be sent as {what}", var.join(".")))
+        Error::new(
+            ErrorKind::Validation,
+            provider,
+            format!("`{}` = {v} cannot be sent as {what}", var.join(".")),
+        )
     };
     Ok(match as_type {
         None | Some(As::Json) => v,
         Some(As::String) => Json::String(text(&v)),
         Some(As::Integer) => match &v {
             Json::Number(n) if n.is_i64() => v.clone(),
-            Json::String(s) => s.trim().parse::<i64>().map(Json::from).map_err(|_| bad("an integer"))?,
+            Json::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Json::from)
+                .map_err(|_| bad("an integer"))?,
             _ => return Err(bad("an integer")),
         },
         Some(As::Number) => match &v {
@@ -182,34 +251,76 @@ mod tests {
         let vars = vars(
             Some("a/b"),
             Some(json!({"status": "closed", "after": null})),
-            Some(json!({"name": "Printer", "contact": {"id": "42", "name": "Ada"}, "priority": null})),
+            Some(
+                json!({"name": "Printer", "contact": {"id": "42", "name": "Ada"}, "priority": null}),
+            ),
             &[("region", "eu")],
         );
-        assert_eq!(path("p", &vars, &[Part::Text("/t/"), Part::Var(&["id"])]).unwrap(), "/t/a%2Fb");
+        assert_eq!(
+            path("p", &vars, &[Part::Text("/t/"), Part::Var(&["id"])]).unwrap(),
+            "/t/a%2Fb"
+        );
         assert!(path("p", &vars, &[Part::Var(&["query", "missing"])]).is_err());
         let q = query(
             "p",
             &vars,
             &[
-                ("state", Value::From { var: &["query", "status"], as_type: None, cases: &[("open", "OPEN"), ("closed", "CLOSED")] }),
+                (
+                    "state",
+                    Value::From {
+                        var: &["query", "status"],
+                        as_type: None,
+                        cases: &[("open", "OPEN"), ("closed", "CLOSED")],
+                    },
+                ),
                 ("after", Value::Template(&[Part::Var(&["query", "after"])])),
-                ("region", Value::Template(&[Part::Var(&["credentials", "region"])])),
+                (
+                    "region",
+                    Value::Template(&[Part::Var(&["credentials", "region"])]),
+                ),
             ],
         )
         .unwrap();
-        assert_eq!(q, [("state".to_owned(), "CLOSED".to_owned()), ("region".to_owned(), "eu".to_owned())]);
+        assert_eq!(
+            q,
+            [
+                ("state".to_owned(), "CLOSED".to_owned()),
+                ("region".to_owned(), "eu".to_owned())
+            ]
+        );
         let b = body(
             "p",
             &vars,
             &[
                 ("subject", Value::Template(&[Part::Var(&["body", "name"])])),
-                ("contact_id", Value::From { var: &["body", "contact", "id"], as_type: Some(As::Integer), cases: &[] }),
-                ("meta", Value::Object(&[("p", Value::Template(&[Part::Var(&["body", "priority"])]))])),
+                (
+                    "contact_id",
+                    Value::From {
+                        var: &["body", "contact", "id"],
+                        as_type: Some(As::Integer),
+                        cases: &[],
+                    },
+                ),
+                (
+                    "meta",
+                    Value::Object(&[("p", Value::Template(&[Part::Var(&["body", "priority"])]))]),
+                ),
             ],
         )
         .unwrap();
         assert_eq!(b, json!({"subject": "Printer", "contact_id": 42}));
-        let unmapped = query("p", &vars, &[("s", Value::From { var: &["query", "status"], as_type: None, cases: &[("open", "O")] })]);
+        let unmapped = query(
+            "p",
+            &vars,
+            &[(
+                "s",
+                Value::From {
+                    var: &["query", "status"],
+                    as_type: None,
+                    cases: &[("open", "O")],
+                },
+            )],
+        );
         assert_eq!(unmapped.unwrap_err().kind(), ErrorKind::Validation);
     }
 }

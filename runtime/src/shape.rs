@@ -98,7 +98,9 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         };
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         // Element arrays keep the element shape (`a[]` flattens one level through them).
-        while let Some(item) = seq.next_element_seed(Seed(&Shape::Each(element)).or_element(element))? {
+        while let Some(item) =
+            seq.next_element_seed(Seed(&Shape::Each(element)).or_element(element))?
+        {
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -135,7 +137,10 @@ struct Element<'s> {
 
 impl<'s> Seed<'s> {
     fn or_element(self, element: &'s Shape) -> Element<'s> {
-        Element { array: self, element }
+        Element {
+            array: self,
+            element,
+        }
     }
 }
 
@@ -229,7 +234,11 @@ mod tests {
 
     #[test]
     fn unexpected_kinds_are_harmless() {
-        let v = parse(br#"{"contact": "just text", "labels": {"name": "not an array"}}"#, &RECORD).unwrap();
+        let v = parse(
+            br#"{"contact": "just text", "labels": {"name": "not an array"}}"#,
+            &RECORD,
+        )
+        .unwrap();
         assert_eq!(v, json!({"contact": "just text", "labels": {}}));
         let v = parse(br#"{"contact": [1, 2]}"#, &RECORD).unwrap();
         assert_eq!(v, json!({"contact": []}));

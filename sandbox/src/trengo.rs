@@ -584,6 +584,9 @@ struct ListQuery {
     page: Option<String>,
     sort: Option<String>,
     status: Option<String>,
+    contact_id: Option<i64>,
+    #[serde(rename = "users[]")]
+    user: Option<i64>,
 }
 
 async fn list_tickets(
@@ -610,6 +613,8 @@ async fn list_tickets(
         .tickets
         .iter()
         .filter(|t| q.status.as_deref().is_none_or(|s| s == t.status))
+        .filter(|t| q.contact_id.is_none_or(|c| c == t.contact_id))
+        .filter(|t| q.user.is_none_or(|u| Some(u) == t.user_id))
         .collect();
     if q.sort.as_deref() == Some("date") {
         tickets.reverse();

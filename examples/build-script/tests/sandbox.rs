@@ -4,7 +4,7 @@
 
 use futures::TryStreamExt;
 use switchboard_example_build_script::providers::trengo::{Trengo, TrengoCredentials};
-use switchboard_example_build_script::unified::ticketing::Ticket;
+use switchboard_example_build_script::unified::ticketing::{Ticket, TicketListQuery};
 use switchboard_runtime::{ClientOptions, Secret};
 use switchboard_sandbox::Sandbox;
 
@@ -17,7 +17,11 @@ async fn lists_tickets_through_build_script_adapters() {
     };
     let options = ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap());
     let trengo = Trengo::connect(&credentials, options).unwrap();
-    let tickets: Vec<Ticket> = trengo.list_tickets().try_collect().await.unwrap();
+    let tickets: Vec<Ticket> = trengo
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(tickets.len(), switchboard_sandbox::trengo::TICKET_COUNT);
     assert!(
         tickets

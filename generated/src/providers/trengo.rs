@@ -13,6 +13,11 @@ pub struct TrengoCredentials {
     /// Default: `Europe/Amsterdam`.
     pub timezone: ::std::option::Option<::std::string::String>,
 }
+/// The account's non-secret credentials, resolved at connect time.
+#[derive(Debug, Clone)]
+struct Settings {
+    timezone: ::std::string::String,
+}
 /// A connected Trengo account.
 ///
 /// API documentation: <https://developers.trengo.com>
@@ -22,6 +27,8 @@ pub struct TrengoCredentials {
 pub struct Trengo {
     client: ::switchboard_runtime::Client,
     context: ::switchboard_runtime::MapContext,
+    settings: Settings,
+    full: bool,
 }
 impl Trengo {
     /// The provider's name in mappings, tool names and errors.
@@ -51,43 +58,113 @@ impl Trengo {
         let context = ::switchboard_runtime::MapContext::new(
             "trengo",
             &::std::string::String::from(timezone.as_str()),
-            &["%Y-%m-%d %H:%M:%S", "rfc3339"],
+            FORMATS,
         )?;
-        ::std::result::Result::Ok(Self { client, context })
+        let settings = Settings {
+            timezone: timezone.clone(),
+        };
+        ::std::result::Result::Ok(Self {
+            client,
+            context,
+            settings,
+            full: false,
+        })
     }
-    /// Lists every record of `tickets`, page by page, as unified `ticket`.
+    /// Connects an account from credentials given by name (the registry, the CLI).
+    pub fn connect_with(
+        credentials: &::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        options: ::switchboard_runtime::ClientOptions,
+    ) -> ::std::result::Result<Self, ::switchboard_runtime::Error> {
+        Self::connect(
+            &TrengoCredentials {
+                token: ::switchboard_runtime::Secret::new(
+                    ::switchboard_runtime::credential("trengo", credentials, "token")?,
+                ),
+                timezone: credentials.get("timezone").cloned(),
+            },
+            options,
+        )
+    }
+    /// Also fills the unified fields marked `on_request` (`remote_data`: the provider's
+    /// record as it came), at the cost of parsing each record whole.
+    pub fn with_remote_data(mut self, on: bool) -> Self {
+        self.full = on;
+        self
+    }
+    fn vars(
+        &self,
+        id: ::std::option::Option<&str>,
+        query: ::std::option::Option<::serde_json::Value>,
+        body: ::std::option::Option<::serde_json::Value>,
+    ) -> ::serde_json::Value {
+        ::switchboard_runtime::request::vars(
+            id,
+            query,
+            body,
+            &[("timezone", self.settings.timezone.as_str())],
+        )
+    }
+    /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
-    /// `GET /tickets`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets).
+    /// `GET /tickets`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets). MCP tool `list_all_trengo_tickets`.
     ///
     /// From mappings/providers/trengo/tickets.yaml:5.
     pub fn list_tickets(
         &self,
-    ) -> impl ::futures::Stream<
-        Item = ::std::result::Result<
-            crate::unified::ticketing::Ticket,
-            ::switchboard_runtime::Error,
-        >,
-    > + ::std::marker::Send + 'static {
-        let context = self.context.clone();
-        let request = ::switchboard_runtime::Request::get(
-            ::std::string::String::from("/tickets"),
-        );
-        ::futures::StreamExt::map(
-            self.client.paginate(request, &PAGINATION, &["data"]),
-            move |record| {
-                record
-                    .and_then(|record| {
-                        map_ticket(&record, &context)
-                            .map_err(|e| context.error("tickets", e))
-                    })
-            },
+        query: &crate::unified::ticketing::TicketListQuery,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Ticket> {
+        if query.updated_after.is_some() {
+            return ::switchboard_runtime::error_stream(
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Unsupported,
+                    Self::NAME,
+                    "Trengo cannot apply `updated_after` to `list` of tickets",
+                ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let shape = if self.full {
+            &LIST_TICKETS_SHAPE_FULL
+        } else {
+            &LIST_TICKETS_SHAPE
+        };
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TICKETS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r.with_shape(shape),
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let (context, full) = (self.context.clone(), self.full);
+        ::std::boxed::Box::pin(
+            ::futures::StreamExt::map(
+                self.client.paginate(request, &PAGINATION, &["data"]),
+                move |record| {
+                    record
+                        .and_then(|record| {
+                            map_ticket(&record, &context, full)
+                                .map_err(|e| context.error("tickets", e))
+                        })
+                },
+            ),
         )
     }
-    /// Fetches one ticket by id, as unified `ticket`.
+    /// Fetches one ticket by its id.
     ///
-    /// `GET /tickets/{id}`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/issues/19394). Works, but is not in Trengo's documentation.
+    /// `GET /tickets/{id}`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/issues/19394). Works, but is not in Trengo's documentation. MCP tool `get_single_trengo_ticket_by_id`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:15.
+    /// From mappings/providers/trengo/tickets.yaml:25.
     pub async fn get_ticket(
         &self,
         id: &str,
@@ -95,22 +172,116 @@ impl Trengo {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
-        let request = ::switchboard_runtime::Request::get(
-            ::std::format!(
-                "/tickets/{}", ::switchboard_runtime::encode_path_segment(id).as_str()
-            ),
-        );
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let shape = if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE };
+        let request = ::switchboard_runtime::request::build(
+                Self::NAME,
+                &GET_TICKET,
+                &vars,
+            )?
+            .with_shape(shape);
         let body = self.client.send(&request).await?;
         let record = ::switchboard_runtime::value::path(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
-                    "trengo",
+                    Self::NAME,
                     "the response holds no record",
                 )
             })?;
-        map_ticket(record, &self.context).map_err(|e| self.context.error("tickets", e))
+        map_ticket(record, &self.context, self.full)
+            .map_err(|e| self.context.error("tickets", e))
     }
+    /// Calls a unified method by name with unified JSON input (`{"query": …, "body": …}`).
+    pub async fn call(
+        &self,
+        model: &str,
+        resource: &str,
+        method: &str,
+        id: ::std::option::Option<&str>,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = (id, input);
+        match (model, resource, method) {
+            ("ticketing", "tickets", "list") => {
+                let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_tickets(&query),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "tickets", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_ticket(id).await?)?,
+                    ),
+                )
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported("trengo", resource, method),
+                )
+            }
+        }
+    }
+}
+/// The provider's date formats, from its `datetime`.
+static FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S", "rfc3339"];
+/// Maps one provider record of `resource` as `method` returns it, with the compiled
+/// mapping, to unified JSON; `timezone` defaults to the account default.
+pub fn map(
+    resource: &str,
+    method: &str,
+    record: &::serde_json::Value,
+    timezone: ::std::option::Option<&str>,
+    full: bool,
+) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
+    let context = ::switchboard_runtime::MapContext::new(
+        "trengo",
+        timezone.unwrap_or("Europe/Amsterdam"),
+        FORMATS,
+    )?;
+    let _ = (record, full);
+    ::std::result::Result::Ok(
+        match (resource, method) {
+            ("tickets", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_ticket(record, &context, full)
+                        .map_err(|e| context.error("tickets", e))?,
+                )?
+            }
+            ("tickets", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_ticket(record, &context, full)
+                        .map_err(|e| context.error("tickets", e))?,
+                )?
+            }
+            _ => {
+                return ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported("trengo", resource, method),
+                );
+            }
+        },
+    )
 }
 /// How lists are paged, from the provider's `pagination`.
 static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {
@@ -125,10 +296,118 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
     },
     max_pages: ::std::option::Option::None,
 };
+static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/tickets")],
+    query: &[
+        (
+            "status",
+            ::switchboard_runtime::request::Value::From {
+                var: &["query", "status"],
+                as_type: ::std::option::Option::None,
+                cases: &[
+                    ("open", "OPEN"),
+                    ("in_progress", "ASSIGNED"),
+                    ("closed", "CLOSED"),
+                    ("spam", "INVALID"),
+                ],
+            },
+        ),
+        (
+            "contact_id",
+            ::switchboard_runtime::request::Value::Template(
+                &[::switchboard_runtime::request::Part::Var(&["query", "contact_id"])],
+            ),
+        ),
+        (
+            "users[]",
+            ::switchboard_runtime::request::Value::Template(
+                &[::switchboard_runtime::request::Part::Var(&["query", "assignee_id"])],
+            ),
+        ),
+    ],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("data", ::switchboard_runtime::Shape::All),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_TICKETS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("data", ::switchboard_runtime::Shape::All),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("subject", ::switchboard_runtime::Shape::All),
+        ("status", ::switchboard_runtime::Shape::All),
+        ("contact_id", ::switchboard_runtime::Shape::All),
+        (
+            "contact",
+            ::switchboard_runtime::Shape::Keys(
+                &[("name", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+        ("user_id", ::switchboard_runtime::Shape::All),
+        (
+            "assignee",
+            ::switchboard_runtime::Shape::Keys(
+                &[("full_name", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+        ("team_id", ::switchboard_runtime::Shape::All),
+        (
+            "team",
+            ::switchboard_runtime::Shape::Keys(
+                &[("name", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+        (
+            "channel",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("title", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        ("labels", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+        ("closed_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 /// Maps a tickets record to unified `ticketing.tickets` (compiled from mappings/providers/trengo/tickets.yaml:2).
-fn map_ticket(
+pub(crate) fn map_ticket(
     record: &::serde_json::Value,
     context: &::switchboard_runtime::MapContext,
+    full: bool,
 ) -> ::std::result::Result<
     crate::unified::ticketing::Ticket,
     ::switchboard_runtime::MappingError,
@@ -243,8 +522,10 @@ fn map_ticket(
             context,
             &[],
         )?,
-        remote_data: ::switchboard_runtime::convert::json(
-            ::std::option::Option::Some(record),
-        ),
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
     })
 }

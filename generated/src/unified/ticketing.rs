@@ -108,453 +108,1011 @@ pub struct Ticket {
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
+/// Parameters of `list` of tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketListQuery {
+    /// Only tickets with this status.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<TicketListQueryStatus>,
+    /// Only tickets of this contact.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub contact_id: ::std::option::Option<::std::string::String>,
+    /// Only tickets assigned to this user.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub assignee_id: ::std::option::Option<::std::string::String>,
+    /// Only tickets that changed after this instant.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub updated_after: ::std::option::Option<::switchboard_runtime::Timestamp>,
+}
+impl TicketListQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            status: ::std::option::Option::None,
+            contact_id: ::std::option::Option::None,
+            assignee_id: ::std::option::Option::None,
+            updated_after: ::std::option::Option::None,
+        }
+    }
+    /// Sets `status`.
+    pub fn with_status(mut self, value: TicketListQueryStatus) -> Self {
+        self.status = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `contact_id`.
+    pub fn with_contact_id(mut self, value: ::std::string::String) -> Self {
+        self.contact_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `assignee_id`.
+    pub fn with_assignee_id(mut self, value: ::std::string::String) -> Self {
+        self.assignee_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `updated_after`.
+    pub fn with_updated_after(
+        mut self,
+        value: ::switchboard_runtime::Timestamp,
+    ) -> Self {
+        self.updated_after = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// The body of `create` of tickets (unified `ticketing.tickets`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketCreateBody {
+    /// The ticket's subject or title.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The ticket's body or first message, as plain text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Where the ticket is in its life cycle.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<TicketStatus>,
+    /// How urgent the ticket is.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority: ::std::option::Option<TicketPriority>,
+    /// What kind of request the ticket is.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub r#type: ::std::option::Option<TicketType>,
+    /// The customer who raised the ticket.
+    pub contact: ::switchboard_runtime::Reference,
+    /// The agents the ticket is assigned to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub assignees: ::std::option::Option<
+        ::std::vec::Vec<::switchboard_runtime::Reference>,
+    >,
+    /// The team (group) the ticket is assigned to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub team: ::std::option::Option<::switchboard_runtime::Reference>,
+    /// The inboxes, channels or projects the ticket belongs to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub collections: ::std::option::Option<
+        ::std::vec::Vec<::switchboard_runtime::Reference>,
+    >,
+    /// The names of the ticket's tags (labels).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    /// When the ticket is due.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub due_date: ::std::option::Option<::switchboard_runtime::Timestamp>,
+    /// Values of the provider's custom fields, by field name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_fields: ::std::option::Option<::serde_json::Value>,
+}
+impl TicketCreateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new(contact: ::switchboard_runtime::Reference) -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            status: ::std::option::Option::None,
+            priority: ::std::option::Option::None,
+            r#type: ::std::option::Option::None,
+            contact,
+            assignees: ::std::option::Option::None,
+            team: ::std::option::Option::None,
+            collections: ::std::option::Option::None,
+            tags: ::std::option::Option::None,
+            due_date: ::std::option::Option::None,
+            custom_fields: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    pub fn with_name(mut self, value: ::std::string::String) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    pub fn with_description(mut self, value: ::std::string::String) -> Self {
+        self.description = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `status`.
+    pub fn with_status(mut self, value: TicketStatus) -> Self {
+        self.status = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `priority`.
+    pub fn with_priority(mut self, value: TicketPriority) -> Self {
+        self.priority = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `type`.
+    pub fn with_type(mut self, value: TicketType) -> Self {
+        self.r#type = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `assignees`.
+    pub fn with_assignees(
+        mut self,
+        value: ::std::vec::Vec<::switchboard_runtime::Reference>,
+    ) -> Self {
+        self.assignees = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `team`.
+    pub fn with_team(mut self, value: ::switchboard_runtime::Reference) -> Self {
+        self.team = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `collections`.
+    pub fn with_collections(
+        mut self,
+        value: ::std::vec::Vec<::switchboard_runtime::Reference>,
+    ) -> Self {
+        self.collections = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tags`.
+    pub fn with_tags(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.tags = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `due_date`.
+    pub fn with_due_date(mut self, value: ::switchboard_runtime::Timestamp) -> Self {
+        self.due_date = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_fields`.
+    pub fn with_custom_fields(mut self, value: ::serde_json::Value) -> Self {
+        self.custom_fields = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// The body of `update` of tickets (unified `ticketing.tickets`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketUpdateBody {
+    /// The ticket's subject or title.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The ticket's body or first message, as plain text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /// Where the ticket is in its life cycle.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<TicketStatus>,
+    /// How urgent the ticket is.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub priority: ::std::option::Option<TicketPriority>,
+    /// What kind of request the ticket is.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub r#type: ::std::option::Option<TicketType>,
+    /// The agents the ticket is assigned to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub assignees: ::std::option::Option<
+        ::std::vec::Vec<::switchboard_runtime::Reference>,
+    >,
+    /// The team (group) the ticket is assigned to.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub team: ::std::option::Option<::switchboard_runtime::Reference>,
+    /// When the ticket is due.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub due_date: ::std::option::Option<::switchboard_runtime::Timestamp>,
+    /// Values of the provider's custom fields, by field name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_fields: ::std::option::Option<::serde_json::Value>,
+}
+impl TicketUpdateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            status: ::std::option::Option::None,
+            priority: ::std::option::Option::None,
+            r#type: ::std::option::Option::None,
+            assignees: ::std::option::Option::None,
+            team: ::std::option::Option::None,
+            due_date: ::std::option::Option::None,
+            custom_fields: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    pub fn with_name(mut self, value: ::std::string::String) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    pub fn with_description(mut self, value: ::std::string::String) -> Self {
+        self.description = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `status`.
+    pub fn with_status(mut self, value: TicketStatus) -> Self {
+        self.status = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `priority`.
+    pub fn with_priority(mut self, value: TicketPriority) -> Self {
+        self.priority = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `type`.
+    pub fn with_type(mut self, value: TicketType) -> Self {
+        self.r#type = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `assignees`.
+    pub fn with_assignees(
+        mut self,
+        value: ::std::vec::Vec<::switchboard_runtime::Reference>,
+    ) -> Self {
+        self.assignees = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `team`.
+    pub fn with_team(mut self, value: ::switchboard_runtime::Reference) -> Self {
+        self.team = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `due_date`.
+    pub fn with_due_date(mut self, value: ::switchboard_runtime::Timestamp) -> Self {
+        self.due_date = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_fields`.
+    pub fn with_custom_fields(mut self, value: ::serde_json::Value) -> Self {
+        self.custom_fields = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// Parameters of `add_tag` on tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketAddTagQuery {
+    /// The id of the tag to add.
+    pub tag_id: ::std::string::String,
+}
+impl TicketAddTagQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(tag_id: ::std::string::String) -> Self {
+        Self { tag_id }
+    }
+}
+/// Parameters of `remove_tag` on tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketRemoveTagQuery {
+    /// The id of the tag to remove.
+    pub tag_id: ::std::string::String,
+}
+impl TicketRemoveTagQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(tag_id: ::std::string::String) -> Self {
+        Self { tag_id }
+    }
+}
 /// A status a ticket can have in the provider, with the unified status it maps to.
 ///
-/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:153.
+/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:154.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TicketState {
     /// The provider's id (or value) of the status.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:157.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:158.
     pub id: ::std::string::String,
     /// The status as the provider names it.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:162.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:163.
     pub name: ::std::string::String,
     /// What the status means.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:166.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:167.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The unified status this provider status maps to.
     ///
-    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:169.
+    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:170.
     #[serde(default)]
     pub category: ::std::option::Option<TicketStateCategory>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:173.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:174.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A message or internal note on a ticket.
 ///
-/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:181.
+/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:183.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Comment {
     /// The provider's id of the comment, or a stable id derived from the ticket and position where the provider has none.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:185.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:187.
     pub id: ::std::string::String,
     /// The ticket the comment belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:190.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:192.
     pub ticket: ::switchboard_runtime::Reference,
     /// The comment as plain text.
     ///
-    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:194.
+    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:196.
     #[serde(default)]
     pub body: ::std::option::Option<::std::string::String>,
     /// The comment as HTML, where the provider has it.
     ///
-    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:197.
+    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:199.
     #[serde(default)]
     pub html_body: ::std::option::Option<::std::string::String>,
     /// Who wrote the comment.
     ///
-    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:200.
+    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:202.
     #[serde(default)]
     pub author: ::std::option::Option<Author>,
     /// Whether the comment is an internal note, hidden from the customer.
     ///
-    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:215.
+    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:217.
     #[serde(default)]
     pub is_private: ::std::option::Option<bool>,
     /// Files attached to the comment.
     ///
-    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:218.
+    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:220.
     #[serde(default)]
     pub attachments: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the comment was written.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:222.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:224.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the comment last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:226.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:228.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:230.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:232.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
+/// Parameters of `list` of comments (unified `ticketing.comments`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CommentListQuery {
+    /// The ticket whose comments to list.
+    pub ticket_id: ::std::string::String,
+}
+impl CommentListQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(ticket_id: ::std::string::String) -> Self {
+        Self { ticket_id }
+    }
+}
+/// The body of `create` of comments (unified `ticketing.comments`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CommentCreateBody {
+    /// The ticket the comment belongs to.
+    pub ticket: ::switchboard_runtime::Reference,
+    /// The comment as plain text.
+    pub body: ::std::string::String,
+    /// The comment as HTML, where the provider has it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub html_body: ::std::option::Option<::std::string::String>,
+    /// Whether the comment is an internal note, hidden from the customer.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub is_private: ::std::option::Option<bool>,
+}
+impl CommentCreateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new(
+        ticket: ::switchboard_runtime::Reference,
+        body: ::std::string::String,
+    ) -> Self {
+        Self {
+            ticket,
+            body,
+            html_body: ::std::option::Option::None,
+            is_private: ::std::option::Option::None,
+        }
+    }
+    /// Sets `html_body`.
+    pub fn with_html_body(mut self, value: ::std::string::String) -> Self {
+        self.html_body = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `is_private`.
+    pub fn with_is_private(mut self, value: bool) -> Self {
+        self.is_private = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// A customer of the helpdesk (a requester, end user or contact).
 ///
-/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:252.
+/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:255.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Contact {
     /// The provider's id of the contact.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:256.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:259.
     pub id: ::std::string::String,
     /// The contact's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:261.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:264.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The contact's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:264.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:267.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The contact's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:267.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:270.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The contact's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:270.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:273.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// The contact's phone numbers.
     ///
-    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:284.
+    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:287.
     #[serde(default)]
     pub phones: ::std::vec::Vec<PhoneNumber>,
     /// The organisation the contact belongs to.
     ///
-    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:298.
+    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:301.
     #[serde(default)]
     pub account: ::std::option::Option<::switchboard_runtime::Reference>,
     /// Values of the provider's custom fields, by field name.
     ///
-    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:301.
+    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:304.
     #[serde(default)]
     pub custom_fields: ::std::option::Option<::serde_json::Value>,
     /// When the contact was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:304.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:307.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the contact last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:308.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:311.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:312.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:315.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
+/// Parameters of `list` of contacts (unified `ticketing.contacts`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactListQuery {
+    /// Only contacts whose name, email or phone match this text.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub search: ::std::option::Option<::std::string::String>,
+}
+impl ContactListQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            search: ::std::option::Option::None,
+        }
+    }
+    /// Sets `search`.
+    pub fn with_search(mut self, value: ::std::string::String) -> Self {
+        self.search = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// The body of `create` of contacts (unified `ticketing.contacts`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactCreateBody {
+    /// The contact's full name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The contact's first name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    /// The contact's last name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    /// The contact's email addresses.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub emails: ::std::option::Option<::std::vec::Vec<EmailAddress>>,
+    /// The contact's phone numbers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub phones: ::std::option::Option<::std::vec::Vec<PhoneNumber>>,
+    /// Values of the provider's custom fields, by field name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_fields: ::std::option::Option<::serde_json::Value>,
+}
+impl ContactCreateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            emails: ::std::option::Option::None,
+            phones: ::std::option::Option::None,
+            custom_fields: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    pub fn with_name(mut self, value: ::std::string::String) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `first_name`.
+    pub fn with_first_name(mut self, value: ::std::string::String) -> Self {
+        self.first_name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `last_name`.
+    pub fn with_last_name(mut self, value: ::std::string::String) -> Self {
+        self.last_name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `emails`.
+    pub fn with_emails(mut self, value: ::std::vec::Vec<EmailAddress>) -> Self {
+        self.emails = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `phones`.
+    pub fn with_phones(mut self, value: ::std::vec::Vec<PhoneNumber>) -> Self {
+        self.phones = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_fields`.
+    pub fn with_custom_fields(mut self, value: ::serde_json::Value) -> Self {
+        self.custom_fields = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// The body of `update` of contacts (unified `ticketing.contacts`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactUpdateBody {
+    /// The contact's full name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The contact's first name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub first_name: ::std::option::Option<::std::string::String>,
+    /// The contact's last name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub last_name: ::std::option::Option<::std::string::String>,
+    /// The contact's email addresses.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub emails: ::std::option::Option<::std::vec::Vec<EmailAddress>>,
+    /// The contact's phone numbers.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub phones: ::std::option::Option<::std::vec::Vec<PhoneNumber>>,
+    /// Values of the provider's custom fields, by field name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_fields: ::std::option::Option<::serde_json::Value>,
+}
+impl ContactUpdateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            first_name: ::std::option::Option::None,
+            last_name: ::std::option::Option::None,
+            emails: ::std::option::Option::None,
+            phones: ::std::option::Option::None,
+            custom_fields: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    pub fn with_name(mut self, value: ::std::string::String) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `first_name`.
+    pub fn with_first_name(mut self, value: ::std::string::String) -> Self {
+        self.first_name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `last_name`.
+    pub fn with_last_name(mut self, value: ::std::string::String) -> Self {
+        self.last_name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `emails`.
+    pub fn with_emails(mut self, value: ::std::vec::Vec<EmailAddress>) -> Self {
+        self.emails = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `phones`.
+    pub fn with_phones(mut self, value: ::std::vec::Vec<PhoneNumber>) -> Self {
+        self.phones = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_fields`.
+    pub fn with_custom_fields(mut self, value: ::serde_json::Value) -> Self {
+        self.custom_fields = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:344.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:348.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:348.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:352.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:353.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:357.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:356.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:360.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:359.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:363.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:362.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:366.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:365.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:369.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:368.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:372.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:371.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:375.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:375.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:379.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
+/// Parameters of `list` of attachments (unified `ticketing.attachments`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AttachmentListQuery {
+    /// The ticket whose files to list.
+    pub ticket_id: ::std::string::String,
+}
+impl AttachmentListQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(ticket_id: ::std::string::String) -> Self {
+        Self { ticket_id }
+    }
+}
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:390.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:395.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:394.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:399.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:399.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:404.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:402.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:407.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:405.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:410.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:408.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:413.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:412.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:417.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:416.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:421.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:419.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:424.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:422.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:427.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:436.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:441.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:440.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:445.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:450.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:456.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:454.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:460.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:459.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:465.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:463.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:469.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:466.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:472.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:470.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:476.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
+/// The body of `create` of tags (unified `ticketing.tags`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TagCreateBody {
+    /// The tag's name.
+    pub name: ::std::string::String,
+    /// The tag's colour, as the provider gives it (often `#rrggbb`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub color: ::std::option::Option<::std::string::String>,
+}
+impl TagCreateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new(name: ::std::string::String) -> Self {
+        Self {
+            name,
+            color: ::std::option::Option::None,
+        }
+    }
+    /// Sets `color`.
+    pub fn with_color(mut self, value: ::std::string::String) -> Self {
+        self.color = ::std::option::Option::Some(value);
+        self
+    }
+}
+/// The body of `update` of tags (unified `ticketing.tags`): the fields a client may set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TagUpdateBody {
+    /// The tag's name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    /// The tag's colour, as the provider gives it (often `#rrggbb`).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub color: ::std::option::Option<::std::string::String>,
+}
+impl TagUpdateBody {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            name: ::std::option::Option::None,
+            color: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    pub fn with_name(mut self, value: ::std::string::String) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `color`.
+    pub fn with_color(mut self, value: ::std::string::String) -> Self {
+        self.color = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:492.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:499.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:496.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:503.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:501.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:508.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:505.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:512.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:508.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:515.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:512.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:519.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:516.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:523.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:520.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:527.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:530.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:538.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:534.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:542.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:539.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:547.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:543.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:551.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:546.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:554.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:549.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:557.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:552.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:560.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:566.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:574.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:569.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:577.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:573.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:581.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:577.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:585.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:580.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:588.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:584.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:592.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:588.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:596.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:598.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:607.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:602.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:611.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:607.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:616.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:611.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:620.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:614.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:623.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:617.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:626.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:620.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:629.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:624.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:633.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// Who wrote the comment.
 ///
-/// The object of unified field `author`, from mappings/unified/ticketing.yaml:200.
+/// The object of unified field `author`, from mappings/unified/ticketing.yaml:202.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Author {
     /// The author's id.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:205.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:207.
     #[serde(default)]
     pub id: ::std::option::Option<::std::string::String>,
     /// The author's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:208.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:210.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// Whether an agent, a customer or the system wrote it.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:211.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:213.
     #[serde(default)]
     pub r#type: ::std::option::Option<AuthorType>,
 }
@@ -621,16 +1179,16 @@ impl<'de> ::serde::Deserialize<'de> for AuthorType {
 }
 /// The contact's email addresses.
 ///
-/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:270.
+/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:273.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmailAddress {
     /// The address.
     ///
-    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:277.
+    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:280.
     pub email: ::std::string::String,
     /// What the address is for (work, home, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:281.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:284.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
@@ -702,17 +1260,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:422.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:427.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:429.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:434.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:432.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:437.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.
@@ -813,18 +1371,99 @@ impl<'de> ::serde::Deserialize<'de> for FieldType {
 }
 /// The contact's phone numbers.
 ///
-/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:284.
+/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:287.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhoneNumber {
     /// The number, as the provider formats it.
     ///
-    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:291.
+    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:294.
     pub number: ::std::string::String,
     /// What the number is for (mobile, work, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:295.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:298.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
+}
+/// Values of `status`. `Other` holds a provider value outside the unified set, unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TicketListQueryStatus {
+    /// `open`
+    Open,
+    /// `in_progress`
+    InProgress,
+    /// `pending`
+    Pending,
+    /// `on_hold`
+    OnHold,
+    /// `resolved`
+    Resolved,
+    /// `closed`
+    Closed,
+    /// `spam`
+    Spam,
+    /// A provider value outside the unified set, as the provider sent it.
+    Other(::std::string::String),
+}
+impl TicketListQueryStatus {
+    /// Every unified value, in declaration order.
+    pub const ALL: &'static [TicketListQueryStatus] = &[
+        TicketListQueryStatus::Open,
+        TicketListQueryStatus::InProgress,
+        TicketListQueryStatus::Pending,
+        TicketListQueryStatus::OnHold,
+        TicketListQueryStatus::Resolved,
+        TicketListQueryStatus::Closed,
+        TicketListQueryStatus::Spam,
+    ];
+    /// The value as it appears in JSON.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TicketListQueryStatus::Open => "open",
+            TicketListQueryStatus::InProgress => "in_progress",
+            TicketListQueryStatus::Pending => "pending",
+            TicketListQueryStatus::OnHold => "on_hold",
+            TicketListQueryStatus::Resolved => "resolved",
+            TicketListQueryStatus::Closed => "closed",
+            TicketListQueryStatus::Spam => "spam",
+            TicketListQueryStatus::Other(raw) => raw,
+        }
+    }
+    /// Reads a value; anything outside the unified set becomes `Other`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "open" => TicketListQueryStatus::Open,
+            "in_progress" => TicketListQueryStatus::InProgress,
+            "pending" => TicketListQueryStatus::Pending,
+            "on_hold" => TicketListQueryStatus::OnHold,
+            "resolved" => TicketListQueryStatus::Resolved,
+            "closed" => TicketListQueryStatus::Closed,
+            "spam" => TicketListQueryStatus::Spam,
+            other => TicketListQueryStatus::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::fmt::Display for TicketListQueryStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for TicketListQueryStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for TicketListQueryStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(TicketListQueryStatus::parse(&raw))
+    }
 }
 /// Values of `priority`. `Other` holds a provider value outside the unified set, unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -90,79 +90,79 @@ pub struct User {
 }
 /// A group of users (a team or department).
 ///
-/// Unified `user_directory.groups`, from mappings/unified/user_directory.yaml:98.
+/// Unified `user_directory.groups`, from mappings/unified/user_directory.yaml:99.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Group {
     /// The provider's id of the group.
     ///
-    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:102.
+    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:103.
     pub id: ::std::string::String,
     /// The group's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:107.
+    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:108.
     pub name: ::std::string::String,
     /// What the group is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:111.
+    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:112.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// What kind of group it is.
     ///
-    /// Unified field `group_type` (enum), from mappings/unified/user_directory.yaml:114.
+    /// Unified field `group_type` (enum), from mappings/unified/user_directory.yaml:115.
     #[serde(default)]
     pub group_type: ::std::option::Option<GroupGroupType>,
     /// The users in the group, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/user_directory.yaml:118.
+    /// Unified field `members` (list of reference), from mappings/unified/user_directory.yaml:119.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the group was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:122.
+    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:123.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the group last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:126.
+    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:127.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:130.
+    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:131.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A set of permissions users can have.
 ///
-/// Unified `user_directory.roles`, from mappings/unified/user_directory.yaml:140.
+/// Unified `user_directory.roles`, from mappings/unified/user_directory.yaml:142.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Role {
     /// The provider's id of the role.
     ///
-    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:144.
+    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:146.
     pub id: ::std::string::String,
     /// The role's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:149.
+    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:151.
     pub name: ::std::string::String,
     /// The role as shown in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/user_directory.yaml:153.
+    /// Unified field `label` (string), from mappings/unified/user_directory.yaml:155.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the role allows.
     ///
-    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:156.
+    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:158.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// When the role was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:159.
+    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:161.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:163.
+    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:165.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }

@@ -1,0 +1,795 @@
+//! One client per provider: connection, one typed method per mapped method, a call by name for
+//! the registry, and `map` for trying compiled mappings on payloads.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::mapping::{ShapeNode, mapper_fn, pagination_paths, record_shape};
+use super::model::{body_type, query_type};
+use super::{Module, doc, inner_doc, module_ident, rt};
+use crate::ir::{self, Ir, MethodKind, PaginationKind, Returns};
+use crate::names::{const_name, snake, type_ident, value_ident};
+use crate::template::{Piece, Template};
+
+pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
+    let rt = rt();
+    let client = type_ident(&p.name);
+    let creds = format_ident!("{}Credentials", client);
+    let name = &p.name;
+
+    let cred_fields = p.credentials.iter().map(|c| {
+        let ident = value_ident(&c.name);
+        let mut lines = vec![c.description.clone()];
+        if let Some(d) = &c.default {
+            lines.push(format!("Default: `{d}`."));
+        }
+        let d = doc(&lines);
+        match (c.secret, c.default.is_some()) {
+            (true, _) => quote! { #d pub #ident: #rt::Secret, },
+            (false, true) => {
+                quote! { #d pub #ident: ::std::option::Option<::std::string::String>, }
+            }
+            (false, false) => quote! { #d pub #ident: ::std::string::String, },
+        }
+    });
+    // Non-secret credentials resolve once, at connect time, into `settings`.
+    let public: Vec<&ir::Credential> = p.credentials.iter().filter(|c| !c.secret).collect();
+    let public_idents: Vec<syn::Ident> = public.iter().map(|c| value_ident(&c.name)).collect();
+    let public_names: Vec<&str> = public.iter().map(|c| c.name.as_str()).collect();
+    let resolved = public.iter().map(|c| {
+        let ident = value_ident(&c.name);
+        match &c.default {
+            Some(d) => quote! { let #ident: ::std::string::String = credentials.#ident.clone().unwrap_or_else(|| #d.to_owned()); },
+            None => quote! { let #ident: ::std::string::String = credentials.#ident.clone(); },
+        }
+    });
+    let from_map = p.credentials.iter().map(|c| {
+        let ident = value_ident(&c.name);
+        let key = &c.name;
+        match (c.secret, c.default.is_some()) {
+            (true, _) => {
+                quote!(#ident: #rt::Secret::new(#rt::credential(#name, credentials, #key)?),)
+            }
+            (false, true) => quote!(#ident: credentials.get(#key).cloned(),),
+            (false, false) => quote!(#ident: #rt::credential(#name, credentials, #key)?,),
+        }
+    });
+    let credential_expr = |cname: &str| -> TokenStream {
+        let ident = value_ident(cname);
+        match p.credentials.iter().find(|c| c.name == cname) {
+            Some(c) if c.secret => quote!(credentials.#ident.expose()),
+            _ => quote!(#ident.as_str()),
+        }
+    };
+    let render = |t: &Template| -> TokenStream {
+        render_template(t, &|var: &[String]| match var {
+            [scope, cname] if scope == "credentials" => credential_expr(cname),
+            _ => quote!(""),
+        })
+    };
+    let secret = |t: &Template| {
+        let v = render(t);
+        quote!(#rt::Secret::new(#v))
+    };
+    let base_url = render(&p.base_url);
+    let auth = auth(p, &render, &secret);
+    let headers = p.headers.iter().map(|(n, t)| {
+        let n = n.to_ascii_lowercase();
+        let v = render(t);
+        quote!((#n, #v))
+    });
+    let timezone = render(&p.datetime.timezone);
+    let default_timezone = default_timezone(p);
+    let formats = &p.datetime.formats;
+    let pagination = p.pagination.as_ref().map(|pg| {
+        let kind = pagination_kind(&pg.kind);
+        let max_pages = match pg.max_pages {
+            Some(m) => {
+                let m = u32::try_from(m).unwrap_or(u32::MAX);
+                quote!(::std::option::Option::Some(#m))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        quote! {
+            /// How lists are paged, from the provider's `pagination`.
+            static PAGINATION: #rt::Pagination = #rt::Pagination { kind: #kind, max_pages: #max_pages };
+        }
+    });
+
+    let mut methods = Vec::new();
+    let mut statics = Vec::new();
+    let mut mappers = Vec::new();
+    let mut call_arms = Vec::new();
+    let mut map_arms = Vec::new();
+    for r in &p.resources {
+        let Some((model, u)) = ir.unified(r) else {
+            continue;
+        };
+        let model_mod = module_ident(&model.name);
+        let ty_name = type_ident(&u.singular);
+        let ty = quote!(crate::unified::#model_mod::#ty_name);
+        let mut generated_mappers: Vec<syn::Ident> = Vec::new();
+        for m in &r.methods {
+            let Some(um) = u.method(&m.name) else {
+                continue;
+            };
+            let mappings = match &m.fields {
+                Some(overrides) => merge(&r.fields, overrides),
+                None => r.fields.clone(),
+            };
+            let mapper = match &m.fields {
+                Some(_) => format_ident!("map_{}_{}", snake(&u.singular), snake(&m.name)),
+                None => format_ident!("map_{}", snake(&u.singular)),
+            };
+            if um.returns != Returns::Nothing {
+                if !generated_mappers.contains(&mapper) {
+                    let source = if m.fields.is_some() {
+                        format!("`{}` of {}", m.name, r.origin)
+                    } else {
+                        r.origin.clone()
+                    };
+                    mappers.push(mapper_fn(&mapper, &ty, model, u, r, &mappings, &source));
+                    generated_mappers.push(mapper.clone());
+                }
+                let (resource, method_name) = (&r.name, &m.name);
+                map_arms.push(quote! {
+                    (#resource, #method_name) => #rt::to_json(#mapper(record, &context, full).map_err(|e| context.error(#resource, e))?)?,
+                });
+            }
+            let generated = method(p, r, u, um, m, &ty, &mapper, &mappings);
+            methods.push(generated.method.clone());
+            statics.push(generated.statics.clone());
+            call_arms.push(generated.call_arm(&model.name, &u.name));
+        }
+    }
+
+    let d = doc(&[
+        format!("A connected {} account.", p.title),
+        p.docs_url
+            .as_ref()
+            .map(|u| format!("API documentation: <{u}>"))
+            .unwrap_or_default(),
+        format!("From {}.", p.origin),
+    ]);
+    let cd = doc(&[format!(
+        "What an account of {} needs to connect. From {}.",
+        p.title, p.origin
+    )]);
+    let items = quote! {
+        #cd
+        #[derive(Debug, Clone)]
+        pub struct #creds { #(#cred_fields)* }
+
+        /// The account's non-secret credentials, resolved at connect time.
+        #[derive(Debug, Clone)]
+        struct Settings { #(#public_idents: ::std::string::String,)* }
+
+        #d
+        #[derive(Debug, Clone)]
+        pub struct #client {
+            client: #rt::Client,
+            context: #rt::MapContext,
+            settings: Settings,
+            full: bool,
+        }
+
+        impl #client {
+            /// The provider's name in mappings, tool names and errors.
+            pub const NAME: &'static str = #name;
+
+            /// Connects an account; nothing is sent until the first call.
+            pub fn connect(credentials: &#creds, options: #rt::ClientOptions) -> ::std::result::Result<Self, #rt::Error> {
+                #(#resolved)*
+                let client = #rt::Client::new(#rt::ClientConfig {
+                    provider: #name,
+                    base_url: #base_url,
+                    auth: #auth,
+                    headers: ::std::vec![#(#headers),*],
+                    options,
+                })?;
+                let context = #rt::MapContext::new(#name, &#timezone, FORMATS)?;
+                let settings = Settings { #(#public_idents: #public_idents.clone(),)* };
+                ::std::result::Result::Ok(Self { client, context, settings, full: false })
+            }
+
+            /// Connects an account from credentials given by name (the registry, the CLI).
+            pub fn connect_with(
+                credentials: &::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                options: #rt::ClientOptions,
+            ) -> ::std::result::Result<Self, #rt::Error> {
+                Self::connect(&#creds { #(#from_map)* }, options)
+            }
+
+            /// Also fills the unified fields marked `on_request` (`remote_data`: the provider's
+            /// record as it came), at the cost of parsing each record whole.
+            pub fn with_remote_data(mut self, on: bool) -> Self {
+                self.full = on;
+                self
+            }
+
+            fn vars(
+                &self,
+                id: ::std::option::Option<&str>,
+                query: ::std::option::Option<::serde_json::Value>,
+                body: ::std::option::Option<::serde_json::Value>,
+            ) -> ::serde_json::Value {
+                #rt::request::vars(id, query, body, &[#((#public_names, self.settings.#public_idents.as_str())),*])
+            }
+
+            #(#methods)*
+
+            /// Calls a unified method by name with unified JSON input (`{"query": …, "body": …}`).
+            pub async fn call(
+                &self,
+                model: &str,
+                resource: &str,
+                method: &str,
+                id: ::std::option::Option<&str>,
+                input: &::serde_json::Value,
+            ) -> ::std::result::Result<#rt::Output, #rt::Error> {
+                let _ = (id, input);
+                match (model, resource, method) {
+                    #(#call_arms)*
+                    _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+                }
+            }
+        }
+
+        /// The provider's date formats, from its `datetime`.
+        static FORMATS: &[&str] = &[#(#formats),*];
+
+        /// Maps one provider record of `resource` as `method` returns it, with the compiled
+        /// mapping, to unified JSON; `timezone` defaults to the account default.
+        pub fn map(
+            resource: &str,
+            method: &str,
+            record: &::serde_json::Value,
+            timezone: ::std::option::Option<&str>,
+            full: bool,
+        ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
+            let context = #rt::MapContext::new(#name, timezone.unwrap_or(#default_timezone), FORMATS)?;
+            let _ = (record, full);
+            ::std::result::Result::Ok(match (resource, method) {
+                #(#map_arms)*
+                _ => return ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+            })
+        }
+
+        #pagination
+
+        #(#statics)*
+
+        #(#mappers)*
+    };
+    Module {
+        name: module_ident(&p.name),
+        docs: inner_doc(&[
+            format!(
+                "{} adapter: connection, calls and compiled mappings.",
+                p.title
+            ),
+            format!("Generated from {}.", p.origin),
+        ]),
+        items,
+        source: p.origin.clone(),
+    }
+}
+
+/// The zone a record is read in when no account is connected: the literal zone, or the
+/// credential's default, or UTC.
+fn default_timezone(p: &ir::Provider) -> String {
+    let t = &p.datetime.timezone;
+    if t.is_literal() {
+        return t.display();
+    }
+    match t.pieces.as_slice() {
+        [Piece::Var(v, _)] => match v.as_slice() {
+            [scope, name] if scope == "credentials" => p
+                .credentials
+                .iter()
+                .find(|c| &c.name == name)
+                .and_then(|c| c.default.clone())
+                .unwrap_or_else(|| "UTC".to_owned()),
+            _ => "UTC".to_owned(),
+        },
+        _ => "UTC".to_owned(),
+    }
+}
+
+fn auth(
+    p: &ir::Provider,
+    render: &dyn Fn(&Template) -> TokenStream,
+    secret: &dyn Fn(&Template) -> TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    match &p.auth {
+        ir::Auth::None => quote!(#rt::Auth::None),
+        ir::Auth::Bearer { token } => {
+            let token = secret(token);
+            quote!(#rt::Auth::Bearer(#token))
+        }
+        ir::Auth::Basic { username, password } => {
+            let (u, pw) = (secret(username), secret(password));
+            quote!(#rt::Auth::Basic { username: #u, password: #pw })
+        }
+        ir::Auth::ApiKey {
+            name,
+            in_query,
+            value,
+        } => {
+            let v = secret(value);
+            quote!(#rt::Auth::ApiKey { name: ::std::string::String::from(#name), in_query: #in_query, value: #v })
+        }
+        ir::Auth::OAuth2ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+        } => {
+            let (url, id, sec) = (render(token_url), secret(client_id), secret(client_secret));
+            quote!(#rt::Auth::OAuth2ClientCredentials {
+                token_url: #url,
+                client_id: #id,
+                client_secret: #sec,
+                scopes: ::std::vec![#(::std::string::String::from(#scopes)),*],
+            })
+        }
+        ir::Auth::Login {
+            url,
+            body,
+            token,
+            expires_in,
+            scheme,
+        } => {
+            let url = render(url);
+            let body = body.iter().map(|(k, v)| {
+                let v = secret(v);
+                quote!((::std::string::String::from(#k), #v))
+            });
+            let expires = opt_path(expires_in.as_deref());
+            quote!(#rt::Auth::Login {
+                url: #url,
+                body: ::std::vec![#(#body),*],
+                token: &[#(#token),*],
+                expires_in: #expires,
+                scheme: ::std::string::String::from(#scheme),
+            })
+        }
+    }
+}
+
+/// A generated method, its statics, and how the call by name reaches it.
+struct Generated {
+    method: TokenStream,
+    statics: TokenStream,
+    fn_name: syn::Ident,
+    has_id: bool,
+    query: Option<TokenStream>,
+    body: Option<TokenStream>,
+    returns: Returns,
+    method_name: String,
+}
+
+impl Generated {
+    fn call_arm(&self, model: &str, resource: &str) -> TokenStream {
+        let rt = rt();
+        let fn_name = &self.fn_name;
+        let method = &self.method_name;
+        let mut prep = Vec::new();
+        let mut args = Vec::new();
+        if self.has_id {
+            prep.push(quote!(let id = #rt::require_id(Self::NAME, id)?;));
+            args.push(quote!(id));
+        }
+        if let Some(q) = &self.query {
+            prep.push(quote!(let query: #q = #rt::input(Self::NAME, input, "query")?;));
+            args.push(quote!(&query));
+        }
+        if let Some(b) = &self.body {
+            prep.push(quote!(let body: #b = #rt::input(Self::NAME, input, "body")?;));
+            args.push(quote!(&body));
+        }
+        let call = match self.returns {
+            Returns::Records => quote! {
+                ::std::result::Result::Ok(#rt::Output::Records(::std::boxed::Box::pin(::futures::StreamExt::map(
+                    self.#fn_name(#(#args),*),
+                    |r| r.and_then(#rt::to_json),
+                ))))
+            },
+            Returns::Record => {
+                quote!(::std::result::Result::Ok(#rt::Output::Record(#rt::to_json(self.#fn_name(#(#args),*).await?)?)))
+            }
+            Returns::Nothing => quote! {{
+                self.#fn_name(#(#args),*).await?;
+                ::std::result::Result::Ok(#rt::Output::Nothing)
+            }},
+        };
+        quote! {
+            (#model, #resource, #method) => {
+                #(#prep)*
+                #call
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn method(
+    p: &ir::Provider,
+    r: &ir::ProviderResource,
+    u: &ir::Resource,
+    um: &ir::UnifiedMethod,
+    m: &ir::Method,
+    ty: &TokenStream,
+    mapper: &syn::Ident,
+    mappings: &[ir::FieldMapping],
+) -> Generated {
+    let rt = rt();
+    let model_mod = module_ident(&r.model);
+    let fn_name = match m.kind {
+        MethodKind::List => format_ident!("list_{}", snake(&r.name)),
+        MethodKind::Custom => format_ident!("{}_{}", snake(&u.singular), snake(&m.name)),
+        kind => format_ident!("{}_{}", kind.as_str(), snake(&u.singular)),
+    };
+    let upper = const_name(&fn_name.to_string());
+    let spec_name = format_ident!("{}", upper);
+    let shape_name = format_ident!("{}_SHAPE", upper);
+    let full_shape_name = format_ident!("{}_SHAPE_FULL", upper);
+
+    let has_id = m.kind.takes_id() || m.path.vars().any(|(v, _)| v == ["id"]);
+    let query_ty = (!um.query.is_empty()).then(|| {
+        let q = query_type(u, um);
+        quote!(crate::unified::#model_mod::#q)
+    });
+    let body_ty = (!um.body.is_empty()).then(|| {
+        let b = body_type(u, um);
+        quote!(crate::unified::#model_mod::#b)
+    });
+    let mut params = Vec::new();
+    if has_id {
+        params.push(quote!(id: &str));
+    }
+    if let Some(q) = &query_ty {
+        params.push(quote!(query: &#q));
+    }
+    if let Some(b) = &body_ty {
+        params.push(quote!(body: &#b));
+    }
+    let id_var = if has_id {
+        quote!(::std::option::Option::Some(id))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let query_var = if query_ty.is_some() {
+        quote!(::serde_json::to_value(query).ok())
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let body_var = if body_ty.is_some() {
+        quote!(::serde_json::to_value(body).ok())
+    } else {
+        quote!(::std::option::Option::None)
+    };
+
+    // The request, as static data.
+    let http = &m.http_method;
+    let path = parts(&m.path);
+    let query = m.query.iter().map(|(k, v)| {
+        let v = request_value(v);
+        quote!((#k, #v))
+    });
+    let headers = m.headers.iter().map(|(k, t)| {
+        let k = k.to_ascii_lowercase();
+        let t = parts(t);
+        quote!((#k, #t))
+    });
+    let body = match &m.body {
+        Some(members) => {
+            let members = members.iter().map(|(k, v)| {
+                let v = request_value(v);
+                quote!((#k, #v))
+            });
+            quote!(::std::option::Option::Some(&[#(#members),*]))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+
+    // What the response parses: the record (or the page of records) and the pagination signals.
+    let paginated = m.paginated && p.pagination.is_some();
+    let data = &m.data_path;
+    let response_shape = |full: bool| -> ShapeNode {
+        let record = record_shape(&u.fields, mappings, full);
+        match um.returns {
+            Returns::Nothing => ShapeNode::Keys(Vec::new()),
+            Returns::Record => ShapeNode::Keys(Vec::new()).place(data, record),
+            Returns::Records => {
+                let mut page =
+                    ShapeNode::Keys(Vec::new()).place(data, ShapeNode::Each(Box::new(record)));
+                if paginated && let Some(pg) = &p.pagination {
+                    for path in pagination_paths(&pg.kind) {
+                        page = page.place(&path, ShapeNode::All);
+                    }
+                }
+                page
+            }
+        }
+    };
+    let (lean, full) = (
+        response_shape(false).tokens(),
+        response_shape(true).tokens(),
+    );
+
+    let mut prov = format!("Provenance: {}", m.provenance.kind.as_str());
+    if let Some(s) = &m.provenance.source {
+        prov.push_str(&format!(" ({s})"));
+    }
+    if let Some(n) = &m.provenance.note {
+        prov.push_str(&format!(". {}", n.trim_end_matches('.')));
+    }
+    let summary = if m.description.is_empty() {
+        format!("`{}` on {}.", m.name, r.name)
+    } else {
+        m.description.clone()
+    };
+    let d = doc(&[
+        summary,
+        format!(
+            "`{} {}`. {prov}. MCP tool `{}`.",
+            m.http_method,
+            m.path.display(),
+            m.tool_name
+        ),
+        format!("From {}.", m.origin),
+    ]);
+    let resource_name = &r.name;
+    // A filter this provider cannot apply is refused, never silently dropped.
+    let guards: Vec<TokenStream> = m
+        .unsupported_query
+        .iter()
+        .map(|q| {
+            let ident = value_ident(q);
+            let message = format!(
+                "{} cannot apply `{q}` to `{}` of {}",
+                p.title, m.name, r.name
+            );
+            let error = quote!(#rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message));
+            let bail = if um.returns == Returns::Records {
+                quote!(return #rt::error_stream(#error))
+            } else {
+                quote!(return ::std::result::Result::Err(#error))
+            };
+            quote!(if query.#ident.is_some() { #bail; })
+        })
+        .collect();
+    let prepare = quote! {
+        #(#guards)*
+        let vars = self.vars(#id_var, #query_var, #body_var);
+        let shape = if self.full { &#full_shape_name } else { &#shape_name };
+    };
+    let method = match um.returns {
+        Returns::Records => {
+            let pages = if paginated {
+                quote!(self.client.paginate(request, &PAGINATION, &[#(#data),*]))
+            } else {
+                quote!(self.client.single_page(request, &[#(#data),*]))
+            };
+            quote! {
+                #d
+                pub fn #fn_name(&self, #(#params),*) -> #rt::RecordStream<#ty> {
+                    #prepare
+                    let request = match #rt::request::build(Self::NAME, &#spec_name, &vars) {
+                        ::std::result::Result::Ok(r) => r.with_shape(shape),
+                        ::std::result::Result::Err(e) => return #rt::error_stream(e),
+                    };
+                    let (context, full) = (self.context.clone(), self.full);
+                    ::std::boxed::Box::pin(::futures::StreamExt::map(#pages, move |record| {
+                        record.and_then(|record| #mapper(&record, &context, full).map_err(|e| context.error(#resource_name, e)))
+                    }))
+                }
+            }
+        }
+        Returns::Record => quote! {
+            #d
+            pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<#ty, #rt::Error> {
+                #prepare
+                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?.with_shape(shape);
+                let body = self.client.send(&request).await?;
+                let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
+                    #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
+                })?;
+                #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+            }
+        },
+        Returns::Nothing => quote! {
+            #d
+            pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<(), #rt::Error> {
+                #prepare
+                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?.with_shape(shape);
+                self.client.send(&request).await?;
+                ::std::result::Result::Ok(())
+            }
+        },
+    };
+    let statics = quote! {
+        static #spec_name: #rt::request::Spec = #rt::request::Spec {
+            method: #http,
+            path: #path,
+            query: &[#(#query),*],
+            headers: &[#(#headers),*],
+            body: #body,
+        };
+        static #shape_name: #rt::Shape = #lean;
+        static #full_shape_name: #rt::Shape = #full;
+    };
+    Generated {
+        method,
+        statics,
+        fn_name,
+        has_id,
+        query: query_ty,
+        body: body_ty,
+        returns: um.returns,
+        method_name: m.name.clone(),
+    }
+}
+
+/// A template as static parts.
+fn parts(t: &Template) -> TokenStream {
+    let rt = rt();
+    let parts = t.pieces.iter().map(|p| match p {
+        Piece::Text(s) => quote!(#rt::request::Part::Text(#s)),
+        Piece::Var(v, _) => quote!(#rt::request::Part::Var(&[#(#v),*])),
+    });
+    quote!(&[#(#parts),*])
+}
+
+fn request_value(v: &ir::RequestValue) -> TokenStream {
+    let rt = rt();
+    match v {
+        ir::RequestValue::Template(t) => {
+            let parts = parts(t);
+            quote!(#rt::request::Value::Template(#parts))
+        }
+        ir::RequestValue::From {
+            var,
+            as_type,
+            cases,
+        } => {
+            let as_type = match as_type {
+                None => quote!(::std::option::Option::None),
+                Some(t) => {
+                    let variant = match t {
+                        ir::FieldType::Integer => quote!(Integer),
+                        ir::FieldType::Number => quote!(Number),
+                        ir::FieldType::Boolean => quote!(Boolean),
+                        ir::FieldType::Json => quote!(Json),
+                        _ => quote!(String),
+                    };
+                    quote!(::std::option::Option::Some(#rt::request::As::#variant))
+                }
+            };
+            let cases = cases.iter().map(|(u, r)| quote!((#u, #r)));
+            quote!(#rt::request::Value::From { var: &[#(#var),*], as_type: #as_type, cases: &[#(#cases),*] })
+        }
+        ir::RequestValue::Object(members) => {
+            let members = members.iter().map(|(k, v)| {
+                let v = request_value(v);
+                quote!((#k, #v))
+            });
+            quote!(#rt::request::Value::Object(&[#(#members),*]))
+        }
+    }
+}
+
+fn opt_path(path: Option<&[String]>) -> TokenStream {
+    match path {
+        Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn pagination_kind(kind: &PaginationKind) -> TokenStream {
+    let rt = rt();
+    let opt_str = |s: &Option<String>| match s {
+        Some(s) => quote!(::std::option::Option::Some(#s)),
+        None => quote!(::std::option::Option::None),
+    };
+    match kind {
+        PaginationKind::PageNumber {
+            param,
+            first_page,
+            size_param,
+            page_size,
+            next_link,
+            last_page,
+            stop_on_empty_page,
+        } => {
+            let size_param = opt_str(size_param);
+            let page_size = match page_size {
+                Some(n) => quote!(::std::option::Option::Some(#n)),
+                None => quote!(::std::option::Option::None),
+            };
+            let (next_link, last_page) = (
+                opt_path(next_link.as_deref()),
+                opt_path(last_page.as_deref()),
+            );
+            quote!(#rt::PaginationKind::PageNumber {
+                param: #param,
+                first_page: #first_page,
+                size_param: #size_param,
+                page_size: #page_size,
+                next_link: #next_link,
+                last_page: #last_page,
+                stop_on_empty_page: #stop_on_empty_page,
+            })
+        }
+        PaginationKind::OffsetLimit {
+            offset_param,
+            limit_param,
+            limit,
+            total,
+            stop_on_short_page,
+        } => {
+            let total = opt_path(total.as_deref());
+            quote!(#rt::PaginationKind::OffsetLimit {
+                offset_param: #offset_param,
+                limit_param: #limit_param,
+                limit: #limit,
+                total: #total,
+                stop_on_short_page: #stop_on_short_page,
+            })
+        }
+        PaginationKind::Cursor {
+            param,
+            source,
+            has_more,
+        } => {
+            let source = match source {
+                ir::CursorSource::Body(p) => quote!(#rt::CursorSource::Body(&[#(#p),*])),
+                ir::CursorSource::Header(h) => quote!(#rt::CursorSource::Header(#h)),
+            };
+            let has_more = opt_path(has_more.as_deref());
+            quote!(#rt::PaginationKind::Cursor { param: #param, source: #source, has_more: #has_more })
+        }
+        PaginationKind::LinkHeader => quote!(#rt::PaginationKind::LinkHeader),
+        PaginationKind::NextUrl { next } => {
+            quote!(#rt::PaginationKind::NextUrl { next: &[#(#next),*] })
+        }
+        PaginationKind::Hal { next } => quote!(#rt::PaginationKind::Hal { next: &[#(#next),*] }),
+    }
+}
+
+/// The resource's mappings with a method's overrides replacing fields of the same name.
+fn merge(base: &[ir::FieldMapping], overrides: &[ir::FieldMapping]) -> Vec<ir::FieldMapping> {
+    let mut out: Vec<ir::FieldMapping> = base
+        .iter()
+        .filter(|b| !overrides.iter().any(|o| o.field == b.field))
+        .cloned()
+        .collect();
+    out.extend(overrides.iter().cloned());
+    out
+}
+
+/// A template as an expression of type `String`.
+fn render_template(t: &Template, var: &dyn Fn(&[String]) -> TokenStream) -> TokenStream {
+    if t.is_literal() {
+        let s = t.display();
+        return quote!(::std::string::String::from(#s));
+    }
+    if let [Piece::Var(v, _)] = t.pieces.as_slice() {
+        let value = var(v);
+        return quote!(::std::string::String::from(#value));
+    }
+    let mut fmt = String::new();
+    let mut args = Vec::new();
+    for p in &t.pieces {
+        match p {
+            Piece::Text(s) => fmt.push_str(&s.replace('{', "{{").replace('}', "}}")),
+            Piece::Var(v, _) => {
+                fmt.push_str("{}");
+                args.push(var(v));
+            }
+        }
+    }
+    quote!(::std::format!(#fmt, #(#args),*))
+}

@@ -1,0 +1,160 @@
+//! The registry: every provider, every capability (model × resource × method × provider), and
+//! dispatch by name for callers that only know a provider's name at run time (CLI, servers).
+
+use quote::quote;
+
+use super::{Module, inner_doc, module_ident, rt};
+use crate::ir::{Ir, Returns};
+use crate::names::type_ident;
+
+pub(super) fn registry(ir: &Ir) -> Module {
+    let rt = rt();
+    let names: Vec<&str> = ir.providers.iter().map(|p| p.name.as_str()).collect();
+    let mut capabilities = Vec::new();
+    for p in &ir.providers {
+        for r in &p.resources {
+            let Some((model, u)) = ir.unified(r) else {
+                continue;
+            };
+            for m in &r.methods {
+                let returns_records = u
+                    .method(&m.name)
+                    .is_some_and(|um| um.returns == Returns::Records);
+                let (provider, model_name, resource, provider_resource) =
+                    (&p.name, &model.name, &u.name, &r.name);
+                let (method, http, path, provenance, tool) = (
+                    &m.name,
+                    &m.http_method,
+                    m.path.display(),
+                    m.provenance.kind.as_str(),
+                    &m.tool_name,
+                );
+                let data = &m.data_path;
+                capabilities.push(quote! {
+                    Capability {
+                        provider: #provider,
+                        model: #model_name,
+                        resource: #resource,
+                        provider_resource: #provider_resource,
+                        method: #method,
+                        http_method: #http,
+                        path: #path,
+                        provenance: #provenance,
+                        tool: #tool,
+                        returns_records: #returns_records,
+                        records: &[#(#data),*],
+                    },
+                });
+            }
+        }
+    }
+    let variants: Vec<syn::Ident> = ir.providers.iter().map(|p| type_ident(&p.name)).collect();
+    let modules: Vec<syn::Ident> = ir.providers.iter().map(|p| module_ident(&p.name)).collect();
+    let items = quote! {
+        /// The names of every provider with an adapter.
+        pub const PROVIDERS: &[&str] = &[#(#names),*];
+
+        /// One method a provider supports for a unified resource.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Capability {
+            pub provider: &'static str,
+            pub model: &'static str,
+            /// The unified resource.
+            pub resource: &'static str,
+            /// The provider's resource that maps to it.
+            pub provider_resource: &'static str,
+            pub method: &'static str,
+            pub http_method: &'static str,
+            pub path: &'static str,
+            /// `documented`, `observed` or `inferred`.
+            pub provenance: &'static str,
+            /// The MCP tool name.
+            pub tool: &'static str,
+            pub returns_records: bool,
+            /// Where a response keeps its records (or its record).
+            pub records: &'static [&'static str],
+        }
+
+        /// The capability matrix: every (provider, model, resource, method) that works.
+        pub static CAPABILITIES: &[Capability] = &[#(#capabilities)*];
+
+        /// What `provider` supports for `model.resource` and `method`, if anything.
+        pub fn capability(provider: &str, model: &str, resource: &str, method: &str) -> ::std::option::Option<&'static Capability> {
+            CAPABILITIES.iter().find(|c| c.provider == provider && c.model == model && c.resource == resource && c.method == method)
+        }
+
+        /// A connected account of any provider.
+        #[derive(Debug, Clone)]
+        pub enum Account {
+            #( #variants(crate::providers::#modules::#variants), )*
+        }
+
+        impl Account {
+            /// Connects an account of `provider` from credentials given by name.
+            pub fn connect(
+                provider: &str,
+                credentials: &::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                options: #rt::ClientOptions,
+            ) -> ::std::result::Result<Self, #rt::Error> {
+                match provider {
+                    #( #names => ::std::result::Result::Ok(Account::#variants(crate::providers::#modules::#variants::connect_with(credentials, options)?)), )*
+                    other => ::std::result::Result::Err(#rt::Error::configuration(
+                        other,
+                        ::std::format!("unknown provider `{other}`; known: {}", PROVIDERS.join(", ")),
+                    )),
+                }
+            }
+
+            /// The provider's name.
+            pub fn provider(&self) -> &'static str {
+                match self {
+                    #( Account::#variants(_) => #names, )*
+                }
+            }
+
+            /// Also fills `on_request` fields (`remote_data`).
+            pub fn with_remote_data(self, on: bool) -> Self {
+                match self {
+                    #( Account::#variants(a) => Account::#variants(a.with_remote_data(on)), )*
+                }
+            }
+
+            /// Calls a unified method by name; an unsupported combination is a typed
+            /// `Unsupported` error naming the provider, resource and method.
+            pub async fn call(
+                &self,
+                model: &str,
+                resource: &str,
+                method: &str,
+                id: ::std::option::Option<&str>,
+                input: &::serde_json::Value,
+            ) -> ::std::result::Result<#rt::Output, #rt::Error> {
+                match self {
+                    #( Account::#variants(a) => a.call(model, resource, method, id, input).await, )*
+                }
+            }
+        }
+
+        /// Maps one record of `provider`'s `resource`, as `method` returns it, with the
+        /// compiled mapping; `timezone` defaults to the account default.
+        pub fn map_record(
+            provider: &str,
+            resource: &str,
+            method: &str,
+            record: &::serde_json::Value,
+            timezone: ::std::option::Option<&str>,
+            full: bool,
+        ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
+            match provider {
+                #( #names => crate::providers::#modules::map(resource, method, record, timezone, full), )*
+                other => ::std::result::Result::Err(#rt::Error::unsupported(other, resource, method)),
+            }
+        }
+    };
+    Module {
+        name: module_ident("registry"),
+        docs: inner_doc(&["Every provider, what each supports, and dispatch by name.".to_owned()]),
+        items,
+        source: "mappings/".to_owned(),
+    }
+}
