@@ -1737,6 +1737,11 @@ impl Checker<'_> {
                 .collect(),
             provenance,
             tool_name,
+            examples: m
+                .examples
+                .iter()
+                .map(|e| example_path(&self.sources.get(file).path, &e.value))
+                .collect(),
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
             fields: None,
             origin: self.origin(m.span),
@@ -1967,14 +1972,7 @@ impl Checker<'_> {
 
     /// Loads an example payload next to the resource file; JSON errors point into the example.
     fn example(&mut self, file: FileId, example: &Str) -> Option<serde_json::Value> {
-        let dir = self
-            .sources
-            .get(file)
-            .path
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_owned())
-            .unwrap_or_default();
-        let relative = format!("{dir}/{}", example.value);
+        let relative = example_path(&self.sources.get(file).path, &example.value);
         let Some(text) = self.reader.read(&relative) else {
             self.err(
                 Diagnostic::new(
@@ -2714,6 +2712,15 @@ pub fn default_tool_name(provider: &str, resource: &str, um: &ir::UnifiedMethod)
         MethodKind::Delete => format!("delete_a_{provider}_{singular}_by_id"),
         MethodKind::Custom => format!("{provider}_{resource}_{}", um.name),
     }
+}
+
+/// An example's path: relative to the resource file that names it.
+fn example_path(resource_file: &str, example: &str) -> String {
+    let dir = resource_file
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or_default();
+    format!("{dir}/{example}")
 }
 
 fn display_path(path: &[String]) -> String {

@@ -19,7 +19,12 @@ pub fn spec(ir: &ir::Ir, provider: &str, resource: &str, method: &str) -> Option
         mappings.retain(|b| !overrides.iter().any(|o| o.field == b.field));
         mappings.extend(overrides.iter());
     }
-    Some(json!({ "fields": fields(&u.fields, &mappings) }))
+    Some(json!({
+        "provider": p.name,
+        "timezone": p.default_timezone(),
+        "formats": p.datetime.formats,
+        "fields": fields(&u.fields, &mappings),
+    }))
 }
 
 /// The spec of `fields` with the given mappings (unmapped fields have `mapping: null`).

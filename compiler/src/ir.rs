@@ -210,6 +210,29 @@ pub struct Provider {
     pub resources: Vec<ProviderResource>,
 }
 
+impl Provider {
+    /// The zone a record is read in when no account is connected: the literal zone, the
+    /// credential's default, or UTC.
+    pub fn default_timezone(&self) -> String {
+        let t = &self.datetime.timezone;
+        if t.is_literal() {
+            return t.display();
+        }
+        let credential = match t.pieces.as_slice() {
+            [crate::template::Piece::Var(v, _)] => match v.as_slice() {
+                [scope, name] if scope == "credentials" => {
+                    self.credentials.iter().find(|c| &c.name == name)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        credential
+            .and_then(|c| c.default.clone())
+            .unwrap_or_else(|| "UTC".to_owned())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Credential {
     pub name: String,
@@ -352,6 +375,9 @@ pub struct Method {
     pub unsupported_query: Vec<String>,
     pub provenance: Provenance,
     pub tool_name: String,
+    /// The example payloads (paths below the mappings root's parent, such as
+    /// `mappings/providers/trengo/examples/ticket.json`).
+    pub examples: Vec<String>,
     /// Where the tool name comes from (its `tool:` value, or the method's key), for diagnostics.
     pub tool_span: crate::source::Span,
     /// Response mappings for this method only, replacing the resource's.

@@ -36,17 +36,13 @@ pub struct MapContext {
 
 #[derive(Debug)]
 struct ContextInner {
-    provider: &'static str,
+    provider: String,
     timezone: TimeZone,
-    formats: &'static [&'static str],
+    formats: Vec<String>,
 }
 
 impl MapContext {
-    pub fn new(
-        provider: &'static str,
-        timezone: &str,
-        formats: &'static [&'static str],
-    ) -> Result<Self, Error> {
+    pub fn new(provider: &str, timezone: &str, formats: &[&str]) -> Result<Self, Error> {
         let timezone = time::zone(timezone).map_err(|m| {
             Error::configuration(
                 provider,
@@ -55,20 +51,20 @@ impl MapContext {
         })?;
         Ok(MapContext {
             inner: Arc::new(ContextInner {
-                provider,
+                provider: provider.to_owned(),
                 timezone,
-                formats,
+                formats: formats.iter().map(|f| (*f).to_owned()).collect(),
             }),
         })
     }
 
-    pub fn provider(&self) -> &'static str {
-        self.inner.provider
+    pub fn provider(&self) -> &str {
+        &self.inner.provider
     }
 
     /// Turns a mapping failure into the runtime's error, naming the resource.
     pub fn error(&self, resource: &str, e: MappingError) -> Error {
-        Error::mapping(self.inner.provider, resource, &e.field, &e.reason)
+        Error::mapping(&self.inner.provider, resource, &e.field, &e.reason)
     }
 }
 
@@ -204,8 +200,10 @@ fn parse_time<T>(
     formats: &[&str],
     parse: fn(&str, &[&str], &TimeZone) -> Result<T, String>,
 ) -> Result<Option<T>, MappingError> {
+    let defaults: Vec<&str>;
     let formats = if formats.is_empty() {
-        cx.inner.formats
+        defaults = cx.inner.formats.iter().map(String::as_str).collect();
+        &defaults
     } else {
         formats
     };
@@ -217,9 +215,26 @@ fn parse_time<T>(
     }
 }
 
-/// Any JSON value, as it is.
+/// Any JSON value, with object keys in sorted order (JSON objects are unordered; a fixed order
+/// makes compiled and interpreted mappings, and repeated runs, byte-identical).
 pub fn json(v: Option<&Value>) -> Option<Value> {
-    v.cloned()
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    v.map(sorted)
 }
 
 /// A reference: `None` when the id is absent.

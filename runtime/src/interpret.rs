@@ -15,9 +15,14 @@ use serde_json::{Map, Value};
 
 use crate::convert::{self, MapContext, MappingError};
 
-/// The unified fields of one mapped resource, in order, with their mappings.
+/// The unified fields of one mapped resource, in order, with their mappings, and the
+/// provider's date settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
+    pub provider: String,
+    /// The zone of timestamps without an offset when no account says otherwise.
+    pub timezone: String,
+    pub formats: Vec<String>,
     pub fields: Vec<FieldSpec>,
 }
 
@@ -102,6 +107,16 @@ impl Interpreter {
             expressions.insert(text, e);
         }
         Ok(Interpreter { spec, expressions })
+    }
+
+    /// The mapping context of the spec's provider, in `timezone` or the spec's default zone.
+    pub fn context(&self, timezone: Option<&str>) -> Result<MapContext, crate::Error> {
+        let formats: Vec<&str> = self.spec.formats.iter().map(String::as_str).collect();
+        MapContext::new(
+            &self.spec.provider,
+            timezone.unwrap_or(&self.spec.timezone),
+            &formats,
+        )
     }
 
     /// Maps one provider record to unified JSON; `full` also fills `on_request` fields.

@@ -79,7 +79,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         quote!((#n, #v))
     });
     let timezone = render(&p.datetime.timezone);
-    let default_timezone = default_timezone(p);
+    let default_timezone = p.default_timezone();
     let formats = &p.datetime.formats;
     let pagination = p.pagination.as_ref().map(|pg| {
         let kind = pagination_kind(&pg.kind);
@@ -272,27 +272,6 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         ]),
         items,
         source: p.origin.clone(),
-    }
-}
-
-/// The zone a record is read in when no account is connected: the literal zone, or the
-/// credential's default, or UTC.
-fn default_timezone(p: &ir::Provider) -> String {
-    let t = &p.datetime.timezone;
-    if t.is_literal() {
-        return t.display();
-    }
-    match t.pieces.as_slice() {
-        [Piece::Var(v, _)] => match v.as_slice() {
-            [scope, name] if scope == "credentials" => p
-                .credentials
-                .iter()
-                .find(|c| &c.name == name)
-                .and_then(|c| c.default.clone())
-                .unwrap_or_else(|| "UTC".to_owned()),
-            _ => "UTC".to_owned(),
-        },
-        _ => "UTC".to_owned(),
     }
 }
 
