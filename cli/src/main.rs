@@ -20,6 +20,34 @@ struct Cli {
 enum Command {
     /// Start the built-in sandbox and list every ticket through the generated adapters.
     Demo,
+    /// Map a provider payload (a record, an array, or a whole response) to unified JSON.
+    Map(MapArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct MapArgs {
+    /// The provider, such as `trengo`.
+    provider: String,
+    /// The provider's resource, such as `tickets`.
+    resource: String,
+    /// The method whose response the payload is (`list` by default, else `get`).
+    #[arg(long)]
+    method: Option<String>,
+    /// Read the payload from this file instead of standard input.
+    #[arg(long)]
+    file: Option<std::path::PathBuf>,
+    /// Run the mapping straight from the YAML in `--mappings` (no rebuild needed).
+    #[arg(long)]
+    interpret: bool,
+    /// The mappings directory, for `--interpret`.
+    #[arg(long, default_value = "mappings")]
+    mappings: std::path::PathBuf,
+    /// Also fill `remote_data` (the provider's record as it came).
+    #[arg(long)]
+    remote_data: bool,
+    /// The account's time zone, for timestamps without an offset (default: the provider's).
+    #[arg(long)]
+    timezone: Option<String>,
 }
 
 #[tokio::main]
@@ -27,6 +55,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo => demo().await,
+        Command::Map(args) => map(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +96,129 @@ async fn demo() -> Result<(), String> {
         tickets.len()
     );
     sandbox.stop().await;
+    Ok(())
+}
+
+/// `switchboard map`: the mapping author's way to try a mapping on a real sample.
+fn map(args: &MapArgs) -> Result<(), String> {
+    use std::io::Read;
+    use switchboard_generated::registry;
+
+    let text = match &args.file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            text
+        }
+    };
+    let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "the payload is not JSON: {e} (give a record, an array of records or a whole response)"
+        )
+    })?;
+
+    let capabilities: Vec<&registry::Capability> = registry::CAPABILITIES
+        .iter()
+        .filter(|c| c.provider == args.provider && c.provider_resource == args.resource)
+        .collect();
+    if capabilities.is_empty() && !args.interpret {
+        let known: Vec<String> = registry::CAPABILITIES
+            .iter()
+            .map(|c| format!("{} {}", c.provider, c.provider_resource))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(format!(
+            "no mapping for `{} {}`; known: {}",
+            args.provider,
+            args.resource,
+            known.join(", ")
+        ));
+    }
+    let method = match &args.method {
+        Some(m) => m.clone(),
+        None if capabilities.iter().any(|c| c.method == "list") => "list".to_owned(),
+        None => "get".to_owned(),
+    };
+    let records_path: Vec<&str> = capabilities
+        .iter()
+        .find(|c| c.method == method)
+        .map(|c| c.records.to_vec())
+        .unwrap_or_default();
+
+    // A whole response holds its records at the method's path; an array is records; anything
+    // else is one record.
+    let at_path = records_path
+        .iter()
+        .try_fold(&payload, |v, k| v.get(*k))
+        .filter(|_| !records_path.is_empty());
+    let records: Vec<&serde_json::Value> = match (at_path, &payload) {
+        (Some(serde_json::Value::Array(items)), _) => items.iter().collect(),
+        (Some(record @ serde_json::Value::Object(_)), _) => vec![record],
+        (_, serde_json::Value::Array(items)) => items.iter().collect(),
+        (_, record) => vec![record],
+    };
+
+    let mapped: Vec<serde_json::Value> = if args.interpret {
+        let ir = switchboard_compiler::Settings::new(&args.mappings)
+            .check()
+            .map_err(|e| e.to_string())?
+            .ir;
+        let spec =
+            switchboard_compiler::interpret::spec(&ir, &args.provider, &args.resource, &method)
+                .ok_or_else(|| {
+                    format!(
+                        "{} has no `{method}` on `{}` in {}",
+                        args.provider,
+                        args.resource,
+                        args.mappings.display()
+                    )
+                })?;
+        let spec = serde_json::from_value(spec)
+            .map_err(|e| format!("internal: the mapping description does not read: {e}"))?;
+        let interpreter = switchboard_runtime::interpret::Interpreter::new(spec)?;
+        let context = interpreter
+            .context(args.timezone.as_deref())
+            .map_err(|e| e.to_string())?;
+        records
+            .iter()
+            .map(|r| {
+                interpreter
+                    .map(r, &context, args.remote_data)
+                    .map_err(|e| format!("cannot map `{}`: {}", e.field, e.reason))
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        records
+            .iter()
+            .map(|r| {
+                registry::map_record(
+                    &args.provider,
+                    &args.resource,
+                    &method,
+                    r,
+                    args.timezone.as_deref(),
+                    args.remote_data,
+                )
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
+    };
+    let output = match (
+        mapped.len(),
+        payload.is_array() || at_path.is_some_and(serde_json::Value::is_array),
+    ) {
+        (1, false) => mapped.into_iter().next().unwrap_or_default(),
+        _ => serde_json::Value::Array(mapped),
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 

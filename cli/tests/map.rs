@@ -1,0 +1,114 @@
+//! `switchboard map`: a payload in, unified JSON out, compiled or interpreted alike.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn maps_a_whole_list_response_both_ways() {
+    let file = "mappings/providers/trengo/examples/tickets_list.json";
+    let compiled = run(
+        &["map", "trengo", "tickets", "--file", file, "--remote-data"],
+        None,
+    );
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let interpreted = run(
+        &[
+            "map",
+            "trengo",
+            "tickets",
+            "--file",
+            file,
+            "--remote-data",
+            "--interpret",
+        ],
+        None,
+    );
+    assert!(
+        interpreted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&interpreted.stderr)
+    );
+    assert_eq!(compiled.stdout, interpreted.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&compiled.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[0]["status"], "in_progress");
+    assert_eq!(v[0]["created_at"], "2024-02-19T15:00:08Z");
+}
+
+#[test]
+fn maps_one_record_from_stdin_in_another_time_zone() {
+    let record = r#"{"id": 7, "status": "CLOSED", "created_at": "2024-02-19 16:00:08"}"#;
+    let out = run(
+        &[
+            "map",
+            "trengo",
+            "tickets",
+            "--method",
+            "get",
+            "--timezone",
+            "UTC",
+        ],
+        Some(record),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], "7");
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["created_at"], "2024-02-19T16:00:08Z");
+    assert!(v["remote_data"].is_null());
+}
+
+#[test]
+fn bad_input_gives_a_clear_error() {
+    let out = run(&["map", "trengo", "tickets"], Some("{ not json"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the payload is not JSON"));
+    let out = run(&["map", "nope", "tickets"], Some("{}"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no mapping for `nope tickets`"));
+    let out = run(
+        &["map", "trengo", "tickets", "--method", "get"],
+        Some(r#"{"subject": "no id"}"#),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tickets.id"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
