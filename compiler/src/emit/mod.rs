@@ -1,5 +1,7 @@
 //! Emitters: each reads only the IR and adds files to an [`Output`]. They cannot fail.
 
+mod coverage;
+mod mcp;
 mod openapi;
 mod rust;
 
@@ -36,13 +38,15 @@ impl Output {
 
 /// The directories of the output that the compiler owns entirely: files in them that it does
 /// not produce are stale.
-pub const OWNED_DIRS: &[&str] = &["src", "openapi"];
+pub const OWNED_DIRS: &[&str] = &["src", "openapi", "mcp", "docs"];
 
 pub fn emit(ir: &Ir, layout: Layout) -> Output {
     let mut out = Output::default();
     rust::emit(ir, layout, &mut out);
     if layout == Layout::Crate {
         openapi::emit(ir, &mut out);
+        mcp::emit(ir, &mut out);
+        coverage::emit(ir, &mut out);
     }
     out
 }

@@ -7,10 +7,9 @@ use crate::names::type_name;
 
 use super::Output;
 
-pub fn emit(ir: &Ir, out: &mut Output) {
-    let mut paths = Map::new();
-    let mut schemas = Map::new();
-    schemas.insert("Reference".into(), json!({
+/// The reference schema, inlined where a document has no components (MCP tool schemas).
+pub(super) fn reference_schema() -> Value {
+    json!({
         "type": "object",
         "description": "A reference to another record: its id, and its display name where the provider gives it.",
         "required": ["id"],
@@ -18,7 +17,219 @@ pub fn emit(ir: &Ir, out: &mut Output) {
             "id": { "type": "string" },
             "name": { "type": "string" }
         }
-    }));
+    })
+}
+
+/// `schema` with every `$ref` to the reference schema replaced by the schema itself.
+pub(super) fn inline_refs(schema: Value) -> Value {
+    match schema {
+        Value::Object(o)
+            if o.get("$ref").and_then(Value::as_str) == Some("#/components/schemas/Reference") =>
+        {
+            reference_schema()
+        }
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, inline_refs(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(inline_refs).collect()),
+        other => other,
+    }
+}
+
+pub fn emit(ir: &Ir, out: &mut Output) {
+    unified(ir, out);
+    for p in &ir.providers {
+        proxy(p, out);
+    }
+}
+
+/// The proxy document of one provider: its own API as the mappings describe it.
+fn proxy(p: &ir::Provider, out: &mut Output) {
+    let mut paths = Map::new();
+    let mut server_vars = Map::new();
+    for (var, _) in p.base_url.vars() {
+        if let [_, name] = var {
+            let default = p
+                .credentials
+                .iter()
+                .find(|c| &c.name == name)
+                .and_then(|c| c.default.clone())
+                .unwrap_or_else(|| name.clone());
+            server_vars.insert(
+                name.clone(),
+                json!({ "default": default, "description": format!("The account's `{name}`.") }),
+            );
+        }
+    }
+    let url = p
+        .base_url
+        .pieces
+        .iter()
+        .map(|piece| match piece {
+            crate::template::Piece::Text(t) => t.clone(),
+            crate::template::Piece::Var(v, _) => {
+                format!("{{{}}}", v.last().cloned().unwrap_or_default())
+            }
+        })
+        .collect::<String>();
+    let mut server = json!({ "url": url });
+    if !server_vars.is_empty()
+        && let Value::Object(o) = &mut server
+    {
+        o.insert("variables".into(), Value::Object(server_vars));
+    }
+    for r in &p.resources {
+        for m in &r.methods {
+            let mut path = String::new();
+            let mut params = Vec::new();
+            for piece in &m.path.pieces {
+                match piece {
+                    crate::template::Piece::Text(t) => path.push_str(t),
+                    crate::template::Piece::Var(v, _) => {
+                        let name = v.last().cloned().unwrap_or_default();
+                        path.push_str(&format!("{{{name}}}"));
+                        if !params.iter().any(|p: &Value| p["name"] == name.as_str()) {
+                            params.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
+                        }
+                    }
+                }
+            }
+            for (name, v) in &m.query {
+                params.push(json!({ "name": name, "in": "query", "required": false, "schema": request_value_schema(v) }));
+            }
+            for (name, _) in &m.headers {
+                params.push(json!({ "name": name, "in": "header", "required": false, "schema": { "type": "string" } }));
+            }
+            let mut provenance = json!({ "kind": m.provenance.kind.as_str() });
+            if let Value::Object(o) = &mut provenance {
+                if let Some(s) = &m.provenance.source {
+                    o.insert("source".into(), s.clone().into());
+                }
+                if let Some(n) = &m.provenance.note {
+                    o.insert("note".into(), n.clone().into());
+                }
+            }
+            let mut op = json!({
+                "operationId": m.tool_name,
+                "summary": format!("{} {} ({})", m.name, r.name, m.provenance.kind.as_str()),
+                "description": non_empty(&m.description, &format!("`{}` on {}.", m.name, r.name)),
+                "tags": [r.name],
+                "parameters": params,
+                "responses": {
+                    "200": {
+                        "description": format!("The provider's response; the unified mapping reads it at `{}`.", if m.data_path.is_empty() { "@".to_owned() } else { m.data_path.join(".") }),
+                        "content": { "application/json": { "schema": {} } }
+                    },
+                    "default": { "description": "An error, in the provider's own shape." }
+                },
+                "x-provenance": provenance,
+                "x-unified": format!("{}.{}", r.model, r.unified),
+            });
+            if let (Some(body), Value::Object(o)) = (&m.body, &mut op) {
+                let properties: Map<String, Value> = body
+                    .iter()
+                    .map(|(k, v)| (k.clone(), request_value_schema(v)))
+                    .collect();
+                o.insert(
+                    "requestBody".into(),
+                    json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": properties } } } }),
+                );
+            }
+            add_operation(&mut paths, &path, &m.http_method.to_ascii_lowercase(), op);
+        }
+    }
+    let (scheme_name, scheme) = security_scheme(p);
+    let mut components = Map::new();
+    let mut security = json!([]);
+    if let Some(scheme) = scheme {
+        components.insert("securitySchemes".into(), json!({ scheme_name: scheme }));
+        security = json!([{ scheme_name: [] }]);
+    }
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("{} (as mapped by Switchboard)", p.title),
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!(
+                "{}'s API as Switchboard's mappings describe it, with each method's provenance (`x-provenance`): documented, observed or inferred. Generated by switchboard-compiler from mappings/ — do not edit.",
+                p.title
+            ),
+        },
+        "servers": [server],
+        "security": security,
+        "paths": paths,
+        "components": components,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    out.insert(format!("openapi/{}.json", p.name), text);
+}
+
+fn request_value_schema(v: &ir::RequestValue) -> Value {
+    match v {
+        ir::RequestValue::Template(_) => json!({ "type": "string" }),
+        ir::RequestValue::From {
+            as_type: Some(t), ..
+        } => field_schema(t),
+        ir::RequestValue::From { cases, .. } if !cases.is_empty() => {
+            let raw: Vec<&str> = cases.iter().map(|(_, r)| r.as_str()).collect();
+            json!({ "type": "string", "enum": raw })
+        }
+        ir::RequestValue::From { .. } => json!({}),
+        ir::RequestValue::Object(members) => {
+            let properties: Map<String, Value> = members
+                .iter()
+                .map(|(k, v)| (k.clone(), request_value_schema(v)))
+                .collect();
+            json!({ "type": "object", "properties": properties })
+        }
+    }
+}
+
+fn security_scheme(p: &ir::Provider) -> (&'static str, Option<Value>) {
+    match &p.auth {
+        ir::Auth::None => ("none", None),
+        ir::Auth::Bearer { .. } => (
+            "bearer",
+            Some(json!({ "type": "http", "scheme": "bearer" })),
+        ),
+        ir::Auth::Basic { .. } => ("basic", Some(json!({ "type": "http", "scheme": "basic" }))),
+        ir::Auth::ApiKey { name, in_query, .. } => (
+            "api_key",
+            Some(
+                json!({ "type": "apiKey", "name": name, "in": if *in_query { "query" } else { "header" } }),
+            ),
+        ),
+        ir::Auth::OAuth2ClientCredentials {
+            token_url, scopes, ..
+        } => {
+            let scopes: Map<String, Value> = scopes
+                .iter()
+                .map(|s| (s.clone(), Value::String(String::new())))
+                .collect();
+            (
+                "oauth2",
+                Some(
+                    json!({ "type": "oauth2", "flows": { "clientCredentials": { "tokenUrl": token_url.display(), "scopes": scopes } } }),
+                ),
+            )
+        }
+        ir::Auth::Login { url, scheme, .. } => (
+            "login",
+            Some(json!({
+                "type": "http",
+                "scheme": "bearer",
+                "description": format!("A token from `POST {}`, sent as `{scheme} <token>`.", url.display()),
+            })),
+        ),
+    }
+}
+
+/// The unified API: one path per model, resource and method.
+fn unified(ir: &Ir, out: &mut Output) {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert("Reference".into(), reference_schema());
     schemas.insert("Error".into(), error_schema());
 
     for m in &ir.models {
@@ -247,7 +458,7 @@ fn error_schema() -> Value {
     })
 }
 
-fn field_schema(ty: &FieldType) -> Value {
+pub(super) fn field_schema(ty: &FieldType) -> Value {
     match ty {
         FieldType::String => json!({ "type": "string" }),
         FieldType::Integer => json!({ "type": "integer" }),
@@ -280,7 +491,7 @@ fn field_schema(ty: &FieldType) -> Value {
 }
 
 /// A member's schema with its description and read/write markers; optional members are nullable.
-fn member_schema(f: &ir::Field) -> Value {
+pub(super) fn member_schema(f: &ir::Field) -> Value {
     let mut s = field_schema(&f.ty);
     if let Value::Object(o) = &mut s {
         if !f.description.is_empty() {
