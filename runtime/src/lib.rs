@@ -21,7 +21,18 @@ pub use client::{
 };
 pub use convert::{MapContext, MappingError};
 pub use error::{Error, ErrorKind};
-pub use paginate::{CursorSource, Pagination, PaginationKind};
+pub use paginate::{CursorSource, Pagination, PaginationKind, take_records};
+
+/// Parses a response body, keeping what `shape` names (see [`shape`]).
+pub fn parse_body(provider: &str, body: &[u8], shape: &Shape) -> Result<serde_json::Value, Error> {
+    shape::parse(body, shape).map_err(|e| {
+        Error::new(
+            ErrorKind::Remote,
+            provider,
+            format!("the response is not valid JSON: {e}"),
+        )
+    })
+}
 pub use secret::Secret;
 pub use shape::Shape;
 pub use types::{Date, Reference, Timestamp};

@@ -360,7 +360,7 @@ fn next_from_link_header(header: &str) -> Option<String> {
 }
 
 /// Moves the records array out of a page body, so the page is not kept twice.
-fn take_records(body: &mut Value, path: &[&str], provider: &str) -> Result<Vec<Value>, Error> {
+pub fn take_records(body: &mut Value, path: &[&str], provider: &str) -> Result<Vec<Value>, Error> {
     let mut at = body;
     for key in path {
         at = match at.get_mut(*key) {

@@ -113,11 +113,13 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
             return Ok(Value::Object(Map::new()));
         };
         let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match keys.iter().find(|(k, _)| *k == key) {
-                Some((_, shape)) => {
+        // Keys are matched without allocating; only kept keys become strings.
+        while let Some(found) = map.next_key_seed(KeyMatch(keys))? {
+            match found {
+                Some(i) => {
+                    let (key, shape) = &keys[i];
                     let value = map.next_value_seed(Seed(shape))?;
-                    out.insert(key, value);
+                    out.insert((*key).to_owned(), value);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -125,6 +127,29 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
             }
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// Finds a key among the shape's keys (its index), without allocating.
+struct KeyMatch(&'static [(&'static str, Shape)]);
+
+impl<'de> DeserializeSeed<'de> for KeyMatch {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyMatch {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|(k, _)| *k == key))
     }
 }
 

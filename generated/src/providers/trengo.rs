@@ -160,6 +160,28 @@ impl Trengo {
             ),
         )
     }
+    /// Decodes a response body of [`Self::list_tickets`] (without fetching it) into unified records.
+    pub fn decode_list_tickets(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = if self.full {
+            &LIST_TICKETS_SHAPE_FULL
+        } else {
+            &LIST_TICKETS_SHAPE
+        };
+        let mut page = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
+        ::switchboard_runtime::take_records(&mut page, &["data"], Self::NAME)?
+            .iter()
+            .map(|record| {
+                map_ticket(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("tickets", e))
+            })
+            .collect()
+    }
     /// Fetches one ticket by its id.
     ///
     /// `GET /tickets/{id}`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/issues/19394). Works, but is not in Trengo's documentation. MCP tool `get_single_trengo_ticket_by_id`.
@@ -186,6 +208,27 @@ impl Trengo {
             )?
             .with_shape(shape);
         let body = self.client.send(&request).await?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        map_ticket(record, &self.context, self.full)
+            .map_err(|e| self.context.error("tickets", e))
+    }
+    /// Decodes a response body of [`Self::get_ticket`] (without fetching it) into unified records.
+    pub fn decode_get_ticket(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE };
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
         let record = ::switchboard_runtime::value::path(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
@@ -331,7 +374,59 @@ static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtim
 };
 static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
     &[
-        ("data", ::switchboard_runtime::Shape::All),
+        (
+            "data",
+            ::switchboard_runtime::Shape::Each(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("subject", ::switchboard_runtime::Shape::All),
+                        ("status", ::switchboard_runtime::Shape::All),
+                        ("contact_id", ::switchboard_runtime::Shape::All),
+                        (
+                            "contact",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[("name", ::switchboard_runtime::Shape::All)],
+                            ),
+                        ),
+                        ("user_id", ::switchboard_runtime::Shape::All),
+                        (
+                            "assignee",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[("full_name", ::switchboard_runtime::Shape::All)],
+                            ),
+                        ),
+                        ("team_id", ::switchboard_runtime::Shape::All),
+                        (
+                            "team",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[("name", ::switchboard_runtime::Shape::All)],
+                            ),
+                        ),
+                        (
+                            "channel",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("title", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        (
+                            "labels",
+                            ::switchboard_runtime::Shape::Each(
+                                &::switchboard_runtime::Shape::Keys(
+                                    &[("name", ::switchboard_runtime::Shape::All)],
+                                ),
+                            ),
+                        ),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                        ("updated_at", ::switchboard_runtime::Shape::All),
+                        ("closed_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
         (
             "links",
             ::switchboard_runtime::Shape::Keys(
@@ -342,7 +437,7 @@ static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime:
 );
 static LIST_TICKETS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
     &[
-        ("data", ::switchboard_runtime::Shape::All),
+        ("data", ::switchboard_runtime::Shape::Each(&::switchboard_runtime::Shape::All)),
         (
             "links",
             ::switchboard_runtime::Shape::Keys(
@@ -396,7 +491,14 @@ static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
                 ],
             ),
         ),
-        ("labels", ::switchboard_runtime::Shape::All),
+        (
+            "labels",
+            ::switchboard_runtime::Shape::Each(
+                &::switchboard_runtime::Shape::Keys(
+                    &[("name", ::switchboard_runtime::Shape::All)],
+                ),
+            ),
+        ),
         ("created_at", ::switchboard_runtime::Shape::All),
         ("updated_at", ::switchboard_runtime::Shape::All),
         ("closed_at", ::switchboard_runtime::Shape::All),

@@ -372,6 +372,9 @@ impl ShapeNode {
     fn merge(self, other: ShapeNode) -> ShapeNode {
         match (self, other) {
             (ShapeNode::All, _) | (_, ShapeNode::All) => ShapeNode::All,
+            // Nothing read yet: the other side is all there is.
+            (ShapeNode::Keys(a), other) if a.is_empty() => other,
+            (this, ShapeNode::Keys(b)) if b.is_empty() => this,
             (ShapeNode::Keys(mut a), ShapeNode::Keys(b)) => {
                 for (k, v) in b {
                     match a.iter().position(|(x, _)| *x == k) {

@@ -545,6 +545,35 @@ fn method(
         let vars = self.vars(#id_var, #query_var, #body_var);
         let shape = if self.full { &#full_shape_name } else { &#shape_name };
     };
+    let decode_name = format_ident!("decode_{}", fn_name);
+    let decode_doc = format!(
+        " Decodes a response body of [`Self::{fn_name}`] (without fetching it) into unified records."
+    );
+    let decode = match um.returns {
+        Returns::Records => quote! {
+            #[doc = #decode_doc]
+            pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
+                let shape = if self.full { &#full_shape_name } else { &#shape_name };
+                let mut page = #rt::parse_body(Self::NAME, body, shape)?;
+                #rt::take_records(&mut page, &[#(#data),*], Self::NAME)?
+                    .iter()
+                    .map(|record| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e)))
+                    .collect()
+            }
+        },
+        Returns::Record => quote! {
+            #[doc = #decode_doc]
+            pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<#ty, #rt::Error> {
+                let shape = if self.full { &#full_shape_name } else { &#shape_name };
+                let body = #rt::parse_body(Self::NAME, body, shape)?;
+                let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
+                    #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
+                })?;
+                #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+            }
+        },
+        Returns::Nothing => quote!(),
+    };
     let method = match um.returns {
         Returns::Records => {
             let pages = if paginated {
@@ -601,7 +630,7 @@ fn method(
         static #full_shape_name: #rt::Shape = #full;
     };
     Generated {
-        method,
+        method: quote!(#method #decode),
         statics,
         fn_name,
         has_id,
