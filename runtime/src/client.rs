@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::error::{Error, ErrorKind};
+use crate::json::Node;
 use crate::secret::Secret;
 use crate::shape::Shape;
 use crate::value;
@@ -106,8 +107,6 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
     pub headers: Vec<(String, String)>,
-    /// The parts of the response to keep (all of it when `None`).
-    pub shape: Option<&'static Shape>,
 }
 
 impl Request {
@@ -119,7 +118,6 @@ impl Request {
             query: Vec::new(),
             body: None,
             headers: Vec::new(),
-            shape: None,
         }
     }
 
@@ -144,12 +142,6 @@ impl Request {
         self
     }
 
-    /// Keeps only what `shape` names of the response (see [`crate::shape`]).
-    pub fn with_shape(mut self, shape: &'static Shape) -> Self {
-        self.shape = Some(shape);
-        self
-    }
-
     /// The same request sent to an absolute URL (a next-page link), without its query.
     pub(crate) fn at_url(&self, url: String) -> Self {
         Request {
@@ -159,17 +151,53 @@ impl Request {
             query: Vec::new(),
             body: self.body.clone(),
             headers: self.headers.clone(),
-            shape: self.shape,
         }
     }
 }
 
-/// A provider's answer: status, headers and JSON body (`null` when empty).
+/// A provider's successful answer: status, headers and the body as it came.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Value,
+    pub body: bytes::Bytes,
+}
+
+impl Response {
+    /// The body, keeping only what `shape` names (`null` for an empty body).
+    pub fn parse(&self, provider: &str, shape: &Shape) -> Result<Node<'_>, Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Node::Null);
+        }
+        crate::shape::parse(&self.body, shape).map_err(|e| self.not_json(provider, &e))
+    }
+
+    /// The whole body as a `serde_json::Value` (`null` for an empty body).
+    pub fn json(&self, provider: &str) -> Result<Value, Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| self.not_json(provider, &e))
+    }
+
+    fn not_json(&self, provider: &str, e: &serde_json::Error) -> Error {
+        let mut body = String::from_utf8_lossy(&self.body).into_owned();
+        if body.len() > MAX_ERROR_BODY {
+            let mut cut = MAX_ERROR_BODY;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body.truncate(cut);
+            body.push('…');
+        }
+        Error::new(
+            ErrorKind::Remote,
+            provider,
+            format!("the response is not valid JSON: {e}"),
+        )
+        .with_status(self.status)
+        .with_remote_body(body)
+    }
 }
 
 /// Characters escaped in a path segment: controls, space, and URL delimiters.
@@ -328,7 +356,7 @@ impl Client {
 
     /// Sends one request and returns its JSON body (`null` for an empty body).
     pub async fn send(&self, request: &Request) -> Result<Value, Error> {
-        Ok(self.send_full(request).await?.body)
+        self.send_full(request).await?.json(self.inner.provider)
     }
 
     /// Sends one request; a token that the provider rejects is renewed and the request sent
@@ -398,27 +426,10 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(&e))?;
         if status.is_success() {
-            let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-                Value::Null
-            } else {
-                let parsed = match request.shape {
-                    Some(shape) => crate::shape::parse(&bytes, shape),
-                    None => serde_json::from_slice(&bytes),
-                };
-                parsed.map_err(|e| {
-                    Error::new(
-                        ErrorKind::Remote,
-                        provider,
-                        format!("the response is not valid JSON: {e}"),
-                    )
-                    .with_status(status.as_u16())
-                    .with_remote_body(self.redact(&bytes))
-                })?
-            };
             return Ok(Response {
                 status: status.as_u16(),
                 headers,
-                body,
+                body: bytes,
             });
         }
         let kind = match status.as_u16() {

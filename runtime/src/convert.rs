@@ -7,6 +7,8 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
+use crate::json::{Json, View, kind_name};
+
 use crate::error::Error;
 use crate::time;
 use crate::types::{Date, Reference, Timestamp};
@@ -68,17 +70,6 @@ impl MapContext {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A value that must be present.
 pub fn required<T>(value: Option<T>, field: &str) -> Result<T, MappingError> {
     value.ok_or_else(|| {
@@ -90,92 +81,92 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, MappingError> {
 }
 
 /// Strings as they are; numbers and booleans as their JSON text (ids are often numbers).
-pub fn string(v: Option<&Value>, field: &str) -> Result<Option<String>, MappingError> {
+pub fn string<J: Json>(v: Option<&J>, field: &str) -> Result<Option<String>, MappingError> {
     Ok(scalar_text(v, field)?.map(Cow::into_owned))
 }
 
-fn scalar_text<'a>(
-    v: Option<&'a Value>,
+fn scalar_text<'a, J: Json>(
+    v: Option<&'a J>,
     field: &str,
 ) -> Result<Option<Cow<'a, str>>, MappingError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s))),
-        Some(Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
-        Some(Value::Bool(b)) => Ok(Some(Cow::Owned(b.to_string()))),
+    match v.map(Json::view) {
+        None | Some(View::Null) => Ok(None),
+        Some(View::Str(s)) => Ok(Some(Cow::Borrowed(s))),
+        Some(View::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        Some(View::Bool(b)) => Ok(Some(Cow::Owned(b.to_string()))),
         Some(other) => Err(MappingError::new(
             field,
-            format!("expected a string, found {}", kind(other)),
+            format!("expected a string, found {}", kind_name(other)),
         )),
     }
 }
 
 /// The raw value of an enum, as text, for matching against the enum map.
-pub fn enum_raw<'a>(
-    v: Option<&'a Value>,
+pub fn enum_raw<'a, J: Json>(
+    v: Option<&'a J>,
     field: &str,
 ) -> Result<Option<Cow<'a, str>>, MappingError> {
     scalar_text(v, field)
 }
 
-pub fn integer(v: Option<&Value>, field: &str) -> Result<Option<i64>, MappingError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
+pub fn integer<J: Json>(v: Option<&J>, field: &str) -> Result<Option<i64>, MappingError> {
+    match v.map(Json::view) {
+        None | Some(View::Null) => Ok(None),
+        Some(View::Number(n)) => n
             .as_i64()
             .map(Some)
             .ok_or_else(|| MappingError::new(field, format!("`{n}` is not a whole number"))),
-        Some(Value::String(s)) => s
+        Some(View::Str(s)) => s
             .trim()
             .parse()
             .map(Some)
             .map_err(|_| MappingError::new(field, format!("`{s}` is not a whole number"))),
         Some(other) => Err(MappingError::new(
             field,
-            format!("expected an integer, found {}", kind(other)),
+            format!("expected an integer, found {}", kind_name(other)),
         )),
     }
 }
 
-pub fn number(v: Option<&Value>, field: &str) -> Result<Option<f64>, MappingError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(Value::String(s)) => s
+pub fn number<J: Json>(v: Option<&J>, field: &str) -> Result<Option<f64>, MappingError> {
+    match v.map(Json::view) {
+        None | Some(View::Null) => Ok(None),
+        Some(View::Number(n)) => Ok(n.as_f64()),
+        Some(View::Str(s)) => s
             .trim()
             .parse()
             .map(Some)
             .map_err(|_| MappingError::new(field, format!("`{s}` is not a number"))),
         Some(other) => Err(MappingError::new(
             field,
-            format!("expected a number, found {}", kind(other)),
+            format!("expected a number, found {}", kind_name(other)),
         )),
     }
 }
 
 /// Booleans, and the 0/1 and "0"/"1"/"true"/"false" forms providers use.
-pub fn boolean(v: Option<&Value>, field: &str) -> Result<Option<bool>, MappingError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
-        Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
-        Some(Value::String(s)) => match s.as_str() {
+pub fn boolean<J: Json>(v: Option<&J>, field: &str) -> Result<Option<bool>, MappingError> {
+    match v.map(Json::view) {
+        None | Some(View::Null) => Ok(None),
+        Some(View::Bool(b)) => Ok(Some(b)),
+        Some(View::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
+        Some(View::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
+        Some(View::Str(s)) => match s {
             "true" | "1" => Ok(Some(true)),
             "false" | "0" => Ok(Some(false)),
             _ => Err(MappingError::new(field, format!("`{s}` is not a boolean"))),
         },
         Some(other) => Err(MappingError::new(
             field,
-            format!("expected a boolean, found {}", kind(other)),
+            format!("expected a boolean, found {}", kind_name(other)),
         )),
     }
 }
 
 /// A timestamp in one of `formats` (the provider's defaults when empty), read in the account's
 /// time zone when it carries no offset.
-pub fn datetime(
-    v: Option<&Value>,
+pub fn datetime<J: Json>(
+    v: Option<&J>,
     field: &str,
     cx: &MapContext,
     formats: &[&str],
@@ -184,8 +175,8 @@ pub fn datetime(
 }
 
 /// A calendar date: `YYYY-MM-DD`, one of `formats`, or a timestamp's date in the account's zone.
-pub fn date(
-    v: Option<&Value>,
+pub fn date<J: Json>(
+    v: Option<&J>,
     field: &str,
     cx: &MapContext,
     formats: &[&str],
@@ -193,8 +184,8 @@ pub fn date(
     parse_time(v, field, cx, formats, time::parse_date)
 }
 
-fn parse_time<T>(
-    v: Option<&Value>,
+fn parse_time<J: Json, T>(
+    v: Option<&J>,
     field: &str,
     cx: &MapContext,
     formats: &[&str],
@@ -217,30 +208,25 @@ fn parse_time<T>(
 
 /// Any JSON value, with object keys in sorted order (JSON objects are unordered; a fixed order
 /// makes compiled and interpreted mappings, and repeated runs, byte-identical).
-pub fn json(v: Option<&Value>) -> Option<Value> {
-    fn sorted(v: &Value) -> Value {
+pub fn json<J: Json>(v: Option<&J>) -> Option<Value> {
+    fn sorted(v: Value) -> Value {
         match v {
             Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), sorted(v)))
-                        .collect(),
-                )
+                let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
             }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
+            Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
         }
     }
-    v.map(sorted)
+    v.map(|v| sorted(v.to_value()))
 }
 
 /// A reference: `None` when the id is absent.
-pub fn reference(
-    id: Option<&Value>,
-    name: Option<&Value>,
+pub fn reference<J: Json>(
+    id: Option<&J>,
+    name: Option<&J>,
     field: &str,
 ) -> Result<Option<Reference>, MappingError> {
     let Some(id) = string(id, field)? else {
@@ -253,25 +239,28 @@ pub fn reference(
 }
 
 /// The elements of an array value (`None` stays `None`).
-pub fn elements<'a>(
-    v: Option<&'a Value>,
+pub fn elements<'a, J: Json>(
+    v: Option<&'a J>,
     field: &str,
-) -> Result<Option<Vec<&'a Value>>, MappingError> {
+) -> Result<Option<Vec<&'a J>>, MappingError> {
     match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => Ok(Some(items.iter().collect())),
-        Some(other) => Err(MappingError::new(
-            field,
-            format!("expected an array, found {}", kind(other)),
-        )),
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => match v.as_array() {
+            Some(items) => Ok(Some(items.iter().collect())),
+            None => Err(MappingError::new(
+                field,
+                format!("expected an array, found {}", kind_name(v.view())),
+            )),
+        },
     }
 }
 
 /// Converts each element; an absent list is empty.
-pub fn list<'a, T>(
-    items: Option<Vec<&'a Value>>,
+pub fn list<'a, J: Json, T>(
+    items: Option<Vec<&'a J>>,
     field: &str,
-    convert: impl Fn(Option<&'a Value>, &str) -> Result<Option<T>, MappingError>,
+    convert: impl Fn(Option<&'a J>, &str) -> Result<Option<T>, MappingError>,
 ) -> Result<Vec<T>, MappingError> {
     let mut out = Vec::new();
     for item in items.unwrap_or_default() {

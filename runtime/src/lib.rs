@@ -8,6 +8,7 @@ mod client;
 pub mod convert;
 mod error;
 pub mod interpret;
+pub mod json;
 mod paginate;
 pub mod request;
 mod secret;
@@ -23,8 +24,16 @@ pub use convert::{MapContext, MappingError};
 pub use error::{Error, ErrorKind};
 pub use paginate::{CursorSource, Pagination, PaginationKind, take_records};
 
-/// Parses a response body, keeping what `shape` names (see [`shape`]).
-pub fn parse_body(provider: &str, body: &[u8], shape: &Shape) -> Result<serde_json::Value, Error> {
+pub use json::{Json, Node};
+pub use secret::Secret;
+pub use shape::Shape;
+pub use types::{Date, Reference, Timestamp};
+
+/// Parses a response body, keeping what `shape` names (see [`shape`]); an empty body is `null`.
+pub fn parse_body<'a>(provider: &str, body: &'a [u8], shape: &Shape) -> Result<Node<'a>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Node::Null);
+    }
     shape::parse(body, shape).map_err(|e| {
         Error::new(
             ErrorKind::Remote,
@@ -33,9 +42,6 @@ pub fn parse_body(provider: &str, body: &[u8], shape: &Shape) -> Result<serde_js
         )
     })
 }
-pub use secret::Secret;
-pub use shape::Shape;
-pub use types::{Date, Reference, Timestamp};
 
 /// HTTP methods, as generated code names them.
 pub use reqwest::Method;

@@ -6,11 +6,15 @@ use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use futures::stream::{self, Stream, StreamExt, TryStreamExt};
-use serde_json::Value;
+use std::sync::Arc;
 
-use crate::client::{Client, Request, Response};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use crate::RecordStream;
+use crate::client::{Client, Request};
 use crate::error::{Error, ErrorKind};
+use crate::json::{Json, Node, View};
+use crate::shape::Shape;
 use crate::value;
 
 /// A path into a JSON body, as the mapping declares it.
@@ -83,15 +87,22 @@ struct State {
     seen: HashSet<String>,
 }
 
+/// Maps one record of a page.
+type MapRecord<T> = dyn Fn(&Node<'_>) -> Result<T, Error> + Send + Sync;
+
 impl Client {
-    /// All records of a list call: `records` is where they are in each page.
-    pub fn paginate(
+    /// All records of a list call, mapped with `map`: `records` is where they are in each page,
+    /// `shape` what of each page to parse.
+    pub fn paginate<T: Send + 'static>(
         &self,
         request: Request,
         pagination: &'static Pagination,
         records: Path,
-    ) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
+        shape: &'static Shape,
+        map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'static,
+    ) -> RecordStream<T> {
         let client = self.clone();
+        let map: Arc<MapRecord<T>> = Arc::new(map);
         let cap = pagination
             .max_pages
             .map_or(client.max_pages(), |m| m.min(client.max_pages()));
@@ -135,6 +146,7 @@ impl Client {
         stream::try_unfold(start, move |mut state| {
             let client = client.clone();
             let request = request.clone();
+            let map = map.clone();
             async move {
                 let Some(next) = state.next.take() else { return Ok(None) };
                 if state.fetched >= cap {
@@ -148,11 +160,11 @@ impl Client {
                     Next::Params(params) => params.into_iter().fold(request.clone(), |r, (k, v)| r.with_query(&k, v)),
                     Next::Url(url) => request.at_url(url),
                 };
-                let mut response = client.send_full(&page_request).await?;
+                let response = client.send_full(&page_request).await?;
                 state.fetched += 1;
-                // The next page is read before the records are moved out of the body.
-                let next = next_page(&client, &pagination.kind, &response, &mut state)?;
-                let items = take_records(&mut response.body, records, client.provider())?;
+                let body = response.parse(client.provider(), shape)?;
+                let next = next_page(&client, &pagination.kind, &body, &response.headers, &mut state)?;
+                let items = take_records(&body, records, client.provider())?;
                 if matches!(pagination.kind, PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }) {
                     let fingerprint = fingerprint(&items);
                     if !items.is_empty() && state.previous == Some(fingerprint) {
@@ -164,29 +176,32 @@ impl Client {
                     }
                     state.previous = Some(fingerprint);
                 }
-                state.next = stop_after(&pagination.kind, &items, next);
-                Ok(Some((items, state)))
+                state.next = stop_after(&pagination.kind, items.len(), next);
+                let mapped: Vec<Result<T, Error>> = items.into_iter().map(|r| map(r)).collect();
+                Ok(Some((mapped, state)))
             }
         })
-        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .map_ok(stream::iter)
         .try_flatten()
         .boxed()
     }
-}
 
-impl Client {
     /// The records of one response, for list calls that are not paginated.
-    pub fn single_page(
+    pub fn single_page<T: Send + 'static>(
         &self,
         request: Request,
         records: Path,
-    ) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
+        shape: &'static Shape,
+        map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'static,
+    ) -> RecordStream<T> {
         let client = self.clone();
         stream::once(async move {
-            let mut response = client.send_full(&request).await?;
-            take_records(&mut response.body, records, client.provider())
+            let response = client.send_full(&request).await?;
+            let body = response.parse(client.provider(), shape)?;
+            let items = take_records(&body, records, client.provider())?;
+            Ok::<_, Error>(items.into_iter().map(&map).collect::<Vec<_>>())
         })
-        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .map_ok(stream::iter)
         .try_flatten()
         .boxed()
     }
@@ -196,14 +211,21 @@ impl Client {
 fn next_page(
     client: &Client,
     kind: &PaginationKind,
-    response: &Response,
+    body: &Node<'_>,
+    headers: &reqwest::header::HeaderMap,
     state: &mut State,
 ) -> Result<Option<Next>, Error> {
-    let body = &response.body;
     let text = |path: Path| {
-        value::path(body, path).and_then(|v| match v {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
+        value::path(body, path).and_then(|v| match v.view() {
+            View::Str(s) if !s.is_empty() => Some(s.to_owned()),
+            View::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    let number = |path: Path| {
+        value::path(body, path).and_then(|v| match v.view() {
+            View::Number(n) => n.as_i64(),
+            View::Str(s) => s.parse().ok(),
             _ => None,
         })
     };
@@ -238,11 +260,8 @@ fn next_page(
             ..
         } => {
             let no_next = next_link.is_some_and(|p| value::path(body, p).is_none());
-            let past_last = last_page.is_some_and(|p| {
-                value::path(body, p)
-                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
-                    .is_none_or(|last| state.page >= last)
-            });
+            let past_last =
+                last_page.is_some_and(|p| number(p).is_none_or(|last| state.page >= last));
             if no_next || past_last {
                 return Ok(None);
             }
@@ -261,12 +280,7 @@ fn next_page(
             ..
         } => {
             state.offset += limit;
-            let past_total = total.is_some_and(|p| {
-                value::path(body, p)
-                    .and_then(Value::as_i64)
-                    .is_none_or(|t| state.offset >= t)
-            });
-            if past_total {
+            if total.is_some_and(|p| number(p).is_none_or(|t| state.offset >= t)) {
                 return Ok(None);
             }
             Ok(Some(Next::Params(vec![
@@ -284,8 +298,7 @@ fn next_page(
             }
             let cursor = match source {
                 CursorSource::Body(path) => text(path),
-                CursorSource::Header(name) => response
-                    .headers
+                CursorSource::Header(name) => headers
                     .get(name)
                     .and_then(|v| v.to_str().ok())
                     .filter(|v| !v.is_empty())
@@ -298,8 +311,7 @@ fn next_page(
             Ok(Some(Next::Params(vec![(param.to_owned(), cursor)])))
         }
         PaginationKind::LinkHeader => {
-            let next = response
-                .headers
+            let next = headers
                 .get_all(reqwest::header::LINK)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
@@ -311,16 +323,16 @@ fn next_page(
 }
 
 /// Signals that need the page's records: empty or short pages.
-fn stop_after(kind: &PaginationKind, items: &[Value], next: Option<Next>) -> Option<Next> {
+fn stop_after(kind: &PaginationKind, count: usize, next: Option<Next>) -> Option<Next> {
     let stop = match *kind {
         PaginationKind::PageNumber {
             stop_on_empty_page, ..
-        } => stop_on_empty_page && items.is_empty(),
+        } => stop_on_empty_page && count == 0,
         PaginationKind::OffsetLimit {
             limit,
             stop_on_short_page,
             ..
-        } => items.is_empty() || (stop_on_short_page && (items.len() as i64) < limit),
+        } => count == 0 || (stop_on_short_page && (count as i64) < limit),
         _ => false,
     };
     if stop { None } else { next }
@@ -359,38 +371,42 @@ fn next_from_link_header(header: &str) -> Option<String> {
     })
 }
 
-/// Moves the records array out of a page body, so the page is not kept twice.
-pub fn take_records(body: &mut Value, path: &[&str], provider: &str) -> Result<Vec<Value>, Error> {
+/// The records of a page: the array at `path` (`null` means none).
+pub fn take_records<'a, J: Json>(
+    body: &'a J,
+    path: &[&str],
+    provider: &str,
+) -> Result<Vec<&'a J>, Error> {
     let mut at = body;
     for key in path {
-        at = match at.get_mut(*key) {
-            Some(v) => v,
-            None => {
-                return Err(Error::new(
-                    ErrorKind::Remote,
-                    provider,
-                    format!("the list response has no `{}`", path.join(".")),
-                ));
-            }
-        };
+        at = at.get(key).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Remote,
+                provider,
+                format!("the list response has no `{}`", path.join(".")),
+            )
+        })?;
     }
-    match at.take() {
-        Value::Array(items) => Ok(items),
-        Value::Null => Ok(Vec::new()),
-        _ => Err(Error::new(
-            ErrorKind::Remote,
-            provider,
-            format!("`{}` in the list response is not an array", path.join(".")),
-        )),
+    if at.is_null() {
+        return Ok(Vec::new());
     }
+    at.as_array()
+        .map(|items| items.iter().collect())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Remote,
+                provider,
+                format!("`{}` in the list response is not an array", path.join(".")),
+            )
+        })
 }
 
 /// Cheap identity of a page: its length and its first and last records.
-fn fingerprint(items: &[Value]) -> u64 {
+fn fingerprint<J: Json>(items: &[&J]) -> u64 {
     let mut h = DefaultHasher::new();
     items.len().hash(&mut h);
     for item in items.first().into_iter().chain(items.last()) {
-        item.to_string().hash(&mut h);
+        item.to_value().to_string().hash(&mut h);
     }
     h.finish()
 }

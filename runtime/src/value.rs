@@ -1,44 +1,44 @@
 //! Direct access into provider JSON, used by compiled mappings. Each function has the meaning of
-//! the JMESPath construct it replaces, so compiled and interpreted mappings agree.
+//! the JMESPath construct it replaces, so compiled and interpreted mappings agree. They work on
+//! any [`Json`]: a `serde_json::Value` or a partially parsed [`crate::json::Node`].
 
-use serde_json::Value;
+use crate::json::{Json, View};
 
 /// `a.b.c`: the value at a path; `None` where a key is missing, a parent is not an object, or
 /// the value is `null`.
-pub fn path<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    let found = keys.iter().try_fold(value, |v, k| v.as_object()?.get(*k))?;
+pub fn path<'a, J: Json>(value: &'a J, keys: &[&str]) -> Option<&'a J> {
+    let found = keys.iter().try_fold(value, |v, k| v.get(k))?;
     (!found.is_null()).then_some(found)
 }
 
 /// JMESPath truthiness: not null, not false, not an empty string, array or object.
-pub fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
+pub fn truthy<J: Json>(value: Option<&J>) -> bool {
+    match value.map(Json::view) {
+        None | Some(View::Null) | Some(View::Bool(false)) => false,
+        Some(View::Str(s)) => !s.is_empty(),
+        Some(View::Array(n)) | Some(View::Object(n)) => n > 0,
         Some(_) => true,
     }
 }
 
 /// `lhs || rhs`.
-pub fn or<'a>(lhs: Option<&'a Value>, rhs: Option<&'a Value>) -> Option<&'a Value> {
+pub fn or<'a, J: Json>(lhs: Option<&'a J>, rhs: Option<&'a J>) -> Option<&'a J> {
     if truthy(lhs) { lhs } else { rhs }
 }
 
 /// `base[].then` (`flatten`) or `base[*].then`: `then` applied to each element, nulls dropped;
 /// `None` when `base` is not an array.
-pub fn project<'a>(
-    base: Option<&'a Value>,
+pub fn project<'a, J: Json>(
+    base: Option<&'a J>,
     flatten: bool,
-    then: impl Fn(&'a Value) -> Option<&'a Value>,
-) -> Option<Vec<&'a Value>> {
+    then: impl Fn(&'a J) -> Option<&'a J>,
+) -> Option<Vec<&'a J>> {
     let items = base?.as_array()?;
-    let mut elements: Vec<&'a Value> = Vec::with_capacity(items.len());
+    let mut elements: Vec<&'a J> = Vec::with_capacity(items.len());
     for item in items {
-        match item {
-            Value::Array(inner) if flatten => elements.extend(inner.iter()),
-            other => elements.push(other),
+        match item.as_array() {
+            Some(inner) if flatten => elements.extend(inner.iter()),
+            _ => elements.push(item),
         }
     }
     Some(
@@ -53,7 +53,7 @@ pub fn project<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn paths_and_projections_follow_jmespath() {
@@ -62,9 +62,9 @@ mod tests {
         assert_eq!(path(&v, &["a", "c"]), None);
         assert_eq!(path(&v, &["n"]), None);
         assert_eq!(path(&v, &["a", "b", "c"]), None);
-        let names = project(path(&v, &["labels"]), true, |i| path(i, &["name"]));
+        let names = project(path(&v, &["labels"]), true, |i: &Value| path(i, &["name"]));
         assert_eq!(names, Some(vec![&json!("x"), &json!("y")]));
-        let names = project(path(&v, &["labels"]), false, |i| path(i, &["name"]));
+        let names = project(path(&v, &["labels"]), false, |i: &Value| path(i, &["name"]));
         assert_eq!(names, Some(vec![&json!("x")]));
         assert_eq!(or(Some(&json!("")), Some(&json!(2))), Some(&json!(2)));
         assert_eq!(or(Some(&json!(0)), Some(&json!(2))), Some(&json!(0)));

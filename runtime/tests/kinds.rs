@@ -11,8 +11,8 @@ use common::Seen;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use switchboard_runtime::{
-    Auth, Client, ClientConfig, ClientOptions, CursorSource, ErrorKind, Pagination, PaginationKind,
-    Request, Secret,
+    Auth, Client, ClientConfig, ClientOptions, CursorSource, ErrorKind, Json, Pagination,
+    PaginationKind, Request, Secret, Shape,
 };
 
 /// A JSON answer: status, extra header lines, body.
@@ -53,7 +53,13 @@ async fn ids(
     records: &'static [&'static str],
 ) -> Result<Vec<i64>, switchboard_runtime::Error> {
     let items: Vec<Value> = c
-        .paginate(Request::get("/items"), pagination, records)
+        .paginate(
+            Request::get("/items"),
+            pagination,
+            records,
+            &Shape::All,
+            |n| Ok(n.to_value()),
+        )
         .try_collect()
         .await?;
     Ok(items.iter().map(|v| v["id"].as_i64().unwrap()).collect())

@@ -8,8 +8,8 @@ mod common;
 use common::serve_fixed as serve;
 use futures::StreamExt;
 use switchboard_runtime::{
-    Auth, Client, ClientConfig, ClientOptions, ErrorKind, Pagination, PaginationKind, Request,
-    Secret,
+    Auth, Client, ClientConfig, ClientOptions, ErrorKind, Json, Pagination, PaginationKind,
+    Request, Secret, Shape,
 };
 use tokio::net::TcpListener;
 
@@ -43,7 +43,13 @@ async fn first_list_error(
     body: &'static str,
 ) -> switchboard_runtime::Error {
     let c = client(serve(status, headers, body).await);
-    let mut stream = c.paginate(Request::get("/items"), &PAGES, &["data"]);
+    let mut stream = c.paginate(
+        Request::get("/items"),
+        &PAGES,
+        &["data"],
+        &Shape::All,
+        |n| Ok(n.to_value()),
+    );
     loop {
         match stream.next().await {
             Some(Ok(_)) => continue,
@@ -98,7 +104,13 @@ async fn the_page_cap_stops_an_endless_list() {
     };
     let c = client(serve("200 OK", "", "{\"data\": [], \"links\": {\"next\": \"x\"}}").await);
     let results: Vec<_> = c
-        .paginate(Request::get("/items"), &NO_EMPTY_STOP, &["data"])
+        .paginate(
+            Request::get("/items"),
+            &NO_EMPTY_STOP,
+            &["data"],
+            &Shape::All,
+            |n| Ok(n.to_value()),
+        )
         .collect()
         .await;
     let e = results.into_iter().find_map(Result::err).unwrap();

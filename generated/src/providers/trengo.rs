@@ -131,34 +131,26 @@ impl Trengo {
                 ::serde_json::to_value(query).ok(),
                 ::std::option::Option::None,
             );
-        let shape = if self.full {
-            &LIST_TICKETS_SHAPE_FULL
-        } else {
-            &LIST_TICKETS_SHAPE
-        };
         let request = match ::switchboard_runtime::request::build(
             Self::NAME,
             &LIST_TICKETS,
             &vars,
         ) {
-            ::std::result::Result::Ok(r) => r.with_shape(shape),
+            ::std::result::Result::Ok(r) => r,
             ::std::result::Result::Err(e) => {
                 return ::switchboard_runtime::error_stream(e);
             }
         };
+        let shape = if self.full {
+            &LIST_TICKETS_SHAPE_FULL
+        } else {
+            &LIST_TICKETS_SHAPE
+        };
         let (context, full) = (self.context.clone(), self.full);
-        ::std::boxed::Box::pin(
-            ::futures::StreamExt::map(
-                self.client.paginate(request, &PAGINATION, &["data"]),
-                move |record| {
-                    record
-                        .and_then(|record| {
-                            map_ticket(&record, &context, full)
-                                .map_err(|e| context.error("tickets", e))
-                        })
-                },
-            ),
-        )
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            map_ticket(record, &context, full).map_err(|e| context.error("tickets", e))
+        };
+        self.client.paginate(request, &PAGINATION, &["data"], shape, map)
     }
     /// Decodes a response body of [`Self::list_tickets`] (without fetching it) into unified records.
     pub fn decode_list_tickets(
@@ -173,9 +165,9 @@ impl Trengo {
         } else {
             &LIST_TICKETS_SHAPE
         };
-        let mut page = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
-        ::switchboard_runtime::take_records(&mut page, &["data"], Self::NAME)?
-            .iter()
+        let page = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
+        ::switchboard_runtime::take_records(&page, &["data"], Self::NAME)?
+            .into_iter()
             .map(|record| {
                 map_ticket(record, &self.context, self.full)
                     .map_err(|e| self.context.error("tickets", e))
@@ -200,24 +192,13 @@ impl Trengo {
                 ::std::option::Option::None,
                 ::std::option::Option::None,
             );
-        let shape = if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE };
         let request = ::switchboard_runtime::request::build(
-                Self::NAME,
-                &GET_TICKET,
-                &vars,
-            )?
-            .with_shape(shape);
-        let body = self.client.send(&request).await?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
-            .ok_or_else(|| {
-                ::switchboard_runtime::Error::new(
-                    ::switchboard_runtime::ErrorKind::Remote,
-                    Self::NAME,
-                    "the response holds no record",
-                )
-            })?;
-        map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e))
+            Self::NAME,
+            &GET_TICKET,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_ticket(&response.body)
     }
     /// Decodes a response body of [`Self::get_ticket`] (without fetching it) into unified records.
     pub fn decode_get_ticket(
@@ -506,8 +487,8 @@ static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
 );
 static GET_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 /// Maps a tickets record to unified `ticketing.tickets` (compiled from mappings/providers/trengo/tickets.yaml:2).
-pub(crate) fn map_ticket(
-    record: &::serde_json::Value,
+pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
+    record: &J,
     context: &::switchboard_runtime::MapContext,
     full: bool,
 ) -> ::std::result::Result<

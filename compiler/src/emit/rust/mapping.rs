@@ -45,7 +45,7 @@ pub(super) fn mapper_fn(
     )]);
     quote! {
         #d
-        pub(crate) fn #mapper(record: &::serde_json::Value, #context: &#rt::MapContext, #full: bool) -> ::std::result::Result<#ty, #rt::MappingError> {
+        pub(crate) fn #mapper<J: #rt::Json>(record: &J, #context: &#rt::MapContext, #full: bool) -> ::std::result::Result<#ty, #rt::MappingError> {
             ::std::result::Result::Ok(#body)
         }
     }

@@ -543,7 +543,6 @@ fn method(
     let prepare = quote! {
         #(#guards)*
         let vars = self.vars(#id_var, #query_var, #body_var);
-        let shape = if self.full { &#full_shape_name } else { &#shape_name };
     };
     let decode_name = format_ident!("decode_{}", fn_name);
     let decode_doc = format!(
@@ -554,9 +553,9 @@ fn method(
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
                 let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                let mut page = #rt::parse_body(Self::NAME, body, shape)?;
-                #rt::take_records(&mut page, &[#(#data),*], Self::NAME)?
-                    .iter()
+                let page = #rt::parse_body(Self::NAME, body, shape)?;
+                #rt::take_records(&page, &[#(#data),*], Self::NAME)?
+                    .into_iter()
                     .map(|record| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e)))
                     .collect()
             }
@@ -577,22 +576,22 @@ fn method(
     let method = match um.returns {
         Returns::Records => {
             let pages = if paginated {
-                quote!(self.client.paginate(request, &PAGINATION, &[#(#data),*]))
+                quote!(self.client.paginate(request, &PAGINATION, &[#(#data),*], shape, map))
             } else {
-                quote!(self.client.single_page(request, &[#(#data),*]))
+                quote!(self.client.single_page(request, &[#(#data),*], shape, map))
             };
             quote! {
                 #d
                 pub fn #fn_name(&self, #(#params),*) -> #rt::RecordStream<#ty> {
                     #prepare
                     let request = match #rt::request::build(Self::NAME, &#spec_name, &vars) {
-                        ::std::result::Result::Ok(r) => r.with_shape(shape),
+                        ::std::result::Result::Ok(r) => r,
                         ::std::result::Result::Err(e) => return #rt::error_stream(e),
                     };
+                    let shape = if self.full { &#full_shape_name } else { &#shape_name };
                     let (context, full) = (self.context.clone(), self.full);
-                    ::std::boxed::Box::pin(::futures::StreamExt::map(#pages, move |record| {
-                        record.and_then(|record| #mapper(&record, &context, full).map_err(|e| context.error(#resource_name, e)))
-                    }))
+                    let map = move |record: &#rt::Node<'_>| #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
+                    #pages
                 }
             }
         }
@@ -600,20 +599,17 @@ fn method(
             #d
             pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<#ty, #rt::Error> {
                 #prepare
-                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?.with_shape(shape);
-                let body = self.client.send(&request).await?;
-                let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
-                    #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
-                })?;
-                #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+                let response = self.client.send_full(&request).await?;
+                self.#decode_name(&response.body)
             }
         },
         Returns::Nothing => quote! {
             #d
             pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<(), #rt::Error> {
                 #prepare
-                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?.with_shape(shape);
-                self.client.send(&request).await?;
+                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+                self.client.send_full(&request).await?;
                 ::std::result::Result::Ok(())
             }
         },
@@ -626,8 +622,15 @@ fn method(
             headers: &[#(#headers),*],
             body: #body,
         };
-        static #shape_name: #rt::Shape = #lean;
-        static #full_shape_name: #rt::Shape = #full;
+    };
+    let statics = if um.returns == Returns::Nothing {
+        statics
+    } else {
+        quote! {
+            #statics
+            static #shape_name: #rt::Shape = #lean;
+            static #full_shape_name: #rt::Shape = #full;
+        }
     };
     Generated {
         method: quote!(#method #decode),

@@ -1,0 +1,128 @@
+//! What compiled mappings read: any JSON representation with the [`Json`] trait. Two exist —
+//! `serde_json::Value` (the interpreter, `map` on records) and [`Node`], a borrowed tree that
+//! [`crate::shape::parse`] builds from a response body holding only what the mappings read, with
+//! strings borrowed from the body and object keys taken from the shape.
+
+use std::borrow::Cow;
+
+use serde_json::{Number, Value};
+
+/// A JSON value as mappings see it.
+pub trait Json: Sized {
+    /// The member `key` of an object (`None` for other kinds or a missing key).
+    fn get(&self, key: &str) -> Option<&Self>;
+    /// The elements of an array.
+    fn as_array(&self) -> Option<&[Self]>;
+    /// What kind of value this is, with scalars.
+    fn view(&self) -> View<'_>;
+    /// The value as a `serde_json::Value` (for `json` fields).
+    fn to_value(&self) -> Value;
+
+    fn is_null(&self) -> bool {
+        matches!(self.view(), View::Null)
+    }
+}
+
+/// A value's kind, and the scalar itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View<'v> {
+    Null,
+    Bool(bool),
+    Number(&'v Number),
+    Str(&'v str),
+    Array(usize),
+    Object(usize),
+}
+
+impl Json for Value {
+    fn get(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        Value::as_array(self).map(Vec::as_slice)
+    }
+
+    fn view(&self) -> View<'_> {
+        match self {
+            Value::Null => View::Null,
+            Value::Bool(b) => View::Bool(*b),
+            Value::Number(n) => View::Number(n),
+            Value::String(s) => View::Str(s),
+            Value::Array(a) => View::Array(a.len()),
+            Value::Object(o) => View::Object(o.len()),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+/// A borrowed JSON tree (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    Str(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    /// Members in document order; a repeated key's last value wins, as in `serde_json`.
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+impl Json for Node<'_> {
+    fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            Node::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        match self {
+            Node::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn view(&self) -> View<'_> {
+        match self {
+            Node::Null => View::Null,
+            Node::Bool(b) => View::Bool(*b),
+            Node::Number(n) => View::Number(n),
+            Node::Str(s) => View::Str(s),
+            Node::Array(a) => View::Array(a.len()),
+            Node::Object(o) => View::Object(o.len()),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::Str(s) => Value::String(s.to_string()),
+            Node::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Node::Object(members) => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in members {
+                    map.insert(k.to_string(), v.to_value());
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+/// The kind of a value, for messages: "a string", "an object", …
+pub fn kind_name(view: View<'_>) -> &'static str {
+    match view {
+        View::Null => "null",
+        View::Bool(_) => "a boolean",
+        View::Number(_) => "a number",
+        View::Str(_) => "a string",
+        View::Array(_) => "an array",
+        View::Object(_) => "an object",
+    }
+}
