@@ -124,3 +124,43 @@ fn odd_payloads_fail_or_agree_the_same_way() {
         }
     }
 }
+
+#[test]
+fn partially_parsed_pages_map_like_the_interpreter() {
+    use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+    use switchboard_runtime::{ClientOptions, Secret};
+
+    let ir = Settings::new(repo_root().join("mappings"))
+        .check()
+        .unwrap()
+        .ir;
+    let seed = Seed::new();
+    let trengo = Trengo::connect(
+        &TrengoCredentials {
+            token: Secret::new("unused"),
+            timezone: None,
+        },
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let interpreter = interpreter(&ir, "trengo", "tickets", "list");
+    let context = interpreter.context(None).unwrap();
+    let items: Vec<Value> = seed.tickets.iter().map(|t| seed.list_item(t)).collect();
+    let page =
+        serde_json::to_vec(&serde_json::json!({"data": items, "links": {"next": null}})).unwrap();
+    for full in [false, true] {
+        let decoded = trengo
+            .clone()
+            .with_remote_data(full)
+            .decode_list_tickets(&page)
+            .unwrap();
+        assert_eq!(decoded.len(), items.len());
+        for (ticket, record) in decoded.iter().zip(&items) {
+            let interpreted = interpreter.map(record, &context, full).unwrap();
+            assert_eq!(
+                serde_json::to_string(ticket).unwrap(),
+                serde_json::to_string(&interpreted).unwrap()
+            );
+        }
+    }
+}
