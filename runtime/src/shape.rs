@@ -33,6 +33,39 @@ pub fn parse<'a>(text: &'a [u8], shape: &Shape) -> Result<Node<'a>, serde_json::
     Ok(node)
 }
 
+/// The scalar visits, the same for every visitor here.
+macro_rules! scalars {
+    () => {
+        fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
+            Ok(Node::Bool(v))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
+            Ok(Node::Number(v.into()))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
+            Ok(Node::Number(v.into()))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
+            Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
+        }
+
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
+            Ok(Node::Str(Cow::Borrowed(v)))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
+            Ok(Node::Str(Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+            Ok(Node::Null)
+        }
+    };
+}
+
 struct Seed<'s>(&'s Shape);
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -52,36 +85,10 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_> {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v.into()))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
-        Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Owned(v.to_owned())))
-    }
+    scalars!();
 
     fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
         Ok(Node::Str(Cow::Owned(v)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
     }
 
     fn visit_none<E>(self) -> Result<Node<'de>, E> {
@@ -172,33 +179,7 @@ impl<'de> Visitor<'de> for ElementVisitor<'_> {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v.into()))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
-        Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
-    }
+    scalars!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Node<'de>, A::Error> {
         ShapeVisitor(self.0.array).visit_seq(seq)
