@@ -227,6 +227,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 id: ::std::option::Option<&str>,
                 input: &::serde_json::Value,
             ) -> ::std::result::Result<#rt::Output, #rt::Error> {
+                // Not every provider has a method that takes an id or an input.
                 let _ = (id, input);
                 match (model, resource, method) {
                     #(#call_arms)*
@@ -248,6 +249,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             full: bool,
         ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
             let context = #rt::MapContext::new(#name, timezone.unwrap_or(#default_timezone), FORMATS)?;
+            // A provider without readable resources maps nothing.
             let _ = (record, full);
             ::std::result::Result::Ok(match (resource, method) {
                 #(#map_arms)*
