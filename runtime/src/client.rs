@@ -165,11 +165,16 @@ pub struct Response {
 
 impl Response {
     /// The body, keeping only what `shape` names (`null` for an empty body).
-    pub fn parse(&self, provider: &str, shape: &Shape) -> Result<Node<'_>, Error> {
+    pub fn parse<'a>(
+        &'a self,
+        provider: &str,
+        shape: &Shape,
+        arena: &'a bumpalo::Bump,
+    ) -> Result<Node<'a>, Error> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Node::Null);
         }
-        crate::shape::parse(&self.body, shape).map_err(|e| self.not_json(provider, &e))
+        crate::shape::parse(&self.body, shape, arena).map_err(|e| self.not_json(provider, &e))
     }
 
     /// The whole body as a `serde_json::Value` (`null` for an empty body).

@@ -3,8 +3,6 @@
 //! [`crate::shape::parse`] builds from a response body holding only what the mappings read, with
 //! strings borrowed from the body and object keys taken from the shape.
 
-use std::borrow::Cow;
-
 use serde_json::{Number, Value};
 
 /// A JSON value as mappings see it.
@@ -59,22 +57,27 @@ impl Json for Value {
     }
 }
 
-/// A borrowed JSON tree (see the module docs).
+/// A borrowed JSON tree (see the module docs): strings, arrays and objects live in the body or
+/// in an arena ([`bumpalo::Bump`]) that lives as long as the body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
     Null,
     Bool(bool),
     Number(Number),
-    Str(Cow<'a, str>),
-    Array(Vec<Node<'a>>),
+    Str(&'a str),
+    Array(&'a [Node<'a>]),
     /// Members in document order; a repeated key's last value wins, as in `serde_json`.
-    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+    Object(&'a [(&'a str, Node<'a>)]),
 }
 
 impl Json for Node<'_> {
     fn get(&self, key: &str) -> Option<&Self> {
         match self {
-            Node::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            Node::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -102,12 +105,12 @@ impl Json for Node<'_> {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
-            Node::Str(s) => Value::String(s.to_string()),
+            Node::Str(s) => Value::String((*s).to_owned()),
             Node::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
             Node::Object(members) => {
                 let mut map = serde_json::Map::new();
-                for (k, v) in members {
-                    map.insert(k.to_string(), v.to_value());
+                for (k, v) in *members {
+                    map.insert((*k).to_owned(), v.to_value());
                 }
                 Value::Object(map)
             }

@@ -30,11 +30,16 @@ pub use shape::Shape;
 pub use types::{Date, Reference, Timestamp};
 
 /// Parses a response body, keeping what `shape` names (see [`shape`]); an empty body is `null`.
-pub fn parse_body<'a>(provider: &str, body: &'a [u8], shape: &Shape) -> Result<Node<'a>, Error> {
+pub fn parse_body<'a>(
+    provider: &str,
+    body: &'a [u8],
+    shape: &Shape,
+    arena: &'a Bump,
+) -> Result<Node<'a>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Node::Null);
     }
-    shape::parse(body, shape).map_err(|e| {
+    shape::parse(body, shape, arena).map_err(|e| {
         Error::new(
             ErrorKind::Remote,
             provider,
@@ -42,6 +47,9 @@ pub fn parse_body<'a>(provider: &str, body: &'a [u8], shape: &Shape) -> Result<N
         )
     })
 }
+
+/// The arena partially parsed responses live in (one per response).
+pub use bumpalo::Bump;
 
 /// HTTP methods, as generated code names them.
 pub use reqwest::Method;

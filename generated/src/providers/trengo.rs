@@ -165,7 +165,8 @@ impl Trengo {
         } else {
             &LIST_TICKETS_SHAPE
         };
-        let page = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
+        let arena = ::switchboard_runtime::Bump::new();
+        let page = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
         ::switchboard_runtime::take_records(&page, &["data"], Self::NAME)?
             .into_iter()
             .map(|record| {
@@ -209,7 +210,8 @@ impl Trengo {
         ::switchboard_runtime::Error,
     > {
         let shape = if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE };
-        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape)?;
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
         let record = ::switchboard_runtime::value::path(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(

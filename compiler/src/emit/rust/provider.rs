@@ -555,7 +555,8 @@ fn method(
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
                 let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                let page = #rt::parse_body(Self::NAME, body, shape)?;
+                let arena = #rt::Bump::new();
+                let page = #rt::parse_body(Self::NAME, body, shape, &arena)?;
                 #rt::take_records(&page, &[#(#data),*], Self::NAME)?
                     .into_iter()
                     .map(|record| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e)))
@@ -566,7 +567,8 @@ fn method(
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<#ty, #rt::Error> {
                 let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                let body = #rt::parse_body(Self::NAME, body, shape)?;
+                let arena = #rt::Bump::new();
+                let body = #rt::parse_body(Self::NAME, body, shape, &arena)?;
                 let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
                     #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
                 })?;
