@@ -163,48 +163,6 @@ pub struct Response {
     pub body: bytes::Bytes,
 }
 
-impl Response {
-    /// The body, keeping only what `shape` names (`null` for an empty body).
-    pub fn parse<'a>(
-        &'a self,
-        provider: &str,
-        shape: &Shape,
-        arena: &'a bumpalo::Bump,
-    ) -> Result<Node<'a>, Error> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Node::Null);
-        }
-        crate::shape::parse(&self.body, shape, arena).map_err(|e| self.not_json(provider, &e))
-    }
-
-    /// The whole body as a `serde_json::Value` (`null` for an empty body).
-    pub fn json(&self, provider: &str) -> Result<Value, Error> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&self.body).map_err(|e| self.not_json(provider, &e))
-    }
-
-    fn not_json(&self, provider: &str, e: &serde_json::Error) -> Error {
-        let mut body = String::from_utf8_lossy(&self.body).into_owned();
-        if body.len() > MAX_ERROR_BODY {
-            let mut cut = MAX_ERROR_BODY;
-            while !body.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            body.truncate(cut);
-            body.push('…');
-        }
-        Error::new(
-            ErrorKind::Remote,
-            provider,
-            format!("the response is not valid JSON: {e}"),
-        )
-        .with_status(self.status)
-        .with_remote_body(body)
-    }
-}
-
 /// Characters escaped in a path segment: controls, space, and URL delimiters.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -361,7 +319,35 @@ impl Client {
 
     /// Sends one request and returns its JSON body (`null` for an empty body).
     pub async fn send(&self, request: &Request) -> Result<Value, Error> {
-        self.send_full(request).await?.json(self.inner.provider)
+        let response = self.send_full(request).await?;
+        if response.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&response.body).map_err(|e| self.not_json(&response, &e))
+    }
+
+    /// A response body, keeping only what `shape` names (`null` for an empty body).
+    pub fn parse<'a>(
+        &self,
+        response: &'a Response,
+        shape: &Shape,
+        arena: &'a bumpalo::Bump,
+    ) -> Result<Node<'a>, Error> {
+        crate::parse_body(self.inner.provider, &response.body, shape, arena).map_err(|e| {
+            e.with_status(response.status)
+                .with_remote_body(self.redact(&response.body))
+        })
+    }
+
+    /// A body that is not JSON, as a `Remote` error with the body redacted.
+    fn not_json(&self, response: &Response, e: &serde_json::Error) -> Error {
+        Error::new(
+            ErrorKind::Remote,
+            self.inner.provider,
+            format!("the response is not valid JSON: {e}"),
+        )
+        .with_status(response.status)
+        .with_remote_body(self.redact(&response.body))
     }
 
     /// Sends one request; a token that the provider rejects is renewed and the request sent

@@ -163,7 +163,7 @@ impl Client {
                 let response = client.send_full(&page_request).await?;
                 state.fetched += 1;
                 let arena = bumpalo::Bump::new();
-                let body = response.parse(client.provider(), shape, &arena)?;
+                let body = client.parse(&response, shape, &arena)?;
                 let next = next_page(&client, &pagination.kind, &body, &response.headers, &mut state)?;
                 let items = take_records(&body, records, client.provider())?;
                 if matches!(pagination.kind, PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }) {
@@ -199,7 +199,7 @@ impl Client {
         stream::once(async move {
             let response = client.send_full(&request).await?;
             let arena = bumpalo::Bump::new();
-            let body = response.parse(client.provider(), shape, &arena)?;
+            let body = client.parse(&response, shape, &arena)?;
             let items = take_records(&body, records, client.provider())?;
             Ok::<_, Error>(items.into_iter().map(&map).collect::<Vec<_>>())
         })

@@ -64,6 +64,9 @@ async fn invalid_json_is_a_remote_error() {
     let e = first_list_error("200 OK", "", "{\"data\": [1, 2").await;
     assert_eq!(e.kind(), ErrorKind::Remote);
     assert!(e.message().contains("not valid JSON"), "{e}");
+    // The body kept in the error never shows the account's secret.
+    let e = first_list_error("200 OK", "", "{\"data\": [\"s3cret-token\"").await;
+    assert_eq!(e.remote_body(), Some("{\"data\": [\"[REDACTED]\""));
 }
 
 #[tokio::test]
