@@ -339,6 +339,33 @@ impl Client {
         })
     }
 
+    /// A list response, its records handed to `on_record` as they are read (see
+    /// [`crate::parse_records`]).
+    pub fn parse_records<'a>(
+        &self,
+        response: &'a Response,
+        shape: &Shape,
+        records: &[&str],
+        arena: &'a bumpalo::Bump,
+        on_record: impl FnMut(&Node<'_>, std::ops::Range<usize>) -> Result<(), Error>,
+    ) -> Result<Node<'a>, Error> {
+        crate::parse_records(
+            self.inner.provider,
+            &response.body,
+            shape,
+            records,
+            arena,
+            on_record,
+        )
+        .map_err(|e| match e.kind() {
+            // The body itself is at fault (not JSON, no records array): show it, redacted.
+            ErrorKind::Remote => e
+                .with_status(response.status)
+                .with_remote_body(self.redact(&response.body)),
+            _ => e,
+        })
+    }
+
     /// A body that is not JSON, as a `Remote` error with the body redacted.
     fn not_json(&self, response: &Response, e: &serde_json::Error) -> Error {
         Error::new(

@@ -40,7 +40,7 @@ pub struct MapContext {
 struct ContextInner {
     provider: String,
     timezone: TimeZone,
-    formats: Vec<String>,
+    formats: Vec<time::Format>,
 }
 
 impl MapContext {
@@ -55,7 +55,7 @@ impl MapContext {
             inner: Arc::new(ContextInner {
                 provider: provider.to_owned(),
                 timezone,
-                formats: formats.iter().map(|f| (*f).to_owned()).collect(),
+                formats: formats.iter().map(|f| time::Format::new(f)).collect(),
             }),
         })
     }
@@ -92,7 +92,10 @@ fn scalar_text<'a, J: Json>(
     match v.map(Json::view) {
         None | Some(View::Null) => Ok(None),
         Some(View::Str(s)) => Ok(Some(Cow::Borrowed(s))),
-        Some(View::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        Some(View::Number(n)) => Ok(Some(Cow::Owned(match n.as_u64() {
+            Some(whole) => whole.to_string(),
+            None => n.to_string(),
+        }))),
         Some(View::Bool(b)) => Ok(Some(Cow::Owned(b.to_string()))),
         Some(other) => Err(MappingError::new(
             field,
@@ -189,14 +192,14 @@ fn parse_time<J: Json, T>(
     field: &str,
     cx: &MapContext,
     formats: &[&str],
-    parse: fn(&str, &[&str], &TimeZone) -> Result<T, String>,
+    parse: fn(&str, &[time::Format], &TimeZone) -> Result<T, String>,
 ) -> Result<Option<T>, MappingError> {
-    let defaults: Vec<&str>;
+    let own: Vec<time::Format>;
     let formats = if formats.is_empty() {
-        defaults = cx.inner.formats.iter().map(String::as_str).collect();
-        &defaults
+        &cx.inner.formats
     } else {
-        formats
+        own = formats.iter().map(|f| time::Format::new(f)).collect();
+        &own
     };
     match scalar_text(v, field)? {
         None => Ok(None),
@@ -262,8 +265,9 @@ pub fn list<'a, J: Json, T>(
     field: &str,
     convert: impl Fn(Option<&'a J>, &str) -> Result<Option<T>, MappingError>,
 ) -> Result<Vec<T>, MappingError> {
-    let mut out = Vec::new();
-    for item in items.unwrap_or_default() {
+    let items = items.unwrap_or_default();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
         if let Some(v) = convert(Some(item), field)? {
             out.push(v);
         }

@@ -73,10 +73,18 @@ pub enum Node<'a> {
 impl Json for Node<'_> {
     fn get(&self, key: &str) -> Option<&Self> {
         match self {
+            // Keys a shape kept are the shape's own strings, and compiled mappings usually
+            // ask with the same literal: the address settles most lookups; length and first
+            // byte rule out most others before the bytes are compared.
             Node::Object(members) => members
                 .iter()
                 .rev()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| {
+                    std::ptr::eq(*k, key)
+                        || (k.len() == key.len()
+                            && k.as_bytes().first() == key.as_bytes().first()
+                            && *k == key)
+                })
                 .map(|(_, v)| v),
             _ => None,
         }

@@ -39,13 +39,43 @@ pub fn parse_body<'a>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Node::Null);
     }
-    shape::parse(body, shape, arena).map_err(|e| {
-        Error::new(
-            ErrorKind::Remote,
-            provider,
-            format!("the response is not valid JSON: {e}"),
-        )
-    })
+    shape::parse(body, shape, arena).map_err(|e| not_json(provider, &e))
+}
+
+/// Parses a list response whose records are at `records` (where `shape` holds a
+/// [`Shape::Records`]), handing each record and its byte range in `body` to `on_record` as it
+/// is read: memory holds one record's nodes at a time, not the page's. Returns the rest of the
+/// page (its pagination signals). A missing records array, or one that is not an array, is an
+/// error; `null` has no records.
+pub fn parse_records<'a>(
+    provider: &str,
+    body: &'a [u8],
+    shape: &Shape,
+    records: &[&str],
+    arena: &'a Bump,
+    mut on_record: impl FnMut(&Node<'_>, std::ops::Range<usize>) -> Result<(), Error>,
+) -> Result<Node<'a>, Error> {
+    let page = if body.iter().all(u8::is_ascii_whitespace) {
+        Node::Null
+    } else {
+        shape::parse_records(body, shape, arena, &mut on_record).map_err(|f| match f {
+            shape::Failure::Json(e) => not_json(provider, &e),
+            shape::Failure::Record(e) => e,
+        })?
+    };
+    // Records a shape without `Records` kept in the page come out here (their place unknown).
+    for record in take_records(&page, records, provider)? {
+        on_record(record, 0..0)?;
+    }
+    Ok(page)
+}
+
+fn not_json(provider: &str, e: &shape::ParseError) -> Error {
+    Error::new(
+        ErrorKind::Remote,
+        provider,
+        format!("the response is not valid JSON: {e}"),
+    )
 }
 
 /// The arena partially parsed responses live in (one per response).

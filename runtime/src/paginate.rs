@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 use std::sync::Arc;
 
@@ -163,12 +164,17 @@ impl Client {
                 let response = client.send_full(&page_request).await?;
                 state.fetched += 1;
                 let arena = bumpalo::Bump::new();
-                let body = client.parse(&response, shape, &arena)?;
+                let mut mapped: Vec<Result<T, Error>> = Vec::new();
+                let mut print = Fingerprint::default();
+                let body = client.parse_records(&response, shape, records, &arena, |record, at| {
+                    print.add(record, at);
+                    mapped.push(map(record));
+                    Ok(())
+                })?;
                 let next = next_page(&client, &pagination.kind, &body, &response.headers, &mut state)?;
-                let items = take_records(&body, records, client.provider())?;
                 if matches!(pagination.kind, PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }) {
-                    let fingerprint = fingerprint(&items);
-                    if !items.is_empty() && state.previous == Some(fingerprint) {
+                    let fingerprint = print.finish(&response.body);
+                    if !mapped.is_empty() && state.previous == Some(fingerprint) {
                         return Err(Error::new(
                             ErrorKind::Remote,
                             client.provider(),
@@ -177,8 +183,7 @@ impl Client {
                     }
                     state.previous = Some(fingerprint);
                 }
-                state.next = stop_after(&pagination.kind, items.len(), next);
-                let mapped: Vec<Result<T, Error>> = items.into_iter().map(|r| map(r)).collect();
+                state.next = stop_after(&pagination.kind, mapped.len(), next);
                 Ok(Some((mapped, state)))
             }
         })
@@ -199,9 +204,12 @@ impl Client {
         stream::once(async move {
             let response = client.send_full(&request).await?;
             let arena = bumpalo::Bump::new();
-            let body = client.parse(&response, shape, &arena)?;
-            let items = take_records(&body, records, client.provider())?;
-            Ok::<_, Error>(items.into_iter().map(&map).collect::<Vec<_>>())
+            let mut mapped = Vec::new();
+            client.parse_records(&response, shape, records, &arena, |record, _| {
+                mapped.push(map(record));
+                Ok(())
+            })?;
+            Ok::<_, Error>(mapped)
         })
         .map_ok(stream::iter)
         .try_flatten()
@@ -404,13 +412,53 @@ pub fn take_records<'a, J: Json>(
 }
 
 /// Cheap identity of a page: its length and its first and last records.
-fn fingerprint<J: Json>(items: &[&J]) -> u64 {
-    let mut h = DefaultHasher::new();
-    items.len().hash(&mut h);
-    for item in items.first().into_iter().chain(items.last()) {
-        item.to_value().to_string().hash(&mut h);
+/// What identifies a page, to notice a provider that ignores the page parameter: its number
+/// of records and the text of its first and last.
+#[derive(Default)]
+struct Fingerprint {
+    count: usize,
+    first: Mark,
+    last: Mark,
+}
+
+/// A record's text: where it is in the body, or (for a record whose place is unknown) a hash
+/// of its JSON.
+#[derive(Default, Clone)]
+enum Mark {
+    #[default]
+    None,
+    At(Range<usize>),
+    Hash(u64),
+}
+
+impl Fingerprint {
+    fn add(&mut self, record: &Node<'_>, at: Range<usize>) {
+        let mark = if at.is_empty() {
+            let mut h = DefaultHasher::new();
+            record.to_value().to_string().hash(&mut h);
+            Mark::Hash(h.finish())
+        } else {
+            Mark::At(at)
+        };
+        if self.count == 0 {
+            self.first = mark.clone();
+        }
+        self.last = mark;
+        self.count += 1;
     }
-    h.finish()
+
+    fn finish(&self, body: &[u8]) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.count.hash(&mut h);
+        for mark in [&self.first, &self.last] {
+            match mark {
+                Mark::None => 0u8.hash(&mut h),
+                Mark::At(at) => body.get(at.clone()).hash(&mut h),
+                Mark::Hash(text) => text.hash(&mut h),
+            }
+        }
+        h.finish()
+    }
 }
 
 #[cfg(test)]

@@ -34,20 +34,15 @@ pub fn project<'a, J: Json>(
     then: impl Fn(&'a J) -> Option<&'a J>,
 ) -> Option<Vec<&'a J>> {
     let items = base?.as_array()?;
-    let mut elements: Vec<&'a J> = Vec::with_capacity(items.len());
+    let keep = |v: &'a J| then(v).filter(|v| !v.is_null());
+    let mut out = Vec::with_capacity(items.len());
     for item in items {
         match item.as_array() {
-            Some(inner) if flatten => elements.extend(inner.iter()),
-            _ => elements.push(item),
+            Some(inner) if flatten => out.extend(inner.iter().filter_map(keep)),
+            _ => out.extend(keep(item)),
         }
     }
-    Some(
-        elements
-            .into_iter()
-            .filter_map(then)
-            .filter(|v| !v.is_null())
-            .collect(),
-    )
+    Some(out)
 }
 
 #[cfg(test)]

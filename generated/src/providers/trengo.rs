@@ -166,14 +166,23 @@ impl Trengo {
             &LIST_TICKETS_SHAPE
         };
         let arena = ::switchboard_runtime::Bump::new();
-        let page = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        ::switchboard_runtime::take_records(&page, &["data"], Self::NAME)?
-            .into_iter()
-            .map(|record| {
-                map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("tickets", e))
-            })
-            .collect()
+        let mut records = ::std::vec::Vec::new();
+        ::switchboard_runtime::parse_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            &arena,
+            |record, _| {
+                records
+                    .push(
+                        map_ticket(record, &self.context, self.full)
+                            .map_err(|e| self.context.error("tickets", e))?,
+                    );
+                ::std::result::Result::Ok(())
+            },
+        )?;
+        ::std::result::Result::Ok(records)
     }
     /// Fetches one ticket by its id.
     ///
@@ -359,7 +368,7 @@ static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime:
     &[
         (
             "data",
-            ::switchboard_runtime::Shape::Each(
+            ::switchboard_runtime::Shape::Records(
                 &::switchboard_runtime::Shape::Keys(
                     &[
                         ("id", ::switchboard_runtime::Shape::All),
@@ -420,7 +429,10 @@ static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime:
 );
 static LIST_TICKETS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
     &[
-        ("data", ::switchboard_runtime::Shape::Each(&::switchboard_runtime::Shape::All)),
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
         (
             "links",
             ::switchboard_runtime::Shape::Keys(

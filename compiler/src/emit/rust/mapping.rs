@@ -366,11 +366,22 @@ pub(super) enum ShapeNode {
     All,
     Keys(Vec<(String, ShapeNode)>),
     Each(Box<ShapeNode>),
+    /// A list response's records, handed to the mapping one at a time.
+    Records(Box<ShapeNode>),
 }
 
 impl ShapeNode {
     fn merge(self, other: ShapeNode) -> ShapeNode {
         match (self, other) {
+            // The records stay records, whatever else reads them.
+            (ShapeNode::Records(a), other) | (other, ShapeNode::Records(a)) => {
+                let other = match other {
+                    ShapeNode::Records(b) | ShapeNode::Each(b) => *b,
+                    ShapeNode::Keys(k) if k.is_empty() => ShapeNode::Keys(k),
+                    _ => ShapeNode::All,
+                };
+                ShapeNode::Records(Box::new(a.merge(other)))
+            }
             (ShapeNode::All, _) | (_, ShapeNode::All) => ShapeNode::All,
             // Nothing read yet: the other side is all there is.
             (ShapeNode::Keys(a), other) if a.is_empty() => other,
@@ -443,6 +454,10 @@ impl ShapeNode {
             ShapeNode::Each(element) => {
                 let element = element.tokens();
                 quote!(#rt::Shape::Each(&#element))
+            }
+            ShapeNode::Records(element) => {
+                let element = element.tokens();
+                quote!(#rt::Shape::Records(&#element))
             }
         }
     }

@@ -485,7 +485,7 @@ fn method(
             Returns::Record => ShapeNode::Keys(Vec::new()).place(data, record),
             Returns::Records => {
                 let mut page =
-                    ShapeNode::Keys(Vec::new()).place(data, ShapeNode::Each(Box::new(record)));
+                    ShapeNode::Keys(Vec::new()).place(data, ShapeNode::Records(Box::new(record)));
                 if paginated && let Some(pg) = &p.pagination {
                     for path in pagination_paths(&pg.kind) {
                         page = page.place(&path, ShapeNode::All);
@@ -556,11 +556,12 @@ fn method(
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
                 let shape = if self.full { &#full_shape_name } else { &#shape_name };
                 let arena = #rt::Bump::new();
-                let page = #rt::parse_body(Self::NAME, body, shape, &arena)?;
-                #rt::take_records(&page, &[#(#data),*], Self::NAME)?
-                    .into_iter()
-                    .map(|record| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e)))
-                    .collect()
+                let mut records = ::std::vec::Vec::new();
+                #rt::parse_records(Self::NAME, body, shape, &[#(#data),*], &arena, |record, _| {
+                    records.push(#mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))?);
+                    ::std::result::Result::Ok(())
+                })?;
+                ::std::result::Result::Ok(records)
             }
         },
         Returns::Record => quote! {
