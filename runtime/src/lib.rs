@@ -70,6 +70,37 @@ pub fn parse_records<'a>(
     Ok(page)
 }
 
+/// The records of a list response, each mapped with `map` as it is read (see
+/// [`parse_records`]); the first failure stops.
+pub fn decode_records<T>(
+    provider: &str,
+    body: &[u8],
+    shape: &Shape,
+    records: &[&str],
+    mut map: impl FnMut(&Node<'_>) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let arena = Bump::new();
+    let mut out = Vec::new();
+    parse_records(provider, body, shape, records, &arena, |record, at| {
+        if out.is_empty() {
+            out.reserve(record_capacity::<T>(body.len(), at.len()));
+        }
+        out.push(map(record)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// How many records a list body of `body` bytes probably holds, judged by its first record
+/// (`first` bytes; the records of a page are alike): the output is allocated once instead of
+/// growing by copies. Never more than the body's own size in records of `T`.
+pub(crate) fn record_capacity<T>(body: usize, first: usize) -> usize {
+    if first == 0 {
+        return 0;
+    }
+    (body / first).min(body / size_of::<T>().max(1))
+}
+
 fn not_json(provider: &str, e: &shape::ParseError) -> Error {
     Error::new(
         ErrorKind::Remote,

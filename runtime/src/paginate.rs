@@ -167,6 +167,9 @@ impl Client {
                 let mut mapped: Vec<Result<T, Error>> = Vec::new();
                 let mut print = Fingerprint::default();
                 let body = client.parse_records(&response, shape, records, &arena, |record, at| {
+                    if mapped.is_empty() {
+                        mapped.reserve(crate::record_capacity::<Result<T, Error>>(response.body.len(), at.len()));
+                    }
                     print.add(record, at);
                     mapped.push(map(record));
                     Ok(())
@@ -205,7 +208,13 @@ impl Client {
             let response = client.send_full(&request).await?;
             let arena = bumpalo::Bump::new();
             let mut mapped = Vec::new();
-            client.parse_records(&response, shape, records, &arena, |record, _| {
+            client.parse_records(&response, shape, records, &arena, |record, at| {
+                if mapped.is_empty() {
+                    mapped.reserve(crate::record_capacity::<Result<T, Error>>(
+                        response.body.len(),
+                        at.len(),
+                    ));
+                }
                 mapped.push(map(record));
                 Ok(())
             })?;

@@ -185,7 +185,9 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
         }
     }
 
-    /// A value, built as far as `shape` says.
+    /// A value, built as far as `shape` says. Inlined, so that scalars are built where they
+    /// are stored; arrays and objects are calls.
+    #[inline]
     fn value(&mut self, shape: &Shape) -> Step<Node<'a>> {
         self.whitespace();
         match self.peek() {
@@ -322,6 +324,7 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
         }
     }
 
+    #[inline(never)]
     fn object(&mut self, shape: &Shape) -> Step<Node<'a>> {
         self.enter()?;
         let mut members = BumpVec::with_capacity_in(
@@ -403,6 +406,7 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
         }
     }
 
+    #[inline(never)]
     fn array(&mut self, shape: &Shape) -> Step<Node<'a>> {
         if let Shape::Records(element) = shape
             && self.on_record.is_some()

@@ -165,24 +165,16 @@ impl Trengo {
         } else {
             &LIST_TICKETS_SHAPE
         };
-        let arena = ::switchboard_runtime::Bump::new();
-        let mut records = ::std::vec::Vec::new();
-        ::switchboard_runtime::parse_records(
+        ::switchboard_runtime::decode_records(
             Self::NAME,
             body,
             shape,
             &["data"],
-            &arena,
-            |record, _| {
-                records
-                    .push(
-                        map_ticket(record, &self.context, self.full)
-                            .map_err(|e| self.context.error("tickets", e))?,
-                    );
-                ::std::result::Result::Ok(())
+            |record| {
+                map_ticket(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("tickets", e))
             },
-        )?;
-        ::std::result::Result::Ok(records)
+        )
     }
     /// Fetches one ticket by its id.
     ///

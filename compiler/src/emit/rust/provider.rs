@@ -555,13 +555,9 @@ fn method(
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
                 let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                let arena = #rt::Bump::new();
-                let mut records = ::std::vec::Vec::new();
-                #rt::parse_records(Self::NAME, body, shape, &[#(#data),*], &arena, |record, _| {
-                    records.push(#mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))?);
-                    ::std::result::Result::Ok(())
-                })?;
-                ::std::result::Result::Ok(records)
+                #rt::decode_records(Self::NAME, body, shape, &[#(#data),*], |record| {
+                    #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+                })
             }
         },
         Returns::Record => quote! {
