@@ -82,23 +82,21 @@ pub fn decode_records<T>(
     let arena = Bump::new();
     let mut out = Vec::new();
     parse_records(provider, body, shape, records, &arena, |record, at| {
-        if out.is_empty() {
-            out.reserve(record_capacity::<T>(body.len(), at.len()));
-        }
-        out.push(map(record)?);
+        push_record(&mut out, body.len(), &at, map(record)?);
         Ok(())
     })?;
     Ok(out)
 }
 
-/// How many records a list body of `body` bytes probably holds, judged by its first record
-/// (`first` bytes; the records of a page are alike): the output is allocated once instead of
-/// growing by copies. Never more than the body's own size in records of `T`.
-pub(crate) fn record_capacity<T>(body: usize, first: usize) -> usize {
-    if first == 0 {
-        return 0;
+/// Appends the output of a record at `at` in a body of `body` bytes. The first one sizes `out`
+/// for the records the body probably holds, judged by that first record (the records of a page
+/// are alike), so the output is allocated once instead of growing by copies; never more than
+/// the body's own size in records of `T`.
+pub(crate) fn push_record<T>(out: &mut Vec<T>, body: usize, at: &std::ops::Range<usize>, value: T) {
+    if out.is_empty() && !at.is_empty() {
+        out.reserve((body / at.len()).min(body / size_of::<T>().max(1)));
     }
-    (body / first).min(body / size_of::<T>().max(1))
+    out.push(value);
 }
 
 fn not_json(provider: &str, e: &shape::ParseError) -> Error {

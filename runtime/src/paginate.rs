@@ -167,11 +167,8 @@ impl Client {
                 let mut mapped: Vec<Result<T, Error>> = Vec::new();
                 let mut print = Fingerprint::default();
                 let body = client.parse_records(&response, shape, records, &arena, |record, at| {
-                    if mapped.is_empty() {
-                        mapped.reserve(crate::record_capacity::<Result<T, Error>>(response.body.len(), at.len()));
-                    }
+                    crate::push_record(&mut mapped, response.body.len(), &at, map(record));
                     print.add(record, at);
-                    mapped.push(map(record));
                     Ok(())
                 })?;
                 let next = next_page(&client, &pagination.kind, &body, &response.headers, &mut state)?;
@@ -209,13 +206,7 @@ impl Client {
             let arena = bumpalo::Bump::new();
             let mut mapped = Vec::new();
             client.parse_records(&response, shape, records, &arena, |record, at| {
-                if mapped.is_empty() {
-                    mapped.reserve(crate::record_capacity::<Result<T, Error>>(
-                        response.body.len(),
-                        at.len(),
-                    ));
-                }
-                mapped.push(map(record));
+                crate::push_record(&mut mapped, response.body.len(), &at, map(record));
                 Ok(())
             })?;
             Ok::<_, Error>(mapped)
