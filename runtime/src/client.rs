@@ -323,20 +323,8 @@ impl Client {
         if response.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&response.body).map_err(|e| self.not_json(&response, &e))
-    }
-
-    /// A response body, keeping only what `shape` names (`null` for an empty body).
-    pub fn parse<'a>(
-        &self,
-        response: &'a Response,
-        shape: &Shape,
-        arena: &'a bumpalo::Bump,
-    ) -> Result<Node<'a>, Error> {
-        crate::parse_body(self.inner.provider, &response.body, shape, arena).map_err(|e| {
-            e.with_status(response.status)
-                .with_remote_body(self.redact(&response.body))
-        })
+        serde_json::from_slice(&response.body)
+            .map_err(|e| self.about_response(&response, crate::not_json(self.inner.provider, &e)))
     }
 
     /// A list response, its records handed to `on_record` as they are read (see
@@ -357,24 +345,19 @@ impl Client {
             arena,
             on_record,
         )
-        .map_err(|e| match e.kind() {
-            // The body itself is at fault (not JSON, no records array): show it, redacted.
+        .map_err(|e| self.about_response(response, e))
+    }
+
+    /// An error about what a response holds. When the body itself is at fault (`Remote`: not
+    /// JSON, no record where the mapping expects one) the status and the body, redacted, go
+    /// with it; other errors (a mapping's) stay as they are.
+    pub fn about_response(&self, response: &Response, e: Error) -> Error {
+        match e.kind() {
             ErrorKind::Remote => e
                 .with_status(response.status)
                 .with_remote_body(self.redact(&response.body)),
             _ => e,
-        })
-    }
-
-    /// A body that is not JSON, as a `Remote` error with the body redacted.
-    fn not_json(&self, response: &Response, e: &serde_json::Error) -> Error {
-        Error::new(
-            ErrorKind::Remote,
-            self.inner.provider,
-            format!("the response is not valid JSON: {e}"),
-        )
-        .with_status(response.status)
-        .with_remote_body(self.redact(&response.body))
+        }
     }
 
     /// Sends one request; a token that the provider rejects is renewed and the request sent

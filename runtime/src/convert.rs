@@ -40,7 +40,7 @@ pub struct MapContext {
 struct ContextInner {
     provider: String,
     timezone: TimeZone,
-    formats: Vec<time::Format>,
+    formats: Vec<String>,
 }
 
 impl MapContext {
@@ -55,7 +55,7 @@ impl MapContext {
             inner: Arc::new(ContextInner {
                 provider: provider.to_owned(),
                 timezone,
-                formats: formats.iter().map(|f| time::Format::new(f)).collect(),
+                formats: formats.iter().map(|f| (*f).to_owned()).collect(),
             }),
         })
     }
@@ -174,7 +174,11 @@ pub fn datetime<J: Json>(
     cx: &MapContext,
     formats: &[&str],
 ) -> Result<Option<Timestamp>, MappingError> {
-    parse_time(v, field, cx, formats, time::parse_timestamp)
+    let (defaults, tz) = (&cx.inner.formats, &cx.inner.timezone);
+    parse_time(v, field, |text| match formats {
+        [] => time::parse_timestamp(text, defaults, tz),
+        _ => time::parse_timestamp(text, formats, tz),
+    })
 }
 
 /// A calendar date: `YYYY-MM-DD`, one of `formats`, or a timestamp's date in the account's zone.
@@ -184,26 +188,21 @@ pub fn date<J: Json>(
     cx: &MapContext,
     formats: &[&str],
 ) -> Result<Option<Date>, MappingError> {
-    parse_time(v, field, cx, formats, time::parse_date)
+    let (defaults, tz) = (&cx.inner.formats, &cx.inner.timezone);
+    parse_time(v, field, |text| match formats {
+        [] => time::parse_date(text, defaults, tz),
+        _ => time::parse_date(text, formats, tz),
+    })
 }
 
 fn parse_time<J: Json, T>(
     v: Option<&J>,
     field: &str,
-    cx: &MapContext,
-    formats: &[&str],
-    parse: fn(&str, &[time::Format], &TimeZone) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Result<Option<T>, MappingError> {
-    let own: Vec<time::Format>;
-    let formats = if formats.is_empty() {
-        &cx.inner.formats
-    } else {
-        own = formats.iter().map(|f| time::Format::new(f)).collect();
-        &own
-    };
     match scalar_text(v, field)? {
         None => Ok(None),
-        Some(text) => parse(&text, formats, &cx.inner.timezone)
+        Some(text) => parse(&text)
             .map(Some)
             .map_err(|m| MappingError::new(field, m)),
     }

@@ -99,7 +99,8 @@ pub(crate) fn push_record<T>(out: &mut Vec<T>, body: usize, at: &std::ops::Range
     out.push(value);
 }
 
-fn not_json(provider: &str, e: &shape::ParseError) -> Error {
+/// A body that is not JSON: the provider is at fault (`Remote`).
+pub(crate) fn not_json(provider: &str, e: &dyn std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::Remote,
         provider,

@@ -13,90 +13,83 @@ pub fn zone(name: &str) -> Result<TimeZone, String> {
     TimeZone::get(name).map_err(|e| format!("unknown time zone `{name}`: {e}"))
 }
 
-/// A provider date format, read once: a `strftime`-style format (or [`RFC3339`]) and, when it
-/// is made only of `%Y %m %d %H %M %S` and literal bytes, the fields a direct reader takes in
-/// turn. The direct reader handles the exact form (zero-padded numbers, the literal bytes as
-/// written); any other text goes to `jiff`'s `strtime`, so results never differ from it.
-#[derive(Debug, Clone)]
-pub struct Format {
-    text: String,
-    fields: Option<Vec<Field>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Year,
-    Month,
-    Day,
-    Hour,
-    Minute,
-    Second,
-    Byte(u8),
-}
-
-impl Format {
-    pub fn new(text: &str) -> Self {
-        let mut fields = Vec::new();
-        let mut bytes = text.bytes();
-        let direct = loop {
-            let field = match bytes.next() {
-                None => break true,
-                Some(b'%') => match bytes.next() {
-                    Some(b'Y') => Field::Year,
-                    Some(b'm') => Field::Month,
-                    Some(b'd') => Field::Day,
-                    Some(b'H') => Field::Hour,
-                    Some(b'M') => Field::Minute,
-                    Some(b'S') => Field::Second,
-                    _ => break false,
-                },
-                // A space in a `strtime` format matches any run of whitespace; read directly,
-                // one space. Other whitespace is left to `strtime`.
-                Some(b) if b.is_ascii_graphic() || b == b' ' => Field::Byte(b),
-                Some(_) => break false,
-            };
-            fields.push(field);
-        };
-        Format {
-            text: text.to_owned(),
-            fields: (direct && text != RFC3339).then_some(fields),
+/// Parses `text` with the first format that accepts it. Formats without an offset are read
+/// as wall-clock time in `tz`.
+pub fn parse_timestamp(
+    text: &str,
+    formats: &[impl AsRef<str>],
+    tz: &TimeZone,
+) -> Result<Timestamp, String> {
+    for format in formats.iter().map(AsRef::as_ref) {
+        if format == RFC3339 {
+            if let Ok(ts) = text.parse::<Timestamp>() {
+                return Ok(ts);
+            }
+            continue;
         }
-    }
-
-    /// Reads the exact form of a direct format: a wall-clock time, or `None`.
-    fn read(&self, text: &str) -> Option<DateTime> {
-        let fields = self.fields.as_deref()?;
-        let mut rest = text.as_bytes();
-        let (mut year, mut month, mut day, mut hour, mut minute, mut second) = (0, 1, 1, 0, 0, 0);
-        for field in fields {
-            match field {
-                Field::Year => year = digits(&mut rest, 4)?,
-                Field::Month => month = digits(&mut rest, 2)?,
-                Field::Day => day = digits(&mut rest, 2)?,
-                Field::Hour => hour = digits(&mut rest, 2)?,
-                Field::Minute => minute = digits(&mut rest, 2)?,
-                Field::Second => second = digits(&mut rest, 2)?,
-                Field::Byte(b) => match rest.split_first() {
-                    Some((first, tail)) if first == b => rest = tail,
-                    _ => return None,
-                },
+        if let Some(dt) = read_plain(format, text) {
+            return local_to_timestamp(dt, tz);
+        }
+        if let Ok(parsed) = strtime::parse(format, text) {
+            if let Ok(ts) = parsed.to_timestamp() {
+                return Ok(ts);
+            }
+            if let Ok(dt) = parsed.to_datetime() {
+                return local_to_timestamp(dt, tz);
             }
         }
-        if !rest.is_empty() {
-            return None;
-        }
-        let narrow = |n: i16| i8::try_from(n).ok();
-        DateTime::new(
-            year,
-            narrow(month)?,
-            narrow(day)?,
-            narrow(hour)?,
-            narrow(minute)?,
-            narrow(second)?,
-            0,
-        )
-        .ok()
     }
+    let names: Vec<&str> = formats.iter().map(AsRef::as_ref).collect();
+    Err(format!(
+        "`{text}` matches none of the formats {}",
+        names.join(", ")
+    ))
+}
+
+/// Reads `text` in the exact form of a format made only of `%Y %m %d %H %M %S`, spaces and
+/// printable characters: zero-padded numbers, literal characters as written (a space in a
+/// `strtime` format matches any run of whitespace; read here, one space). Anything else —
+/// another directive, another form of the text — is `None` and left to `strtime`, so results
+/// never differ from it; this only spares the common case `strtime`'s generality.
+fn read_plain(format: &str, text: &str) -> Option<DateTime> {
+    let mut format = format.bytes();
+    let mut rest = text.as_bytes();
+    let (mut year, mut month, mut day, mut hour, mut minute, mut second) = (0, 1, 1, 0, 0, 0);
+    while let Some(b) = format.next() {
+        match b {
+            b'%' => {
+                let (field, width) = match format.next()? {
+                    b'Y' => (&mut year, 4),
+                    b'm' => (&mut month, 2),
+                    b'd' => (&mut day, 2),
+                    b'H' => (&mut hour, 2),
+                    b'M' => (&mut minute, 2),
+                    b'S' => (&mut second, 2),
+                    _ => return None,
+                };
+                *field = digits(&mut rest, width)?;
+            }
+            b if b.is_ascii_graphic() || b == b' ' => match rest.split_first() {
+                Some((first, tail)) if *first == b => rest = tail,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    if !rest.is_empty() {
+        return None;
+    }
+    let narrow = |n: i16| i8::try_from(n).ok();
+    DateTime::new(
+        year,
+        narrow(month)?,
+        narrow(day)?,
+        narrow(hour)?,
+        narrow(minute)?,
+        narrow(second)?,
+        0,
+    )
+    .ok()
 }
 
 /// A number of exactly `count` digits at the start of `rest`.
@@ -106,38 +99,6 @@ fn digits(rest: &mut &[u8], count: usize) -> Option<i16> {
     head.iter().try_fold(0i16, |n, d| {
         d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0'))
     })
-}
-
-/// Parses `text` with the first format that accepts it. Formats without an offset are read
-/// as wall-clock time in `tz`.
-pub fn parse_timestamp(text: &str, formats: &[Format], tz: &TimeZone) -> Result<Timestamp, String> {
-    for format in formats {
-        if format.text == RFC3339 {
-            if let Ok(ts) = text.parse::<Timestamp>() {
-                return Ok(ts);
-            }
-            continue;
-        }
-        if let Some(dt) = format.read(text) {
-            return local_to_timestamp(dt, tz);
-        }
-        if let Ok(parsed) = strtime::parse(&format.text, text) {
-            if let Ok(ts) = parsed.to_timestamp() {
-                return Ok(ts);
-            }
-            if let Ok(dt) = parsed.to_datetime() {
-                return local_to_timestamp(dt, tz);
-            }
-        }
-    }
-    Err(format!(
-        "`{text}` matches none of the formats {}",
-        formats
-            .iter()
-            .map(|f| f.text.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
 }
 
 fn local_to_timestamp(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
@@ -150,14 +111,14 @@ fn local_to_timestamp(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> 
 /// Parses a calendar date: `YYYY-MM-DD`, or a timestamp read in `tz`.
 pub fn parse_date(
     text: &str,
-    formats: &[Format],
+    formats: &[impl AsRef<str>],
     tz: &TimeZone,
 ) -> Result<jiff::civil::Date, String> {
     if let Ok(d) = text.parse::<jiff::civil::Date>() {
         return Ok(d);
     }
     for format in formats {
-        if let Ok(d) = strtime::parse(&format.text, text).and_then(|p| p.to_date()) {
+        if let Ok(d) = strtime::parse(format.as_ref(), text).and_then(|p| p.to_date()) {
             return Ok(d);
         }
     }
@@ -171,7 +132,7 @@ mod tests {
     #[test]
     fn naive_local_times_become_utc() {
         let tz = zone("Europe/Amsterdam").unwrap();
-        let f = ["%Y-%m-%d %H:%M:%S", RFC3339].map(Format::new);
+        let f = ["%Y-%m-%d %H:%M:%S", RFC3339];
         // Winter: UTC+1; summer: UTC+2.
         let ts = parse_timestamp("2024-02-19 16:00:08", &f, &tz).unwrap();
         assert_eq!(ts.to_string(), "2024-02-19T15:00:08Z");
@@ -187,8 +148,7 @@ mod tests {
     #[test]
     fn direct_reading_agrees_with_strtime() {
         let tz = zone("Europe/Amsterdam").unwrap();
-        let format = Format::new("%d/%m/%Y %H:%M:%S");
-        assert!(format.fields.is_some());
+        let format = "%d/%m/%Y %H:%M:%S";
         for text in [
             "19/02/2024 16:00:08",
             "31/03/2024 02:30:00", // skipped by the spring change
@@ -201,23 +161,23 @@ mod tests {
             "19/02/2024  16:00:08",
             "",
         ] {
-            let strtime = strtime::parse("%d/%m/%Y %H:%M:%S", text)
+            let strtime = strtime::parse(format, text)
                 .and_then(|p| p.to_datetime())
                 .map_err(|_| ())
                 .and_then(|dt| local_to_timestamp(dt, &tz).map_err(|_| ()));
-            let ours = parse_timestamp(text, std::slice::from_ref(&format), &tz).map_err(|_| ());
+            let ours = parse_timestamp(text, &[format], &tz).map_err(|_| ());
             assert_eq!(ours, strtime, "{text}");
-            if let Some(dt) = format.read(text) {
+            if let Some(dt) = read_plain(format, text) {
                 assert_eq!(
                     Ok(dt),
-                    strtime::parse("%d/%m/%Y %H:%M:%S", text)
+                    strtime::parse(format, text)
                         .and_then(|p| p.to_datetime())
                         .map_err(|_| ()),
                     "{text}"
                 );
             }
         }
-        assert!(Format::new("%Y-%m-%dT%H:%M:%S%z").fields.is_none());
-        assert!(Format::new(RFC3339).fields.is_none());
+        assert!(read_plain("%Y-%m-%dT%H:%M:%S%z", "2024-02-19T16:00:08+0100").is_none());
+        assert!(read_plain("%Y-%m-%d %H:%M:%S", "2024-02-19 16:00:08").is_some());
     }
 }

@@ -201,6 +201,7 @@ impl Trengo {
         )?;
         let response = self.client.send_full(&request).await?;
         self.decode_get_ticket(&response.body)
+            .map_err(|e| self.client.about_response(&response, e))
     }
     /// Decodes a response body of [`Self::get_ticket`] (without fetching it) into unified records.
     pub fn decode_get_ticket(

@@ -602,7 +602,7 @@ fn method(
                 #prepare
                 let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
                 let response = self.client.send_full(&request).await?;
-                self.#decode_name(&response.body)
+                self.#decode_name(&response.body).map_err(|e| self.client.about_response(&response, e))
             }
         },
         Returns::Nothing => quote! {
