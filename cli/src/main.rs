@@ -101,60 +101,22 @@ async fn demo() -> Result<(), String> {
 
 /// `switchboard map`: the mapping author's way to try a mapping on a real sample.
 fn map(args: &MapArgs) -> Result<(), String> {
-    use std::io::Read;
     use switchboard_generated::registry;
 
-    let text = match &args.file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        None => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-            text
-        }
+    // The mapping first, so that a wrong name is reported before any input is read.
+    let mapper = if args.interpret {
+        Mapper::interpreted(args)?
+    } else {
+        Mapper::compiled(args)?
     };
-    let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "the payload is not JSON: {e} (give a record, an array of records or a whole response)"
-        )
-    })?;
-
-    let capabilities: Vec<&registry::Capability> = registry::CAPABILITIES
-        .iter()
-        .filter(|c| c.provider == args.provider && c.provider_resource == args.resource)
-        .collect();
-    if capabilities.is_empty() && !args.interpret {
-        let known: Vec<String> = registry::CAPABILITIES
-            .iter()
-            .map(|c| format!("{} {}", c.provider, c.provider_resource))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        return Err(format!(
-            "no mapping for `{} {}`; known: {}",
-            args.provider,
-            args.resource,
-            known.join(", ")
-        ));
-    }
-    let method = match &args.method {
-        Some(m) => m.clone(),
-        None if capabilities.iter().any(|c| c.method == "list") => "list".to_owned(),
-        None => "get".to_owned(),
-    };
-    let records_path: Vec<&str> = capabilities
-        .iter()
-        .find(|c| c.method == method)
-        .map(|c| c.records.to_vec())
-        .unwrap_or_default();
+    let payload = read_payload(args.file.as_deref())?;
 
     // A whole response holds its records at the method's path; an array is records; anything
     // else is one record.
+    let records_path = mapper.records_path();
     let at_path = records_path
         .iter()
-        .try_fold(&payload, |v, k| v.get(*k))
+        .try_fold(&payload, |v, k| v.get(k))
         .filter(|_| !records_path.is_empty());
     let records: Vec<&serde_json::Value> = match (at_path, &payload) {
         (Some(serde_json::Value::Array(items)), _) => items.iter().collect(),
@@ -163,50 +125,29 @@ fn map(args: &MapArgs) -> Result<(), String> {
         (_, record) => vec![record],
     };
 
-    let mapped: Vec<serde_json::Value> = if args.interpret {
-        let ir = switchboard_compiler::Settings::new(&args.mappings)
-            .check()
-            .map_err(|e| e.to_string())?
-            .ir;
-        let spec =
-            switchboard_compiler::interpret::spec(&ir, &args.provider, &args.resource, &method)
-                .ok_or_else(|| {
-                    format!(
-                        "{} has no `{method}` on `{}` in {}",
-                        args.provider,
-                        args.resource,
-                        args.mappings.display()
-                    )
-                })?;
-        let spec = serde_json::from_value(spec)
-            .map_err(|e| format!("internal: the mapping description does not read: {e}"))?;
-        let interpreter = switchboard_runtime::interpret::Interpreter::new(spec)?;
-        let context = interpreter
-            .context(args.timezone.as_deref())
-            .map_err(|e| e.to_string())?;
-        records
+    let mapped: Vec<serde_json::Value> = match &mapper {
+        Mapper::Interpreted(interpreter, context) => records
             .iter()
             .map(|r| {
                 interpreter
-                    .map(r, &context, args.remote_data)
+                    .map(r, context, args.remote_data)
                     .map_err(|e| format!("cannot map `{}`: {}", e.field, e.reason))
             })
-            .collect::<Result<_, _>>()?
-    } else {
-        records
+            .collect::<Result<_, _>>()?,
+        Mapper::Compiled { method, .. } => records
             .iter()
             .map(|r| {
                 registry::map_record(
                     &args.provider,
                     &args.resource,
-                    &method,
+                    method,
                     r,
                     args.timezone.as_deref(),
                     args.remote_data,
                 )
             })
             .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?,
     };
     let output = match (
         mapped.len(),
@@ -220,6 +161,126 @@ fn map(args: &MapArgs) -> Result<(), String> {
         serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?
     );
     Ok(())
+}
+
+/// How `map` runs a mapping: the compiled adapter, or the interpreter over the YAML as it is.
+enum Mapper {
+    Compiled {
+        method: String,
+        records: &'static [&'static str],
+    },
+    Interpreted(
+        switchboard_runtime::interpret::Interpreter,
+        switchboard_runtime::convert::MapContext,
+    ),
+}
+
+impl Mapper {
+    fn compiled(args: &MapArgs) -> Result<Self, String> {
+        use switchboard_generated::registry::CAPABILITIES;
+        let capabilities: Vec<_> = CAPABILITIES
+            .iter()
+            .filter(|c| c.provider == args.provider && c.provider_resource == args.resource)
+            .collect();
+        if capabilities.is_empty() {
+            let known: std::collections::BTreeSet<String> = CAPABILITIES
+                .iter()
+                .map(|c| format!("{} {}", c.provider, c.provider_resource))
+                .collect();
+            return Err(format!(
+                "no compiled mapping for `{} {}`; known: {} (a mapping not built yet runs with `--interpret`)",
+                args.provider,
+                args.resource,
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let method = args
+            .method
+            .clone()
+            .unwrap_or_else(|| default_method(capabilities.iter().any(|c| c.method == "list")));
+        let capability = capabilities
+            .iter()
+            .find(|c| c.method == method)
+            .ok_or_else(|| {
+                let methods: Vec<&str> = capabilities.iter().map(|c| c.method).collect();
+                format!(
+                    "`{} {}` has no `{method}` method; it has: {}",
+                    args.provider,
+                    args.resource,
+                    methods.join(", ")
+                )
+            })?;
+        Ok(Self::Compiled {
+            method,
+            records: capability.records,
+        })
+    }
+
+    fn interpreted(args: &MapArgs) -> Result<Self, String> {
+        let ir = switchboard_compiler::Settings::new(&args.mappings)
+            .check()
+            .map_err(|e| e.to_string())?
+            .ir;
+        let has = |method: &str| {
+            switchboard_compiler::interpret::spec(&ir, &args.provider, &args.resource, method)
+        };
+        let method = args
+            .method
+            .clone()
+            .unwrap_or_else(|| default_method(has("list").is_some()));
+        let spec = has(&method).ok_or_else(|| {
+            format!(
+                "{} has no `{method}` on `{}` in {} (check the provider, resource and `--method`)",
+                args.provider,
+                args.resource,
+                args.mappings.display()
+            )
+        })?;
+        let spec = serde_json::from_value(spec)
+            .map_err(|e| format!("internal: the mapping description does not read: {e}"))?;
+        let interpreter = switchboard_runtime::interpret::Interpreter::new(spec)?;
+        let context = interpreter
+            .context(args.timezone.as_deref())
+            .map_err(|e| e.to_string())?;
+        Ok(Self::Interpreted(interpreter, context))
+    }
+
+    fn records_path(&self) -> Vec<&str> {
+        match self {
+            Self::Compiled { records, .. } => records.to_vec(),
+            Self::Interpreted(interpreter, _) => interpreter
+                .spec()
+                .records
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        }
+    }
+}
+
+/// `list` when the resource has it, else `get`.
+fn default_method(has_list: bool) -> String {
+    if has_list { "list" } else { "get" }.to_owned()
+}
+
+fn read_payload(file: Option<&std::path::Path>) -> Result<serde_json::Value, String> {
+    use std::io::Read;
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            text
+        }
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "the payload is not JSON: {e} (give a record, an array of records or a whole response)"
+        )
+    })
 }
 
 /// A plain-text table, columns sized to their content (long cells are shortened).

@@ -99,8 +99,22 @@ fn bad_input_gives_a_clear_error() {
     let out = run(&["map", "trengo", "tickets"], Some("{ not json"));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the payload is not JSON"));
-    let out = run(&["map", "nope", "tickets"], Some("{}"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no mapping for `nope tickets`"));
+    // A wrong name is reported before any input is read (no payload given here).
+    let out = run(&["map", "nope", "tickets"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no compiled mapping for `nope tickets`; known: trengo tickets"),
+        "{stderr}"
+    );
+    let out = run(&["map", "trengo", "widgets", "--interpret"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("trengo has no `get` on `widgets`"), "{stderr}");
+    let out = run(&["map", "trengo", "tickets", "--method", "create"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`trengo tickets` has no `create` method; it has: list, get"),
+        "{stderr}"
+    );
     let out = run(
         &["map", "trengo", "tickets", "--method", "get"],
         Some(r#"{"subject": "no id"}"#),

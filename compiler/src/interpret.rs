@@ -23,6 +23,7 @@ pub fn spec(ir: &ir::Ir, provider: &str, resource: &str, method: &str) -> Option
         "provider": p.name,
         "timezone": p.default_timezone(),
         "formats": p.datetime.formats,
+        "records": m.data_path,
         "fields": fields(&u.fields, &mappings),
     }))
 }

@@ -23,6 +23,9 @@ pub struct Spec {
     /// The zone of timestamps without an offset when no account says otherwise.
     pub timezone: String,
     pub formats: Vec<String>,
+    /// Where a response keeps its records (or its record); empty when it is the body itself.
+    #[serde(default)]
+    pub records: Vec<String>,
     pub fields: Vec<FieldSpec>,
 }
 
@@ -110,6 +113,11 @@ impl Interpreter {
     }
 
     /// The mapping context of the spec's provider, in `timezone` or the spec's default zone.
+    /// The description this interpreter runs.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
     pub fn context(&self, timezone: Option<&str>) -> Result<MapContext, crate::Error> {
         let formats: Vec<&str> = self.spec.formats.iter().map(String::as_str).collect();
         MapContext::new(
