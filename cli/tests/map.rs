@@ -108,7 +108,10 @@ fn bad_input_gives_a_clear_error() {
     );
     let out = run(&["map", "trengo", "widgets", "--interpret"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("trengo has no `get` on `widgets`"), "{stderr}");
+    assert!(
+        stderr.contains("trengo has no `get` on `widgets`"),
+        "{stderr}"
+    );
     let out = run(&["map", "trengo", "tickets", "--method", "create"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -1729,6 +1729,7 @@ impl Checker<'_> {
             body,
             data_path,
             paginated,
+            retry_safe: m.retry_safe.as_ref().is_some_and(|b| b.value),
             unsupported_query: um
                 .query
                 .iter()

@@ -371,6 +371,8 @@ pub struct Method {
     pub data_path: Vec<String>,
     /// Whether the provider's pagination applies.
     pub paginated: bool,
+    /// Declared safe to send twice although its HTTP method is not idempotent.
+    pub retry_safe: bool,
     /// Optional unified parameters this provider's request does not send: refused at run time.
     pub unsupported_query: Vec<String>,
     pub provenance: Provenance,

@@ -154,6 +154,8 @@ pub struct Method {
     pub fields: Vec<(Str, FieldMapping)>,
     /// An explicit MCP tool name.
     pub tool: Option<Str>,
+    /// Declared safe to send twice (a write the runtime may retry after a transient failure).
+    pub retry_safe: Option<Spanned<bool>>,
     /// The span of the method's key, for diagnostics about the method as a whole.
     pub span: Span,
 }
@@ -899,9 +901,13 @@ impl Decoder<'_> {
             self.object(
                 n,
                 "`request`",
-                &["method", "path", "query", "headers", "body"],
+                &["method", "path", "query", "headers", "body", "retry_safe"],
             )
         });
+        let retry_safe = request
+            .as_ref()
+            .and_then(|r| r.get("retry_safe"))
+            .and_then(|n| self.node_bool(n, "retry_safe"));
         let (http_method, path, query, headers, body) = match &request {
             Some(r) => (
                 self.req_string(r, "method", "`request`"),
@@ -956,6 +962,7 @@ impl Decoder<'_> {
                 .map(|n| self.field_mappings(n))
                 .unwrap_or_default(),
             tool: self.opt_string(&e, "tool"),
+            retry_safe,
             span,
         })
     }

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, ErrorRules, Operation};
 use crate::json::Node;
+use crate::policy::{Limiter, RateLimit, RetryPolicy};
 use crate::secret::Secret;
 use crate::shape::Shape;
 use crate::value;
@@ -58,6 +61,14 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Most pages one list call may fetch before it stops with an error.
     pub max_pages: u32,
+    /// When failed requests are sent again.
+    pub retry: RetryPolicy,
+    /// Space requests to stay within the provider's declared rate limit (off by default: the
+    /// provider's 429s are honoured either way).
+    pub rate_limiter: bool,
+    /// The key that signs unified list cursors (`next_cursor`); a random key per client when
+    /// unset, so cursors then only resume on the client that issued them.
+    pub cursor_key: Option<Secret>,
 }
 
 impl Default for ClientOptions {
@@ -66,6 +77,9 @@ impl Default for ClientOptions {
             base_url: None,
             timeout: Duration::from_secs(30),
             max_pages: 10_000,
+            retry: RetryPolicy::default(),
+            rate_limiter: false,
+            cursor_key: None,
         }
     }
 }
@@ -85,6 +99,22 @@ impl ClientOptions {
         self.max_pages = max_pages;
         self
     }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn with_rate_limiter(mut self, on: bool) -> Self {
+        self.rate_limiter = on;
+        self
+    }
+
+    /// Signs list cursors with `key`, so that any client holding it can resume them.
+    pub fn with_cursor_key(mut self, key: Secret) -> Self {
+        self.cursor_key = Some(key);
+        self
+    }
 }
 
 /// What generated code passes to [`Client::new`].
@@ -94,7 +124,31 @@ pub struct ClientConfig {
     pub base_url: String,
     pub auth: Auth,
     pub headers: Vec<(&'static str, String)>,
+    /// The provider's declared request budget (for [`ClientOptions::rate_limiter`]).
+    pub rate_limit: Option<RateLimit>,
+    pub errors: ErrorRules,
     pub options: ClientOptions,
+}
+
+impl ClientConfig {
+    /// A provider's connection with no extra headers, no declared limit and default error
+    /// rules.
+    pub fn new(provider: &'static str, base_url: impl Into<String>, auth: Auth) -> Self {
+        ClientConfig {
+            provider,
+            base_url: base_url.into(),
+            auth,
+            headers: Vec::new(),
+            rate_limit: None,
+            errors: ErrorRules::DEFAULT,
+            options: ClientOptions::default(),
+        }
+    }
+
+    pub fn with_options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
+        self
+    }
 }
 
 /// A request relative to the account's base URL (or to an absolute URL of the same origin,
@@ -107,6 +161,10 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
     pub headers: Vec<(String, String)>,
+    /// The call this request makes, for errors and traces.
+    pub operation: Option<Operation>,
+    /// Sending it twice does no harm (declared for writes whose method is not idempotent).
+    pub retry_safe: bool,
 }
 
 impl Request {
@@ -118,6 +176,8 @@ impl Request {
             query: Vec::new(),
             body: None,
             headers: Vec::new(),
+            operation: None,
+            retry_safe: false,
         }
     }
 
@@ -151,7 +211,27 @@ impl Request {
             query: Vec::new(),
             body: self.body.clone(),
             headers: self.headers.clone(),
+            operation: self.operation,
+            retry_safe: self.retry_safe,
         }
+    }
+
+    pub fn with_operation(mut self, resource: &'static str, method: &'static str) -> Self {
+        self.operation = Some(Operation { resource, method });
+        self
+    }
+
+    /// Whether a failure after which the provider may have acted can be retried.
+    fn idempotent(&self) -> bool {
+        self.retry_safe
+            || matches!(
+                self.method,
+                reqwest::Method::GET
+                    | reqwest::Method::HEAD
+                    | reqwest::Method::PUT
+                    | reqwest::Method::DELETE
+                    | reqwest::Method::OPTIONS
+            )
     }
 }
 
@@ -199,6 +279,10 @@ struct Inner {
     token: Mutex<Option<(Secret, Option<Instant>)>>,
     secrets: Vec<Secret>,
     max_pages: u32,
+    retry: RetryPolicy,
+    limiter: Option<Limiter>,
+    errors: ErrorRules,
+    cursor_key: Secret,
 }
 
 /// Longest provider body kept in an error.
@@ -293,6 +377,16 @@ impl Client {
                 token: Mutex::new(None),
                 secrets,
                 max_pages: config.options.max_pages,
+                retry: config.options.retry,
+                limiter: config
+                    .rate_limit
+                    .filter(|_| config.options.rate_limiter)
+                    .and_then(Limiter::new),
+                errors: config.errors,
+                cursor_key: config
+                    .options
+                    .cursor_key
+                    .unwrap_or_else(|| Secret::new(format!("{:032x}", fastrand::u128(..)))),
             }),
         })
     }
@@ -303,6 +397,10 @@ impl Client {
 
     pub(crate) fn max_pages(&self) -> u32 {
         self.inner.max_pages
+    }
+
+    pub(crate) fn cursor_key(&self) -> &Secret {
+        &self.inner.cursor_key
     }
 
     /// Whether `url` is on the account's origin (scheme, host and port), so that credentials
@@ -360,15 +458,87 @@ impl Client {
         }
     }
 
-    /// Sends one request; a token that the provider rejects is renewed and the request sent
-    /// once more.
+    /// Sends one request, with the account's retry policy: a token the provider rejects is
+    /// renewed and the request sent once more; rate limits and transient failures are retried
+    /// within the policy's bounds (see [`RetryPolicy`]). Traced as one `switchboard.request`
+    /// span with the provider, the call, the final status, the attempts and the latency.
     pub async fn send_full(&self, request: &Request) -> Result<Response, Error> {
-        match self.attempt(request).await {
-            Err(e) if e.kind() == ErrorKind::Auth && self.uses_token() => {
-                *self.inner.token.lock().await = None;
-                self.attempt(request).await
+        let op = request.operation;
+        let span = tracing::info_span!(
+            "switchboard.request",
+            provider = self.inner.provider,
+            resource = op.map(|o| o.resource),
+            method = op.map(|o| o.method),
+            http.method = %request.method,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let (result, attempts) = self
+            .with_retries(request, started)
+            .instrument(span.clone())
+            .await;
+        span.record("attempts", attempts);
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(r) => span.record("status", r.status),
+            Err(e) => span.record("status", e.status().unwrap_or(0)),
+        };
+        result.map_err(|e| e.with_operation(op).with_attempts(attempts))
+    }
+
+    async fn with_retries(
+        &self,
+        request: &Request,
+        started: Instant,
+    ) -> (Result<Response, Error>, u32) {
+        let policy = self.inner.retry;
+        let mut attempt = 0;
+        let mut renewed = false;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = &self.inner.limiter {
+                limiter.acquire().await;
             }
-            other => other,
+            let sent = Instant::now();
+            let result = self.attempt(request).await;
+            let e = match result {
+                Ok(response) => return (Ok(response), attempt),
+                Err(e) => e,
+            };
+            tracing::debug!(
+                attempt,
+                status = e.status().unwrap_or(0),
+                latency_ms = sent.elapsed().as_millis() as u64,
+                error = e.kind().as_str(),
+                "attempt failed"
+            );
+            if e.kind() == ErrorKind::Auth && self.uses_token() && !renewed {
+                renewed = true;
+                *self.inner.token.lock().await = None;
+                attempt -= 1;
+                continue;
+            }
+            let retryable = match e.kind() {
+                ErrorKind::RateLimited => true,
+                ErrorKind::Transport | ErrorKind::Timeout => request.idempotent(),
+                ErrorKind::Remote => {
+                    matches!(e.status(), Some(500 | 502 | 503 | 504)) && request.idempotent()
+                }
+                _ => false,
+            };
+            if !retryable || attempt >= policy.max_attempts {
+                return (Err(e), attempt);
+            }
+            let wait = match e.retry_after() {
+                Some(after) => after,
+                None => policy.backoff(attempt),
+            };
+            if started.elapsed() + wait > policy.max_elapsed {
+                return (Err(e), attempt);
+            }
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -417,48 +587,101 @@ impl Client {
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let retry_after = headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
         let bytes = response
             .bytes()
             .await
             .map_err(|e| self.transport_error(&e))?;
         if status.is_success() {
+            if let Some(e) = self.in_body_error(status.as_u16(), &bytes) {
+                return Err(e);
+            }
             return Ok(Response {
                 status: status.as_u16(),
                 headers,
                 body: bytes,
             });
         }
-        let kind = match status.as_u16() {
-            401 => ErrorKind::Auth,
-            403 => ErrorKind::Forbidden,
-            404 => ErrorKind::NotFound,
-            429 => ErrorKind::RateLimited,
-            400 | 422 => ErrorKind::Validation,
-            _ => ErrorKind::Remote,
-        };
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| {
-                v.get("message")
-                    .and_then(Value::as_str)
-                    .map(|m| self.redact(m.as_bytes()))
-            })
-            .unwrap_or_else(|| {
-                format!(
-                    "{} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("error")
-                )
+        Err(self.status_error(status, &headers, &bytes))
+    }
+
+    /// The error a failed status means, with what the provider said.
+    fn status_error(
+        &self,
+        status: reqwest::StatusCode,
+        headers: &HeaderMap,
+        bytes: &[u8],
+    ) -> Error {
+        let rules = &self.inner.errors;
+        let code = status.as_u16();
+        let kind = rules
+            .status
+            .iter()
+            .find(|(s, _)| *s == code)
+            .map(|(_, kind)| *kind)
+            .unwrap_or(match code {
+                401 => ErrorKind::Auth,
+                403 => ErrorKind::Forbidden,
+                404 | 410 => ErrorKind::NotFound,
+                408 | 504 => ErrorKind::Timeout,
+                429 => ErrorKind::RateLimited,
+                400 | 422 => ErrorKind::Validation,
+                _ => ErrorKind::Remote,
             });
-        Err(Error::new(kind, provider, message)
-            .with_status(status.as_u16())
-            .with_remote_body(self.redact(&bytes))
-            .with_retry_after(retry_after))
+        let body = serde_json::from_slice::<Value>(bytes).ok();
+        let message = body
+            .as_ref()
+            .and_then(|b| error_message(b, rules.message))
+            .map(|m| self.redact(m.as_bytes()))
+            .unwrap_or_else(|| format!("{code} {}", status.canonical_reason().unwrap_or("error")));
+        let mut details = serde_json::Map::new();
+        if let Some(errors) = body
+            .as_ref()
+            .and_then(|b| b.get("errors"))
+            .filter(|e| e.is_object() || e.is_array())
+        {
+            let text = self.redact(errors.to_string().as_bytes());
+            details.insert(
+                "errors".into(),
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            );
+        }
+        if kind == ErrorKind::Forbidden
+            && let Some(scopes) = missing_scopes(headers, body.as_ref())
+        {
+            details.insert("missing_scopes".into(), scopes.into());
+        }
+        let retry_after = matches!(kind, ErrorKind::RateLimited | ErrorKind::Remote)
+            .then(|| crate::policy::retry_after(headers))
+            .flatten();
+        Error::new(kind, self.inner.provider, message)
+            .with_status(code)
+            .with_remote_body(self.redact(bytes))
+            .with_retry_after(retry_after)
+            .with_details((!details.is_empty()).then_some(Value::Object(details)))
+    }
+
+    /// An error the provider reports inside a 2xx body, where its mapping declares how.
+    fn in_body_error(&self, status: u16, bytes: &[u8]) -> Option<Error> {
+        let rules = self.inner.errors.in_body?;
+        let body: Value = serde_json::from_slice(bytes).ok()?;
+        let code = value::path(&body, rules.path)?;
+        let text = code.to_string();
+        if rules.success.iter().any(|s| *s == text) {
+            return None;
+        }
+        let message = rules
+            .message
+            .and_then(|p| value::path(&body, p))
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
+            .map(|m| self.redact(m.as_bytes()))
+            .unwrap_or_else(|| format!("the provider reported error code {text}"));
+        Some(
+            Error::new(ErrorKind::Remote, self.inner.provider, message)
+                .with_status(status)
+                .with_remote_body(self.redact(bytes))
+                .with_details(Some(serde_json::json!({ "code": code }))),
+        )
     }
 
     /// The current token, fetched when missing or about to expire. Holding the lock while
@@ -599,6 +822,51 @@ impl Client {
     }
 }
 
+/// The message of an error body: at the declared path, else the usual members.
+fn error_message(body: &Value, declared: Option<&[&str]>) -> Option<String> {
+    let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(m) = declared.and_then(|p| value::path(body, p)).and_then(text) {
+        return Some(m);
+    }
+    ["message", "error_description", "error", "detail", "title"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(text))
+}
+
+/// The scopes a 403 names as missing: RFC 6750's `WWW-Authenticate: Bearer
+/// error="insufficient_scope", scope="a b"`, or a `missing_scopes` / `required_scopes` list in
+/// the body.
+fn missing_scopes(headers: &HeaderMap, body: Option<&Value>) -> Option<Vec<String>> {
+    let from_header = headers
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let scope = v.split(',').find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                let k = k.trim();
+                let k = k.rsplit(' ').next().unwrap_or(k);
+                (k == "scope").then(|| v.trim().trim_matches('"').to_owned())
+            })?;
+            Some(
+                scope
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            )
+        });
+    from_header.filter(|s| !s.is_empty()).or_else(|| {
+        let list = ["missing_scopes", "required_scopes"]
+            .iter()
+            .find_map(|k| body?.get(*k)?.as_array())?;
+        Some(
+            list.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+        )
+    })
+}
+
 fn sensitive(provider: &str, value: &str) -> Result<HeaderValue, Error> {
     let mut v = HeaderValue::from_str(value).map_err(|_| {
         Error::configuration(
@@ -623,26 +891,18 @@ mod tests {
 
     #[test]
     fn bad_base_url_is_a_configuration_error() {
-        let err = Client::new(ClientConfig {
-            provider: "test",
-            base_url: "ftp://example.com".into(),
-            auth: Auth::None,
-            headers: Vec::new(),
-            options: ClientOptions::default(),
-        })
-        .unwrap_err();
+        let err =
+            Client::new(ClientConfig::new("test", "ftp://example.com", Auth::None)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Configuration);
     }
 
     #[test]
     fn origins_and_relative_links() {
-        let c = Client::new(ClientConfig {
-            provider: "test",
-            base_url: "https://api.example.com/v2".into(),
-            auth: Auth::None,
-            headers: Vec::new(),
-            options: ClientOptions::default(),
-        })
+        let c = Client::new(ClientConfig::new(
+            "test",
+            "https://api.example.com/v2",
+            Auth::None,
+        ))
         .unwrap();
         assert!(c.same_origin("https://api.example.com/v2/items?page=2"));
         assert!(!c.same_origin("https://evil.example.net/v2/items"));

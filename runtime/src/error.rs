@@ -63,30 +63,82 @@ impl ErrorKind {
     }
 }
 
+/// The call an error happened in: the provider's resource and the method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    pub resource: &'static str,
+    pub method: &'static str,
+}
+
+/// How a provider reports errors, as its mapping declares (see docs/mapping-language.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorRules {
+    /// Where error bodies keep their message (else `message`, `error_description`, `error`,
+    /// `detail` or `title` is tried).
+    pub message: Option<&'static [&'static str]>,
+    /// Errors reported inside a 2xx body.
+    pub in_body: Option<InBodyErrors>,
+    /// Provider statuses that mean another kind than the default.
+    pub status: &'static [(u16, ErrorKind)],
+}
+
+impl ErrorRules {
+    /// No declaration: HTTP statuses only.
+    pub const DEFAULT: ErrorRules = ErrorRules {
+        message: None,
+        in_body: None,
+        status: &[],
+    };
+}
+
+impl Default for ErrorRules {
+    fn default() -> Self {
+        ErrorRules::DEFAULT
+    }
+}
+
+/// An envelope whose `path` holds a success value (as JSON text, such as `0`) or an error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InBodyErrors {
+    pub path: &'static [&'static str],
+    pub success: &'static [&'static str],
+    pub message: Option<&'static [&'static str]>,
+}
+
 /// An adapter call's failure: its kind, the provider, and what the provider said (with secrets
 /// redacted).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Error {
+pub struct Error(Box<Repr>);
+
+/// Boxed so that `Result<_, Error>` stays small on every call path.
+#[derive(Debug, Clone, PartialEq)]
+struct Repr {
     kind: ErrorKind,
     provider: String,
     message: String,
+    operation: Option<Operation>,
     status: Option<u16>,
     remote_body: Option<String>,
     retry_after: Option<Duration>,
     field: Option<String>,
+    details: Option<serde_json::Value>,
+    attempts: u32,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, provider: &str, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Repr {
             kind,
             provider: provider.to_owned(),
             message: message.into(),
             status: None,
+            operation: None,
             remote_body: None,
             retry_after: None,
             field: None,
-        }
+            details: None,
+            attempts: 0,
+        }))
     }
 
     pub fn configuration(provider: &str, message: impl Into<String>) -> Self {
@@ -108,78 +160,125 @@ impl Error {
             provider,
             format!("cannot map {resource}.{field}: {reason}"),
         );
-        e.field = Some(field.to_owned());
+        e.0.field = Some(field.to_owned());
         e
     }
 
     pub(crate) fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
 
     pub(crate) fn with_remote_body(mut self, body: String) -> Self {
-        self.remote_body = Some(body);
+        self.0.remote_body = Some(body);
         self
     }
 
     pub(crate) fn with_retry_after(mut self, after: Option<Duration>) -> Self {
-        self.retry_after = after;
+        self.0.retry_after = after;
+        self
+    }
+
+    pub(crate) fn with_details(mut self, details: Option<serde_json::Value>) -> Self {
+        self.0.details = details;
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = attempts;
+        self
+    }
+
+    /// Names the call the error happened in, unless it is named already.
+    pub fn with_operation(mut self, operation: Option<Operation>) -> Self {
+        if self.0.operation.is_none() {
+            self.0.operation = operation;
+        }
         self
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     pub fn provider(&self) -> &str {
-        &self.provider
+        &self.0.provider
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The provider's HTTP status, when it answered.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The provider's response body, truncated, with the account's secrets redacted.
     pub fn remote_body(&self) -> Option<&str> {
-        self.remote_body.as_deref()
+        self.0.remote_body.as_deref()
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
+    }
+
+    /// The provider resource and method of the call, where known.
+    pub fn operation(&self) -> Option<Operation> {
+        self.0.operation
+    }
+
+    /// What the provider said beyond its message: field errors of a validation failure
+    /// (`errors`), the scopes a 403 lacks (`missing_scopes`), an in-body error `code`.
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        self.0.details.as_ref()
+    }
+
+    /// How many times the request was sent (0 when it never was).
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts
     }
 
     /// The unified field a mapping error is about.
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.0.field.as_deref()
     }
 
     /// Whether the provider reported this error (rather than the runtime).
     pub fn is_remote_error(&self) -> bool {
-        self.status.is_some()
+        self.0.status.is_some()
     }
 
     /// The unified error body: `{status_code, error, message, details, is_remote_error, remote}`.
     pub fn to_body(&self) -> serde_json::Value {
         let mut details = serde_json::Map::new();
-        details.insert("provider".into(), self.provider.clone().into());
-        if let Some(field) = &self.field {
+        details.insert("provider".into(), self.0.provider.clone().into());
+        if let Some(op) = self.0.operation {
+            details.insert("resource".into(), op.resource.into());
+            details.insert("method".into(), op.method.into());
+        }
+        if self.0.attempts > 1 {
+            details.insert("attempts".into(), self.0.attempts.into());
+        }
+        if let Some(serde_json::Value::Object(more)) = &self.0.details {
+            for (k, v) in more {
+                details.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(field) = &self.0.field {
             details.insert("field".into(), field.clone().into());
         }
-        if let Some(after) = self.retry_after {
+        if let Some(after) = self.0.retry_after {
             details.insert("retry_after_seconds".into(), after.as_secs().into());
         }
         let remote = self
+            .0
             .status
-            .map(|status| serde_json::json!({ "status": status, "body": self.remote_body }));
+            .map(|status| serde_json::json!({ "status": status, "body": self.0.remote_body }));
         serde_json::json!({
-            "status_code": self.kind.status_code(),
-            "error": self.kind.as_str(),
-            "message": self.message,
+            "status_code": self.0.kind.status_code(),
+            "error": self.0.kind.as_str(),
+            "message": self.0.message,
             "details": details,
             "is_remote_error": self.is_remote_error(),
             "remote": remote,
@@ -189,14 +288,12 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} error from {}: {}",
-            self.kind.as_str(),
-            self.provider,
-            self.message
-        )?;
-        if let Some(status) = self.status {
+        write!(f, "{} error from {}", self.0.kind.as_str(), self.0.provider)?;
+        if let Some(op) = self.0.operation {
+            write!(f, " ({} {})", op.resource, op.method)?;
+        }
+        write!(f, ": {}", self.0.message)?;
+        if let Some(status) = self.0.status {
             write!(f, " (HTTP {status})")?;
         }
         Ok(())

@@ -6,10 +6,12 @@
 
 mod client;
 pub mod convert;
+pub mod cursor;
 mod error;
 pub mod interpret;
 pub mod json;
 mod paginate;
+pub mod policy;
 pub mod request;
 mod secret;
 pub mod shape;
@@ -21,8 +23,10 @@ pub use client::{
     Auth, Client, ClientConfig, ClientOptions, Request, Response, encode_path_segment,
 };
 pub use convert::{MapContext, MappingError};
-pub use error::{Error, ErrorKind};
+pub use cursor::Page;
+pub use error::{Error, ErrorKind, ErrorRules, InBodyErrors, Operation};
 pub use paginate::{CursorSource, Pagination, PaginationKind, take_records};
+pub use policy::{RateLimit, RetryPolicy};
 
 pub use json::{Json, Node};
 pub use secret::Secret;

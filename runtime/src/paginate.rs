@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 
+use serde::{Deserialize, Serialize};
+
 use crate::RecordStream;
 use crate::client::{Client, Request};
+use crate::cursor::{self, Page};
 use crate::error::{Error, ErrorKind};
 use crate::json::{Json, Node, View};
 use crate::shape::Shape;
@@ -71,7 +74,7 @@ pub enum CursorSource {
     Header(&'static str),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Next {
     /// The first request with these query parameters added.
     Params(Vec<(String, String)>),
@@ -79,141 +82,224 @@ enum Next {
     Url(String),
 }
 
+/// Where a list call stands: what to fetch next and the guards' memory. All but `seen` travel
+/// in a unified cursor (a resumed list guards against the last token only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct State {
     next: Option<Next>,
     page: i64,
     offset: i64,
     fetched: u32,
     previous: Option<u64>,
+    last_token: Option<String>,
+    #[serde(skip)]
     seen: HashSet<String>,
 }
 
-/// Maps one record of a page.
-type MapRecord<T> = dyn Fn(&Node<'_>) -> Result<T, Error> + Send + Sync;
-
-impl Client {
-    /// All records of a list call, mapped with `map`: `records` is where they are in each page,
-    /// `shape` what of each page to parse.
-    pub fn paginate<T: Send + 'static>(
-        &self,
-        request: Request,
-        pagination: &'static Pagination,
-        records: Path,
-        shape: &'static Shape,
-        map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'static,
-    ) -> RecordStream<T> {
-        let client = self.clone();
-        let map: Arc<MapRecord<T>> = Arc::new(map);
-        let cap = pagination
-            .max_pages
-            .map_or(client.max_pages(), |m| m.min(client.max_pages()));
-        let first = match pagination.kind {
-            PaginationKind::PageNumber {
+impl State {
+    fn start(pagination: Option<&Pagination>) -> State {
+        let next = match pagination.map(|p| p.kind) {
+            Some(PaginationKind::PageNumber {
                 param,
                 first_page,
                 size_param,
                 page_size,
                 ..
-            } => {
+            }) => {
                 let mut params = vec![(param.to_owned(), first_page.to_string())];
                 if let (Some(name), Some(size)) = (size_param, page_size) {
                     params.push((name.to_owned(), size.to_string()));
                 }
-                Next::Params(params)
+                params
             }
-            PaginationKind::OffsetLimit {
+            Some(PaginationKind::OffsetLimit {
                 offset_param,
                 limit_param,
                 limit,
                 ..
-            } => Next::Params(vec![
+            }) => vec![
                 (offset_param.to_owned(), "0".to_owned()),
                 (limit_param.to_owned(), limit.to_string()),
-            ]),
-            _ => Next::Params(Vec::new()),
+            ],
+            _ => Vec::new(),
         };
-        let first_page = match pagination.kind {
-            PaginationKind::PageNumber { first_page, .. } => first_page,
+        let page = match pagination.map(|p| p.kind) {
+            Some(PaginationKind::PageNumber { first_page, .. }) => first_page,
             _ => 1,
         };
-        let start = State {
-            next: Some(first),
-            page: first_page,
+        State {
+            next: Some(Next::Params(next)),
+            page,
             offset: 0,
             fetched: 0,
             previous: None,
+            last_token: None,
             seen: HashSet::new(),
-        };
-        stream::try_unfold(start, move |mut state| {
-            let client = client.clone();
-            let request = request.clone();
-            let map = map.clone();
-            async move {
-                let Some(next) = state.next.take() else { return Ok(None) };
-                if state.fetched >= cap {
-                    return Err(Error::new(
-                        ErrorKind::Remote,
-                        client.provider(),
-                        format!("stopped after {cap} pages: the list did not end (raise ClientOptions::max_pages if it is really this long)"),
-                    ));
-                }
-                let page_request = match next {
-                    Next::Params(params) => params.into_iter().fold(request.clone(), |r, (k, v)| r.with_query(&k, v)),
-                    Next::Url(url) => request.at_url(url),
-                };
-                let response = client.send_full(&page_request).await?;
-                state.fetched += 1;
-                let arena = bumpalo::Bump::new();
-                let mut mapped: Vec<Result<T, Error>> = Vec::new();
-                let mut print = Fingerprint::default();
-                let body = client.parse_records(&response, shape, records, &arena, |record, at| {
-                    crate::push_record(&mut mapped, response.body.len(), &at, map(record));
-                    print.add(record, at);
-                    Ok(())
-                })?;
-                let next = next_page(&client, &pagination.kind, &body, &response.headers, &mut state)?;
-                if matches!(pagination.kind, PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }) {
-                    let fingerprint = print.finish(&response.body);
-                    if !mapped.is_empty() && state.previous == Some(fingerprint) {
-                        return Err(Error::new(
-                            ErrorKind::Remote,
-                            client.provider(),
-                            "a page repeats the previous page: the provider ignores the page parameter; stopped to avoid a loop",
-                        ));
-                    }
-                    state.previous = Some(fingerprint);
-                }
-                state.next = stop_after(&pagination.kind, mapped.len(), next);
-                Ok(Some((mapped, state)))
-            }
-        })
-        .map_ok(stream::iter)
-        .try_flatten()
-        .boxed()
+        }
+    }
+}
+
+/// Maps one record of a page.
+type MapRecord<'m, T> = dyn Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'm;
+
+/// What one list call needs to fetch its pages.
+struct Lister<'m, T> {
+    client: Client,
+    request: Request,
+    pagination: Option<&'static Pagination>,
+    records: Path,
+    shape: &'static Shape,
+    map: &'m MapRecord<'m, T>,
+}
+
+impl<T> Lister<'_, T> {
+    fn cap(&self) -> u32 {
+        let client = self.client.max_pages();
+        self.pagination
+            .and_then(|p| p.max_pages)
+            .map_or(client, |m| m.min(client))
     }
 
-    /// The records of one response, for list calls that are not paginated.
-    pub fn single_page<T: Send + 'static>(
+    /// Fetches the page `state` points at and moves `state` past it; `None` when the list has
+    /// ended. Records that fail to map are kept in place as errors.
+    async fn fetch(&self, state: &mut State) -> Result<Option<Vec<Result<T, Error>>>, Error> {
+        let client = &self.client;
+        let Some(next) = state.next.take() else {
+            return Ok(None);
+        };
+        let cap = self.cap();
+        if state.fetched >= cap {
+            return Err(Error::new(
+                ErrorKind::Remote,
+                client.provider(),
+                format!(
+                    "stopped after {cap} pages: the list did not end (raise ClientOptions::max_pages if it is really this long)"
+                ),
+            ));
+        }
+        let page_request = match next {
+            Next::Params(params) => params
+                .into_iter()
+                .fold(self.request.clone(), |r, (k, v)| r.with_query(&k, v)),
+            Next::Url(url) => self.request.at_url(url),
+        };
+        let response = client.send_full(&page_request).await?;
+        state.fetched += 1;
+        let arena = bumpalo::Bump::new();
+        let mut mapped: Vec<Result<T, Error>> = Vec::new();
+        let mut print = Fingerprint::default();
+        let body =
+            client.parse_records(&response, self.shape, self.records, &arena, |record, at| {
+                crate::push_record(&mut mapped, response.body.len(), &at, (self.map)(record));
+                print.add(record, at);
+                Ok(())
+            })?;
+        let Some(pagination) = self.pagination else {
+            return Ok(Some(mapped));
+        };
+        let next = next_page(client, &pagination.kind, &body, &response.headers, state)?;
+        if matches!(
+            pagination.kind,
+            PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }
+        ) {
+            let fingerprint = print.finish(&response.body);
+            if !mapped.is_empty() && state.previous == Some(fingerprint) {
+                return Err(Error::new(
+                    ErrorKind::Remote,
+                    client.provider(),
+                    "a page repeats the previous page: the provider ignores the page parameter; stopped to avoid a loop",
+                ));
+            }
+            state.previous = Some(fingerprint);
+        }
+        state.next = stop_after(&pagination.kind, mapped.len(), next);
+        Ok(Some(mapped))
+    }
+}
+
+impl Client {
+    /// All records of a list call, mapped with `map`, fetched page by page as the stream is
+    /// read (dropping it stops): `records` is where they are in each page, `shape` what of
+    /// each page to parse, `pagination` the provider's (none: one page).
+    pub fn paginate<T: Send + 'static>(
         &self,
         request: Request,
+        pagination: Option<&'static Pagination>,
         records: Path,
         shape: &'static Shape,
         map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'static,
     ) -> RecordStream<T> {
-        let client = self.clone();
-        stream::once(async move {
-            let response = client.send_full(&request).await?;
-            let arena = bumpalo::Bump::new();
-            let mut mapped = Vec::new();
-            client.parse_records(&response, shape, records, &arena, |record, at| {
-                crate::push_record(&mut mapped, response.body.len(), &at, map(record));
-                Ok(())
-            })?;
-            Ok::<_, Error>(mapped)
+        let operation = request.operation;
+        let map: Arc<MapRecord<'static, T>> = Arc::new(map);
+        let lister = Arc::new((self.clone(), request));
+        stream::try_unfold(State::start(pagination), move |mut state| {
+            let lister = lister.clone();
+            let map = map.clone();
+            async move {
+                let (client, request) = &*lister;
+                let page = Lister {
+                    client: client.clone(),
+                    request: request.clone(),
+                    pagination,
+                    records,
+                    shape,
+                    map: &*map,
+                }
+                .fetch(&mut state)
+                .await?;
+                Ok(page.map(|records| (records, state)))
+            }
         })
         .map_ok(stream::iter)
         .try_flatten()
+        .map_err(move |e| e.with_operation(operation))
         .boxed()
+    }
+
+    /// One page of a list call, from its start or from a `next_cursor` an earlier page gave
+    /// (see [`crate::cursor`]); the first record that fails to map fails the page.
+    pub async fn list_page<T>(
+        &self,
+        request: Request,
+        pagination: Option<&'static Pagination>,
+        records: Path,
+        shape: &'static Shape,
+        map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, Error> {
+        let operation = request.operation;
+        let call = cursor::call_id(self.provider(), &request);
+        let mut state = match cursor {
+            Some(c) => cursor::decode(self.provider(), self.cursor_key(), &call, c)
+                .map_err(|e| e.with_operation(operation))?,
+            None => State::start(pagination),
+        };
+        let lister = Lister {
+            client: self.clone(),
+            request,
+            pagination,
+            records,
+            shape,
+            map: &map,
+        };
+        let result = lister
+            .fetch(&mut state)
+            .await
+            .and_then(|page| {
+                page.unwrap_or_default()
+                    .into_iter()
+                    .collect::<Result<Vec<T>, Error>>()
+            })
+            .map_err(|e| e.with_operation(operation))?;
+        let next_cursor = state
+            .next
+            .is_some()
+            .then(|| cursor::encode(self.cursor_key(), &cursor::Payload { call, state }));
+        Ok(Page {
+            result_count: result.len(),
+            result,
+            next_cursor,
+        })
     }
 }
 
@@ -354,7 +440,9 @@ fn repeat_guard(
     token: String,
     what: &str,
 ) -> Result<(), Error> {
-    if !state.seen.insert(token.clone()) {
+    let again = state.last_token.as_ref() == Some(&token) || !state.seen.insert(token.clone());
+    state.last_token = Some(token.clone());
+    if again {
         return Err(Error::new(
             ErrorKind::Remote,
             client.provider(),

@@ -45,6 +45,10 @@ pub enum Value {
 /// A request as the mapping describes it: generated code keeps one per method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spec {
+    /// The provider resource and the method this request belongs to.
+    pub operation: crate::error::Operation,
+    /// Declared safe to send twice although its HTTP method is not idempotent.
+    pub retry_safe: bool,
     pub method: &'static str,
     pub path: &'static [Part],
     pub query: &'static [(&'static str, Value)],
@@ -54,10 +58,20 @@ pub struct Spec {
 
 /// The request of `spec` for the call's variables.
 pub fn build(provider: &str, spec: &Spec, vars: &Json) -> Result<crate::client::Request, Error> {
+    build_request(provider, spec, vars).map_err(|e| e.with_operation(Some(spec.operation)))
+}
+
+fn build_request(
+    provider: &str,
+    spec: &Spec,
+    vars: &Json,
+) -> Result<crate::client::Request, Error> {
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| {
         Error::configuration(provider, format!("`{}` is not an HTTP method", spec.method))
     })?;
-    let mut request = crate::client::Request::new(method, path(provider, vars, spec.path)?);
+    let mut request = crate::client::Request::new(method, path(provider, vars, spec.path)?)
+        .with_operation(spec.operation.resource, spec.operation.method);
+    request.retry_safe = spec.retry_safe;
     for (name, value) in query(provider, vars, spec.query)? {
         request = request.with_query(&name, value);
     }

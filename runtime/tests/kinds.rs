@@ -31,13 +31,10 @@ async fn serve(reply: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> String
 }
 
 fn client(base_url: String, auth: Auth) -> Client {
-    Client::new(ClientConfig {
-        provider: "test",
-        base_url,
-        auth,
-        headers: Vec::new(),
-        options: ClientOptions::default().with_max_pages(50),
-    })
+    Client::new(
+        ClientConfig::new("test", base_url, auth)
+            .with_options(ClientOptions::default().with_max_pages(50)),
+    )
     .unwrap()
 }
 
@@ -55,7 +52,7 @@ async fn ids(
     let items: Vec<Value> = c
         .paginate(
             Request::get("/items"),
-            pagination,
+            Some(pagination),
             records,
             &Shape::All,
             |n| Ok(n.to_value()),

@@ -9,17 +9,15 @@ use common::serve_fixed as serve;
 use futures::StreamExt;
 use switchboard_runtime::{
     Auth, Client, ClientConfig, ClientOptions, ErrorKind, Json, Pagination, PaginationKind,
-    Request, Secret, Shape,
+    Request, RetryPolicy, Secret, Shape,
 };
 use tokio::net::TcpListener;
 
 fn client(base_url: String) -> Client {
     Client::new(ClientConfig {
-        provider: "test",
-        base_url,
-        auth: Auth::Bearer(Secret::new("s3cret-token")),
         headers: vec![("accept", "application/json".into())],
-        options: ClientOptions::default(),
+        ..ClientConfig::new("test", base_url, Auth::Bearer(Secret::new("s3cret-token")))
+            .with_options(ClientOptions::default().with_retry(RetryPolicy::none()))
     })
     .unwrap()
 }
@@ -45,7 +43,7 @@ async fn first_list_error(
     let c = client(serve(status, headers, body).await);
     let mut stream = c.paginate(
         Request::get("/items"),
-        &PAGES,
+        Some(&PAGES),
         &["data"],
         &Shape::All,
         |n| Ok(n.to_value()),
@@ -109,7 +107,7 @@ async fn the_page_cap_stops_an_endless_list() {
     let results: Vec<_> = c
         .paginate(
             Request::get("/items"),
-            &NO_EMPTY_STOP,
+            Some(&NO_EMPTY_STOP),
             &["data"],
             &Shape::All,
             |n| Ok(n.to_value()),

@@ -53,6 +53,12 @@ impl Trengo {
             headers: ::std::vec![
                 ("accept", ::std::string::String::from("application/json"))
             ],
+            rate_limit: ::std::option::Option::None,
+            errors: ::switchboard_runtime::ErrorRules {
+                message: ::std::option::Option::None,
+                in_body: ::std::option::Option::None,
+                status: &[],
+            },
             options,
         })?;
         let context = ::switchboard_runtime::MapContext::new(
@@ -119,10 +125,11 @@ impl Trengo {
         if query.updated_after.is_some() {
             return ::switchboard_runtime::error_stream(
                 ::switchboard_runtime::Error::new(
-                    ::switchboard_runtime::ErrorKind::Unsupported,
-                    Self::NAME,
-                    "Trengo cannot apply `updated_after` to `list` of tickets",
-                ),
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot apply `updated_after` to `list` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
             );
         }
         let vars = self
@@ -150,7 +157,66 @@ impl Trengo {
         let map = move |record: &::switchboard_runtime::Node<'_>| {
             map_ticket(record, &context, full).map_err(|e| context.error("tickets", e))
         };
-        self.client.paginate(request, &PAGINATION, &["data"], shape, map)
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:5.
+    pub async fn list_tickets_page(
+        &self,
+        query: &crate::unified::ticketing::TicketListQuery,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
+        if query.updated_after.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot apply `updated_after` to `list` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TICKETS,
+            &vars,
+        )?;
+        let shape = if self.full {
+            &LIST_TICKETS_SHAPE_FULL
+        } else {
+            &LIST_TICKETS_SHAPE
+        };
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            map_ticket(record, &self.context, self.full)
+                .map_err(|e| self.context.error("tickets", e))
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
     }
     /// Decodes a response body of [`Self::list_tickets`] (without fetching it) into unified records.
     pub fn decode_list_tickets(
@@ -201,7 +267,12 @@ impl Trengo {
         )?;
         let response = self.client.send_full(&request).await?;
         self.decode_get_ticket(&response.body)
-            .map_err(|e| self.client.about_response(&response, e))
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
     }
     /// Decodes a response body of [`Self::get_ticket`] (without fetching it) into unified records.
     pub fn decode_get_ticket(
@@ -325,6 +396,11 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
     max_pages: ::std::option::Option::None,
 };
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "list",
+    },
+    retry_safe: false,
     method: "GET",
     path: &[::switchboard_runtime::request::Part::Text("/tickets")],
     query: &[
@@ -435,6 +511,11 @@ static LIST_TICKETS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_run
     ],
 );
 static GET_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "get",
+    },
+    retry_safe: false,
     method: "GET",
     path: &[
         ::switchboard_runtime::request::Part::Text("/tickets/"),

@@ -96,6 +96,17 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         }
     });
 
+    let rate_limit = match p.rate_limit {
+        Some(ir::RateLimit {
+            requests,
+            per_seconds,
+        }) => {
+            quote!(::std::option::Option::Some(#rt::RateLimit { requests: #requests, per_seconds: #per_seconds }))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let errors = error_rules(&p.errors);
+
     let mut methods = Vec::new();
     let mut statics = Vec::new();
     let mut mappers = Vec::new();
@@ -185,6 +196,8 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                     base_url: #base_url,
                     auth: #auth,
                     headers: ::std::vec![#(#headers),*],
+                    rate_limit: #rate_limit,
+                    errors: #errors,
                     options,
                 })?;
                 let context = #rt::MapContext::new(#name, &#timezone, FORMATS)?;
@@ -524,27 +537,35 @@ fn method(
     ]);
     let resource_name = &r.name;
     // A filter this provider cannot apply is refused, never silently dropped.
-    let guards: Vec<TokenStream> = m
-        .unsupported_query
-        .iter()
-        .map(|q| {
-            let ident = value_ident(q);
-            let message = format!(
-                "{} cannot apply `{q}` to `{}` of {}",
-                p.title, m.name, r.name
-            );
-            let error = quote!(#rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message));
-            let bail = if um.returns == Returns::Records {
-                quote!(return #rt::error_stream(#error))
-            } else {
-                quote!(return ::std::result::Result::Err(#error))
-            };
-            quote!(if query.#ident.is_some() { #bail; })
-        })
-        .collect();
-    let prepare = quote! {
-        #(#guards)*
-        let vars = self.vars(#id_var, #query_var, #body_var);
+    let method_name = &m.name;
+    let guards = |in_stream: bool| -> Vec<TokenStream> {
+        m.unsupported_query
+            .iter()
+            .map(|q| {
+                let ident = value_ident(q);
+                let message = format!(
+                    "{} cannot apply `{q}` to `{}` of {}",
+                    p.title, m.name, r.name
+                );
+                let error = quote! {
+                    #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
+                        .with_operation(::std::option::Option::Some(#spec_name.operation))
+                };
+                let bail = if in_stream {
+                    quote!(return #rt::error_stream(#error))
+                } else {
+                    quote!(return ::std::result::Result::Err(#error))
+                };
+                quote!(if query.#ident.is_some() { #bail; })
+            })
+            .collect()
+    };
+    let prepare = |in_stream: bool| {
+        let guards = guards(in_stream);
+        quote! {
+            #(#guards)*
+            let vars = self.vars(#id_var, #query_var, #body_var);
+        }
     };
     let decode_name = format_ident!("decode_{}", fn_name);
     let decode_doc = format!(
@@ -576,15 +597,23 @@ fn method(
     };
     let method = match um.returns {
         Returns::Records => {
-            let pages = if paginated {
-                quote!(self.client.paginate(request, &PAGINATION, &[#(#data),*], shape, map))
+            let pagination = if paginated {
+                quote!(::std::option::Option::Some(&PAGINATION))
             } else {
-                quote!(self.client.single_page(request, &[#(#data),*], shape, map))
+                quote!(::std::option::Option::None)
             };
+            let (in_stream, in_page) = (prepare(true), prepare(false));
+            let page_name = format_ident!("{}_page", fn_name);
+            let page_doc = doc(&[
+                format!(
+                    "One page of [`Self::{fn_name}`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query)."
+                ),
+                format!("From {}.", m.origin),
+            ]);
             quote! {
                 #d
                 pub fn #fn_name(&self, #(#params),*) -> #rt::RecordStream<#ty> {
-                    #prepare
+                    #in_stream
                     let request = match #rt::request::build(Self::NAME, &#spec_name, &vars) {
                         ::std::result::Result::Ok(r) => r,
                         ::std::result::Result::Err(e) => return #rt::error_stream(e),
@@ -592,31 +621,50 @@ fn method(
                     let shape = if self.full { &#full_shape_name } else { &#shape_name };
                     let (context, full) = (self.context.clone(), self.full);
                     let map = move |record: &#rt::Node<'_>| #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
-                    #pages
+                    self.client.paginate(request, #pagination, &[#(#data),*], shape, map)
+                }
+
+                #page_doc
+                pub async fn #page_name(&self, #(#params,)* cursor: ::std::option::Option<&str>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
+                    #in_page
+                    let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+                    let shape = if self.full { &#full_shape_name } else { &#shape_name };
+                    let map = |record: &#rt::Node<'_>| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
+                    self.client.list_page(request, #pagination, &[#(#data),*], shape, map, cursor).await
                 }
             }
         }
-        Returns::Record => quote! {
-            #d
-            pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<#ty, #rt::Error> {
-                #prepare
-                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
-                let response = self.client.send_full(&request).await?;
-                self.#decode_name(&response.body).map_err(|e| self.client.about_response(&response, e))
+        Returns::Record => {
+            let prepare = prepare(false);
+            quote! {
+                #d
+                pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<#ty, #rt::Error> {
+                    #prepare
+                    let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+                    let response = self.client.send_full(&request).await?;
+                    self.#decode_name(&response.body)
+                        .map_err(|e| self.client.about_response(&response, e).with_operation(request.operation))
+                }
             }
-        },
-        Returns::Nothing => quote! {
-            #d
-            pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<(), #rt::Error> {
-                #prepare
-                let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
-                self.client.send_full(&request).await?;
-                ::std::result::Result::Ok(())
+        }
+        Returns::Nothing => {
+            let prepare = prepare(false);
+            quote! {
+                #d
+                pub async fn #fn_name(&self, #(#params),*) -> ::std::result::Result<(), #rt::Error> {
+                    #prepare
+                    let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+                    self.client.send_full(&request).await?;
+                    ::std::result::Result::Ok(())
+                }
             }
-        },
+        }
     };
+    let retry_safe = m.retry_safe;
     let statics = quote! {
         static #spec_name: #rt::request::Spec = #rt::request::Spec {
+            operation: #rt::Operation { resource: #resource_name, method: #method_name },
+            retry_safe: #retry_safe,
             method: #http,
             path: #path,
             query: &[#(#query),*],
@@ -698,6 +746,28 @@ fn opt_path(path: Option<&[String]>) -> TokenStream {
         Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
         None => quote!(::std::option::Option::None),
     }
+}
+
+/// The provider's `errors` declaration as the runtime's `ErrorRules`.
+fn error_rules(e: &ir::ErrorRules) -> TokenStream {
+    let rt = rt();
+    let path = |p: &Option<Vec<String>>| match p {
+        Some(p) => quote!(::std::option::Option::Some(&[#(#p),*])),
+        None => quote!(::std::option::Option::None),
+    };
+    let message = path(&e.message);
+    let in_body = match &e.in_body {
+        Some(b) => {
+            let (at, success, message) = (&b.path, &b.success, path(&b.message));
+            quote!(::std::option::Option::Some(#rt::InBodyErrors { path: &[#(#at),*], success: &[#(#success),*], message: #message }))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let status = e.status.iter().map(|(code, kind)| {
+        let kind = type_ident(kind);
+        quote!((#code, #rt::ErrorKind::#kind))
+    });
+    quote!(#rt::ErrorRules { message: #message, in_body: #in_body, status: &[#(#status),*] })
 }
 
 fn pagination_kind(kind: &PaginationKind) -> TokenStream {
