@@ -92,6 +92,9 @@ struct State {
     fetched: u32,
     previous: Option<u64>,
     last_token: Option<String>,
+    /// Empty pages in a row.
+    #[serde(default)]
+    empty: u32,
     #[serde(skip)]
     seen: HashSet<String>,
 }
@@ -134,6 +137,7 @@ impl State {
             fetched: 0,
             previous: None,
             last_token: None,
+            empty: 0,
             seen: HashSet::new(),
         }
     }
@@ -212,7 +216,12 @@ impl<T> Lister<'_, T> {
             }
             state.previous = Some(fingerprint);
         }
-        state.next = stop_after(&pagination.kind, mapped.len(), next);
+        state.empty = if mapped.is_empty() {
+            state.empty + 1
+        } else {
+            0
+        };
+        state.next = stop_after(&pagination.kind, mapped.len(), state.empty, next);
         Ok(Some(mapped))
     }
 }
@@ -418,12 +427,25 @@ fn next_page(
     }
 }
 
-/// Signals that need the page's records: empty or short pages.
-fn stop_after(kind: &PaginationKind, count: usize, next: Option<Next>) -> Option<Next> {
+/// Signals that need the page's records: empty or short pages. An empty page ends a page-number
+/// list that declares `stop_on_empty_page`, unless the page's next link or last page says more
+/// follow: then one empty page is passed over, and a second in a row ends the list.
+fn stop_after(
+    kind: &PaginationKind,
+    count: usize,
+    empty_run: u32,
+    next: Option<Next>,
+) -> Option<Next> {
     let stop = match *kind {
         PaginationKind::PageNumber {
-            stop_on_empty_page, ..
-        } => stop_on_empty_page && count == 0,
+            stop_on_empty_page,
+            next_link,
+            last_page,
+            ..
+        } => {
+            let signalled = next_link.is_some() || last_page.is_some();
+            stop_on_empty_page && count == 0 && (!signalled || empty_run > 1)
+        }
         PaginationKind::OffsetLimit {
             limit,
             stop_on_short_page,

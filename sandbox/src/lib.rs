@@ -4,6 +4,7 @@
 //! prefix; [`Sandbox::base_url`] gives the base URL to connect an adapter to. Data is seeded
 //! deterministically, so tests can compare against [`trengo::Seed`].
 
+pub mod faults;
 pub mod trengo;
 
 use std::net::SocketAddr;
@@ -13,10 +14,25 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// What the emulators start with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub trengo: trengo::State,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            trengo: trengo::State::seeded(),
+        }
+    }
+}
+
 /// A running sandbox. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
+    faults: faults::Faults,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -24,11 +40,16 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts every emulator on `127.0.0.1`, on a free port.
     pub async fn start() -> std::io::Result<Sandbox> {
-        Sandbox::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Sandbox::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), Options::default()).await
     }
 
     /// Starts every emulator on `addr` (loopback addresses only).
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Sandbox> {
+        Sandbox::start_with(addr, Options::default()).await
+    }
+
+    /// Starts every emulator on `addr` (loopback addresses only) with the given data.
+    pub async fn start_with(addr: SocketAddr, options: Options) -> std::io::Result<Sandbox> {
         if !addr.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -40,7 +61,13 @@ impl Sandbox {
         }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = Router::new().nest("/trengo/api/v2", trengo::router(trengo::State::seeded()));
+        let faults = faults::Faults::default();
+        let app = Router::new()
+            .nest("/trengo/api/v2", trengo::router(options.trengo))
+            .layer(axum::middleware::from_fn_with_state(
+                faults.clone(),
+                faults::apply,
+            ));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -53,6 +80,7 @@ impl Sandbox {
         });
         Ok(Sandbox {
             addr,
+            faults,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -60,6 +88,11 @@ impl Sandbox {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The faults injected in front of every emulator, and the requests they saw.
+    pub fn faults(&self) -> &faults::Faults {
+        &self.faults
     }
 
     /// The base URL of a provider's emulator, to pass as the account's base URL.
