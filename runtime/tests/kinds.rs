@@ -324,16 +324,64 @@ async fn oauth2_token_is_fetched_once_for_concurrent_requests() {
             scopes: vec!["cases:read".into()],
         },
     );
-    let results = futures::stream::iter(0..20)
+    let results = futures::stream::iter(0..50)
         .map(|_| {
             let c = c.clone();
             async move { c.send(&Request::get("/cases")).await }
         })
-        .buffer_unordered(20)
+        .buffer_unordered(50)
         .collect::<Vec<_>>()
         .await;
+    assert_eq!(results.len(), 50);
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(token_calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
+    let token_calls = Arc::new(AtomicUsize::new(0));
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let (counter, refusals) = (token_calls.clone(), rejected.clone());
+    let base = serve(move |s| {
+        if s.target.starts_with("/oauth/token") {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            // Valid for 30 s: inside the renewal margin, so never used for a second call.
+            return (
+                200,
+                String::new(),
+                json!({"access_token": format!("tok-{n}"), "expires_in": 30}),
+            );
+        }
+        let current = format!("Bearer tok-{}", counter.load(Ordering::SeqCst));
+        let ok = s.head.contains(&current);
+        if !ok {
+            refusals.fetch_add(1, Ordering::SeqCst);
+        }
+        (if ok { 200 } else { 401 }, String::new(), json!({"ok": ok}))
+    })
+    .await;
+    let c = client(
+        base.clone(),
+        Auth::OAuth2ClientCredentials {
+            token_url: format!("{base}/oauth/token"),
+            client_id: Secret::new("id"),
+            client_secret: Secret::new("secret"),
+            scopes: Vec::new(),
+        },
+    );
+    for _ in 0..3 {
+        c.send(&Request::get("/cases")).await.unwrap();
+    }
+    assert_eq!(
+        token_calls.load(Ordering::SeqCst),
+        3,
+        "renewed before each use"
+    );
+    assert_eq!(
+        rejected.load(Ordering::SeqCst),
+        0,
+        "no call was sent with a stale token"
+    );
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ mod common;
 use common::serve_fixed as serve;
 use futures::StreamExt;
 use switchboard_runtime::{
-    Auth, Client, ClientConfig, ClientOptions, ErrorKind, Json, Pagination, PaginationKind,
-    Request, RetryPolicy, Secret, Shape,
+    Auth, Client, ClientConfig, ClientOptions, ErrorKind, ErrorRules, InBodyErrors, Json,
+    Pagination, PaginationKind, Request, RetryPolicy, Secret, Shape,
 };
 use tokio::net::TcpListener;
 
@@ -168,4 +168,116 @@ async fn empty_success_body_is_null_and_unreachable_host_is_transport() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
+}
+
+fn declared(base_url: String, errors: ErrorRules) -> Client {
+    Client::new(ClientConfig {
+        errors,
+        ..ClientConfig::new("test", base_url, Auth::Bearer(Secret::new("s3cret-token")))
+            .with_options(ClientOptions::default().with_retry(RetryPolicy::none()))
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn errors_inside_a_2xx_body_are_detected_from_the_declaration() {
+    const ENVELOPE: ErrorRules = ErrorRules {
+        message: None,
+        in_body: Some(InBodyErrors {
+            path: &["code"],
+            success: &["0"],
+            message: Some(&["message"]),
+        }),
+        status: &[],
+    };
+    let failed =
+        r#"{"code": 4, "id": null, "message": "User not found s3cret-token", "result": null}"#;
+    let e = declared(serve("200 OK", "", failed).await, ENVELOPE)
+        .send(&Request::get("/x").with_operation("users", "get"))
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Remote, Some(200)));
+    assert_eq!(e.message(), "User not found [REDACTED]");
+    assert_eq!(e.details(), Some(&serde_json::json!({"code": 4})));
+    assert_eq!(e.to_body()["details"]["resource"], "users");
+    assert_eq!(e.to_body()["details"]["code"], 4);
+
+    let ok = r#"{"code": 0, "id": null, "message": null, "result": {"id": 1}}"#;
+    let v = declared(serve("200 OK", "", ok).await, ENVELOPE)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap();
+    assert_eq!(v["result"]["id"], 1);
+    // A body without the envelope is not an error.
+    let plain = declared(serve("200 OK", "", "[1, 2]").await, ENVELOPE)
+        .send(&Request::get("/x"))
+        .await;
+    assert!(plain.is_ok());
+}
+
+#[tokio::test]
+async fn declared_statuses_and_message_paths_apply() {
+    const RULES: ErrorRules = ErrorRules {
+        message: Some(&["error", "text"]),
+        in_body: None,
+        status: &[(409, ErrorKind::Validation), (400, ErrorKind::NotFound)],
+    };
+    let body = r#"{"error": {"text": "Duplicate email"}, "message": "generic"}"#;
+    let e = declared(serve("409 Conflict", "", body).await, RULES)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (ErrorKind::Validation, "Duplicate email")
+    );
+    let e = declared(serve("400 Bad Request", "", "{}").await, RULES)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (ErrorKind::NotFound, "400 Bad Request")
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_carry_field_details_and_403s_their_missing_scopes() {
+    // Laravel's 422, as Trengo sends it.
+    let body = r#"{"message": "The given data was invalid.", "errors": {"contact_id": ["The contact id field is required."]}}"#;
+    let e = client(serve("422 Unprocessable Entity", "", body).await)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert_eq!(e.message(), "The given data was invalid.");
+    assert_eq!(
+        e.to_body()["details"]["errors"]["contact_id"][0],
+        "The contact id field is required."
+    );
+
+    let e = client(
+        serve(
+            "403 Forbidden",
+            "www-authenticate: Bearer error=\"insufficient_scope\", scope=\"cases:read cases:write\"\r\n",
+            r#"{"message": "forbidden"}"#,
+        )
+        .await,
+    )
+    .send(&Request::get("/x"))
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden);
+    assert_eq!(
+        e.details().unwrap()["missing_scopes"],
+        serde_json::json!(["cases:read", "cases:write"])
+    );
+    let e = client(serve("403 Forbidden", "", r#"{"missing_scopes": ["users:read"]}"#).await)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.details().unwrap()["missing_scopes"],
+        serde_json::json!(["users:read"])
+    );
 }
