@@ -81,7 +81,7 @@ async fn altered_foreign_stale_and_mismatched_cursors_are_refused() {
         .next_cursor
         .unwrap();
     let refused = |result: Result<_, switchboard_runtime::Error>, why: &str| {
-        let e = result.err().expect("refused");
+        let e = result.expect_err("refused");
         assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
         assert!(e.message().contains(why), "{why} in {e}");
         assert!(e.message().contains("list again without a cursor"), "{e}");
