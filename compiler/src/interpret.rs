@@ -28,6 +28,37 @@ pub fn spec(ir: &ir::Ir, provider: &str, resource: &str, method: &str) -> Option
     }))
 }
 
+/// The description of the per-account override `name` (the format
+/// `switchboard_runtime::interpret::OverrideSpec` reads): per provider resource, only the
+/// unified fields it replaces. `None` when there is no such override.
+pub fn override_spec(ir: &ir::Ir, name: &str) -> Option<Value> {
+    let o = ir.overrides.iter().find(|o| o.name == name)?;
+    let p = ir.providers.iter().find(|p| p.name == o.provider)?;
+    let resources: serde_json::Map<String, Value> = o
+        .resources
+        .iter()
+        .filter_map(|(resource, mappings)| {
+            let r = p.resources.iter().find(|r| &r.name == resource)?;
+            let (_, u) = ir.unified(r)?;
+            let replaced: Vec<ir::Field> = u
+                .fields
+                .iter()
+                .filter(|f| mappings.iter().any(|m| m.field == f.name))
+                .cloned()
+                .collect();
+            let mappings: Vec<&ir::FieldMapping> = mappings.iter().collect();
+            Some((resource.clone(), Value::from(fields(&replaced, &mappings))))
+        })
+        .collect();
+    Some(json!({
+        "override": o.name,
+        "provider": p.name,
+        "timezone": p.default_timezone(),
+        "formats": p.datetime.formats,
+        "resources": resources,
+    }))
+}
+
 /// The spec of `fields` with the given mappings (unmapped fields have `mapping: null`).
 pub fn fields(fields: &[ir::Field], mappings: &[&ir::FieldMapping]) -> Vec<Value> {
     fields

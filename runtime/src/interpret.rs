@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::convert::{self, MapContext, MappingError};
+use crate::json::Json;
 
 /// The unified fields of one mapped resource, in order, with their mappings, and the
 /// provider's date settings.
@@ -93,6 +94,134 @@ pub enum MappingSpec {
     },
 }
 
+/// A per-account override as the compiler describes it
+/// (`switchboard_compiler::interpret::override_spec`): per provider resource, the unified
+/// fields it replaces, with their mappings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverrideSpec {
+    #[serde(rename = "override")]
+    pub name: String,
+    pub provider: String,
+    pub timezone: String,
+    pub formats: Vec<String>,
+    pub resources: std::collections::BTreeMap<String, Vec<FieldSpec>>,
+}
+
+/// A per-account override, ready to patch records: the compiled mapping runs as usual, and
+/// only the overridden fields are evaluated by the interpreter and replaced (see
+/// docs/mapping-language.md, "Overrides").
+#[derive(Debug)]
+pub struct Override {
+    name: String,
+    provider: String,
+    resources: std::collections::BTreeMap<String, Interpreter>,
+}
+
+/// The whole record, parsed: what an overridden resource's responses need, since an override
+/// may read any path.
+pub static WHOLE: crate::Shape = crate::Shape::All;
+
+impl Override {
+    pub fn new(spec: OverrideSpec) -> Result<Self, String> {
+        let mut resources = std::collections::BTreeMap::new();
+        for (resource, fields) in spec.resources {
+            let interpreter = Interpreter::new(Spec {
+                provider: spec.provider.clone(),
+                timezone: spec.timezone.clone(),
+                formats: spec.formats.clone(),
+                records: Vec::new(),
+                fields,
+            })
+            .map_err(|e| format!("override `{}`, {resource}: {e}", spec.name))?;
+            resources.insert(resource, interpreter);
+        }
+        Ok(Override {
+            name: spec.name,
+            provider: spec.provider,
+            resources,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The provider whose records it patches.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Whether it replaces fields of this provider resource.
+    pub fn touches(&self, resource: &str) -> bool {
+        self.resources.contains_key(resource)
+    }
+
+    /// Replaces the overridden fields of `mapped` (the compiled mapping's record) with the
+    /// interpreter's values for the provider `record`.
+    pub fn patch<T>(
+        &self,
+        resource: &str,
+        record: &Value,
+        mapped: T,
+        cx: &MapContext,
+    ) -> Result<T, crate::Error>
+    where
+        T: Serialize + for<'de> Deserialize<'de>,
+    {
+        let Some(interpreter) = self.resources.get(resource) else {
+            return Ok(mapped);
+        };
+        let patch = interpreter
+            .map(record, cx, true)
+            .map_err(|e| cx.error(resource, e))?;
+        let wrong = |e: serde_json::Error| {
+            crate::Error::new(
+                crate::ErrorKind::Mapping,
+                &self.provider,
+                format!(
+                    "override `{}` of {resource} gives a record of the wrong type: {e}",
+                    self.name
+                ),
+            )
+        };
+        let mut unified = serde_json::to_value(mapped).map_err(wrong)?;
+        if let (Value::Object(unified), Value::Object(patch)) = (&mut unified, patch) {
+            unified.extend(patch);
+        }
+        serde_json::from_value(unified).map_err(wrong)
+    }
+}
+
+/// The response shape of a call: the whole record when `overrides` patch `resource` (they may
+/// read any path), else the method's own.
+pub fn shape_for(
+    overrides: Option<&Override>,
+    resource: &str,
+    own: &'static crate::Shape,
+) -> &'static crate::Shape {
+    match overrides {
+        Some(o) if o.touches(resource) => &WHOLE,
+        _ => own,
+    }
+}
+
+/// The compiled mapping's result, patched by `overrides` where they touch `resource`.
+pub fn patched<T>(
+    overrides: Option<&Override>,
+    resource: &str,
+    record: &crate::Node<'_>,
+    cx: &MapContext,
+    mapped: Result<T, crate::Error>,
+) -> Result<T, crate::Error>
+where
+    T: Serialize + for<'de> Deserialize<'de>,
+{
+    match overrides {
+        Some(o) if o.touches(resource) => o.patch(resource, &record.to_value(), mapped?, cx),
+        _ => mapped,
+    }
+}
+
 /// A spec with its JMESPath expressions compiled once.
 #[derive(Debug)]
 pub struct Interpreter {
@@ -112,12 +241,12 @@ impl Interpreter {
         Ok(Interpreter { spec, expressions })
     }
 
-    /// The mapping context of the spec's provider, in `timezone` or the spec's default zone.
     /// The description this interpreter runs.
     pub fn spec(&self) -> &Spec {
         &self.spec
     }
 
+    /// The mapping context of the spec's provider, in `timezone` or the spec's default zone.
     pub fn context(&self, timezone: Option<&str>) -> Result<MapContext, crate::Error> {
         let formats: Vec<&str> = self.spec.formats.iter().map(String::as_str).collect();
         MapContext::new(

@@ -29,6 +29,9 @@ pub struct Trengo {
     context: ::switchboard_runtime::MapContext,
     settings: Settings,
     full: bool,
+    overrides: ::std::option::Option<
+        ::std::sync::Arc<::switchboard_runtime::interpret::Override>,
+    >,
 }
 impl Trengo {
     /// The provider's name in mappings, tool names and errors.
@@ -74,6 +77,7 @@ impl Trengo {
             context,
             settings,
             full: false,
+            overrides: ::std::option::Option::None,
         })
     }
     /// Connects an account from credentials given by name (the registry, the CLI).
@@ -93,6 +97,26 @@ impl Trengo {
             },
             options,
         )
+    }
+    /// Applies a per-account override: the fields it names are mapped by the
+    /// interpreter from the override's YAML, every other field by the compiled mapping.
+    pub fn with_override(
+        mut self,
+        overrides: ::switchboard_runtime::interpret::Override,
+    ) -> ::std::result::Result<Self, ::switchboard_runtime::Error> {
+        if overrides.provider() != Self::NAME {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::configuration(
+                    Self::NAME,
+                    ::std::format!(
+                        "override `{}` is for {}, not {}", overrides.name(), overrides
+                        .provider(), Self::NAME
+                    ),
+                ),
+            );
+        }
+        self.overrides = ::std::option::Option::Some(::std::sync::Arc::new(overrides));
+        ::std::result::Result::Ok(self)
     }
     /// Also fills the unified fields marked `on_request` (`remote_data`: the provider's
     /// record as it came), at the cost of parsing each record whole.
@@ -148,14 +172,26 @@ impl Trengo {
                 return ::switchboard_runtime::error_stream(e);
             }
         };
-        let shape = if self.full {
-            &LIST_TICKETS_SHAPE_FULL
-        } else {
-            &LIST_TICKETS_SHAPE
-        };
-        let (context, full) = (self.context.clone(), self.full);
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "tickets",
+            if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
         let map = move |record: &::switchboard_runtime::Node<'_>| {
-            map_ticket(record, &context, full).map_err(|e| context.error("tickets", e))
+            let mapped = map_ticket(record, &context, full)
+                .map_err(|e| context.error("tickets", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "tickets",
+                record,
+                &context,
+                mapped,
+            )
         };
         self.client
             .paginate(
@@ -198,14 +234,21 @@ impl Trengo {
             &LIST_TICKETS,
             &vars,
         )?;
-        let shape = if self.full {
-            &LIST_TICKETS_SHAPE_FULL
-        } else {
-            &LIST_TICKETS_SHAPE
-        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "tickets",
+            if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
+        );
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            map_ticket(record, &self.context, self.full)
-                .map_err(|e| self.context.error("tickets", e))
+            let mapped = map_ticket(record, &self.context, self.full)
+                .map_err(|e| self.context.error("tickets", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "tickets",
+                record,
+                &self.context,
+                mapped,
+            )
         };
         self.client
             .list_page(
@@ -226,19 +269,26 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
     > {
-        let shape = if self.full {
-            &LIST_TICKETS_SHAPE_FULL
-        } else {
-            &LIST_TICKETS_SHAPE
-        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "tickets",
+            if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
+        );
         ::switchboard_runtime::decode_records(
             Self::NAME,
             body,
             shape,
             &["data"],
             |record| {
-                map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("tickets", e))
+                let mapped = map_ticket(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("tickets", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "tickets",
+                    record,
+                    &self.context,
+                    mapped,
+                )
             },
         )
     }
@@ -282,7 +332,11 @@ impl Trengo {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
-        let shape = if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "tickets",
+            if self.full { &GET_TICKET_SHAPE_FULL } else { &GET_TICKET_SHAPE },
+        );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
         let record = ::switchboard_runtime::value::path(&body, &[])
@@ -293,8 +347,15 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e))
+        let mapped = map_ticket(record, &self.context, self.full)
+            .map_err(|e| self.context.error("tickets", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "tickets",
+            record,
+            &self.context,
+            mapped,
+        )
     }
     /// Calls a unified method by name with unified JSON input (`{"query": …, "body": …}`).
     pub async fn call(

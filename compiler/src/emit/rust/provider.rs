@@ -182,6 +182,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             context: #rt::MapContext,
             settings: Settings,
             full: bool,
+            overrides: ::std::option::Option<::std::sync::Arc<#rt::interpret::Override>>,
         }
 
         impl #client {
@@ -202,7 +203,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 })?;
                 let context = #rt::MapContext::new(#name, &#timezone, FORMATS)?;
                 let settings = Settings { #(#public_idents: #public_idents.clone(),)* };
-                ::std::result::Result::Ok(Self { client, context, settings, full: false })
+                ::std::result::Result::Ok(Self { client, context, settings, full: false, overrides: ::std::option::Option::None })
             }
 
             /// Connects an account from credentials given by name (the registry, the CLI).
@@ -211,6 +212,19 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 options: #rt::ClientOptions,
             ) -> ::std::result::Result<Self, #rt::Error> {
                 Self::connect(&#creds { #(#from_map)* }, options)
+            }
+
+            /// Applies a per-account override: the fields it names are mapped by the
+            /// interpreter from the override's YAML, every other field by the compiled mapping.
+            pub fn with_override(mut self, overrides: #rt::interpret::Override) -> ::std::result::Result<Self, #rt::Error> {
+                if overrides.provider() != Self::NAME {
+                    return ::std::result::Result::Err(#rt::Error::configuration(
+                        Self::NAME,
+                        ::std::format!("override `{}` is for {}, not {}", overrides.name(), overrides.provider(), Self::NAME),
+                    ));
+                }
+                self.overrides = ::std::option::Option::Some(::std::sync::Arc::new(overrides));
+                ::std::result::Result::Ok(self)
             }
 
             /// Also fills the unified fields marked `on_request` (`remote_data`: the provider's
@@ -575,22 +589,24 @@ fn method(
         Returns::Records => quote! {
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
-                let shape = if self.full { &#full_shape_name } else { &#shape_name };
+                let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
                 #rt::decode_records(Self::NAME, body, shape, &[#(#data),*], |record| {
-                    #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+                    let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
+                    #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
                 })
             }
         },
         Returns::Record => quote! {
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<#ty, #rt::Error> {
-                let shape = if self.full { &#full_shape_name } else { &#shape_name };
+                let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
                 let arena = #rt::Bump::new();
                 let body = #rt::parse_body(Self::NAME, body, shape, &arena)?;
                 let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
                     #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
                 })?;
-                #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e))
+                let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
+                #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
             }
         },
         Returns::Nothing => quote!(),
@@ -618,9 +634,12 @@ fn method(
                         ::std::result::Result::Ok(r) => r,
                         ::std::result::Result::Err(e) => return #rt::error_stream(e),
                     };
-                    let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                    let (context, full) = (self.context.clone(), self.full);
-                    let map = move |record: &#rt::Node<'_>| #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
+                    let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
+                    let (context, full, overrides) = (self.context.clone(), self.full, self.overrides.clone());
+                    let map = move |record: &#rt::Node<'_>| {
+                        let mapped = #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
+                        #rt::interpret::patched(overrides.as_deref(), #resource_name, record, &context, mapped)
+                    };
                     self.client.paginate(request, #pagination, &[#(#data),*], shape, map)
                 }
 
@@ -628,8 +647,11 @@ fn method(
                 pub async fn #page_name(&self, #(#params,)* cursor: ::std::option::Option<&str>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
                     #in_page
                     let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
-                    let shape = if self.full { &#full_shape_name } else { &#shape_name };
-                    let map = |record: &#rt::Node<'_>| #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
+                    let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
+                    let map = |record: &#rt::Node<'_>| {
+                        let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
+                        #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
+                    };
                     self.client.list_page(request, #pagination, &[#(#data),*], shape, map, cursor).await
                 }
             }
