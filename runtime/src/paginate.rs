@@ -97,6 +97,10 @@ struct State {
     empty: u32,
     #[serde(skip)]
     seen: HashSet<String>,
+    /// Why the list cannot go on, found while reading the last page: reported after its
+    /// records.
+    #[serde(skip)]
+    failed: Option<Error>,
 }
 
 impl State {
@@ -139,6 +143,7 @@ impl State {
             last_token: None,
             empty: 0,
             seen: HashSet::new(),
+            failed: None,
         }
     }
 }
@@ -168,6 +173,9 @@ impl<T> Lister<'_, T> {
     /// ended. Records that fail to map are kept in place as errors.
     async fn fetch(&self, state: &mut State) -> Result<Option<Vec<Result<T, Error>>>, Error> {
         let client = &self.client;
+        if let Some(e) = state.failed.take() {
+            return Err(e);
+        }
         let Some(next) = state.next.take() else {
             return Ok(None);
         };
@@ -201,7 +209,12 @@ impl<T> Lister<'_, T> {
         let Some(pagination) = self.pagination else {
             return Ok(Some(mapped));
         };
-        let next = next_page(client, &pagination.kind, &body, &response.headers, state)?;
+        // A bad next cursor or link does not lose this page's records: it fails the next step.
+        let next = next_page(client, &pagination.kind, &body, &response.headers, state)
+            .unwrap_or_else(|e| {
+                state.failed = Some(e);
+                None
+            });
         if matches!(
             pagination.kind,
             PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }
@@ -294,6 +307,10 @@ impl Client {
         let result = lister
             .fetch(&mut state)
             .await
+            .and_then(|page| match state.failed.take() {
+                Some(e) => Err(e),
+                None => Ok(page),
+            })
             .and_then(|page| {
                 page.unwrap_or_default()
                     .into_iter()

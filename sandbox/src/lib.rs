@@ -5,6 +5,7 @@
 //! deterministically, so tests can compare against [`trengo::Seed`].
 
 pub mod faults;
+pub mod lab;
 pub mod trengo;
 
 use std::net::SocketAddr;
@@ -18,12 +19,14 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub trengo: trengo::State,
+    pub lab: lab::State,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             trengo: trengo::State::seeded(),
+            lab: lab::State::default(),
         }
     }
 }
@@ -64,6 +67,7 @@ impl Sandbox {
         let faults = faults::Faults::default();
         let app = Router::new()
             .nest("/trengo/api/v2", trengo::router(options.trengo))
+            .nest("/lab", lab::router(options.lab))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
                 faults::apply,
@@ -99,6 +103,7 @@ impl Sandbox {
     pub fn base_url(&self, provider: &str) -> Option<String> {
         match provider {
             "trengo" => Some(format!("http://{}/trengo/api/v2", self.addr)),
+            "lab" => Some(format!("http://{}/lab", self.addr)),
             _ => None,
         }
     }

@@ -68,6 +68,7 @@ fn serve(tickets: usize) {
     runtime.block_on(async {
         let options = switchboard_sandbox::Options {
             trengo: trengo::State::unlimited(Seed::with_tickets(tickets), trengo::TOKEN),
+            ..Default::default()
         };
         let sandbox = switchboard_sandbox::Sandbox::start_with(([127, 0, 0, 1], 0).into(), options)
             .await

@@ -1,0 +1,331 @@
+//! Every auth kind and every pagination kind of the runtime against the sandbox's lab emulator
+//! over loopback: all items once, in order; wrong credentials as `Auth` errors without the
+//! secret; one token request for 50 concurrent calls; tokens renewed before expiry and after a
+//! revocation without a failed call reaching the caller; looping cursors and links, and next
+//! links to another origin, stopped with an error.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+use switchboard_runtime::{
+    Auth, Client, ClientConfig, ClientOptions, CursorSource, Error, ErrorKind, Json, Pagination,
+    PaginationKind, Request, Secret, Shape,
+};
+use switchboard_sandbox::Sandbox;
+use switchboard_sandbox::lab::{self, AUTHS, ITEMS, PAGINATIONS, PER_PAGE};
+
+/// The declaration of each lab pagination kind, and where its records are.
+fn pagination(kind: &str) -> (&'static Pagination, &'static [&'static str]) {
+    static PAGE_NUMBER: Pagination = Pagination {
+        kind: PaginationKind::PageNumber {
+            param: "page",
+            first_page: 1,
+            size_param: None,
+            page_size: None,
+            next_link: None,
+            last_page: Some(&["meta", "last_page"]),
+            stop_on_empty_page: false,
+        },
+        max_pages: None,
+    };
+    static OFFSET_LIMIT: Pagination = Pagination {
+        kind: PaginationKind::OffsetLimit {
+            offset_param: "offset",
+            limit_param: "limit",
+            limit: PER_PAGE as i64,
+            total: Some(&["total"]),
+            stop_on_short_page: true,
+        },
+        max_pages: None,
+    };
+    static CURSOR_BODY: Pagination = Pagination {
+        kind: PaginationKind::Cursor {
+            param: "cursor",
+            source: CursorSource::Body(&["meta", "next_cursor"]),
+            has_more: None,
+        },
+        max_pages: None,
+    };
+    static CURSOR_HEADER: Pagination = Pagination {
+        kind: PaginationKind::Cursor {
+            param: "after",
+            source: CursorSource::Header("x-next-cursor"),
+            has_more: None,
+        },
+        max_pages: None,
+    };
+    static LINK_HEADER: Pagination = Pagination {
+        kind: PaginationKind::LinkHeader,
+        max_pages: None,
+    };
+    static NEXT_URL: Pagination = Pagination {
+        kind: PaginationKind::NextUrl { next: &["next"] },
+        max_pages: None,
+    };
+    static HAL: Pagination = Pagination {
+        kind: PaginationKind::Hal {
+            next: &["_links", "next", "href"],
+        },
+        max_pages: None,
+    };
+    match kind {
+        "page_number" => (&PAGE_NUMBER, &["data"]),
+        "offset_limit" => (&OFFSET_LIMIT, &["data"]),
+        "cursor_body" => (&CURSOR_BODY, &["data"]),
+        "cursor_header" => (&CURSOR_HEADER, &[]),
+        "link_header" => (&LINK_HEADER, &[]),
+        "next_url" => (&NEXT_URL, &["data"]),
+        "hal" => (&HAL, &["_embedded", "items"]),
+        other => panic!("no pagination {other}"),
+    }
+}
+
+/// The account's auth for a lab auth kind; `wrong` gives wrong secrets.
+fn auth(kind: &str, base: &str, wrong: bool) -> Auth {
+    let s = |right: &str| Secret::new(if wrong { "wrong-secret" } else { right });
+    match kind {
+        "none" => Auth::None,
+        "bearer" => Auth::Bearer(s(lab::TOKEN)),
+        "basic" => Auth::Basic {
+            username: s(lab::USER),
+            password: s(lab::PASSWORD),
+        },
+        "api_key_header" => Auth::ApiKey {
+            name: "x-api-key".into(),
+            in_query: false,
+            value: s(lab::API_KEY),
+        },
+        "api_key_query" => Auth::ApiKey {
+            name: "api_key".into(),
+            in_query: true,
+            value: s(lab::API_KEY),
+        },
+        "oauth2" => Auth::OAuth2ClientCredentials {
+            token_url: format!("{base}/oauth/token"),
+            client_id: s(lab::CLIENT_ID),
+            client_secret: s(lab::CLIENT_SECRET),
+            scopes: vec!["items:read".into(), "items:write".into()],
+        },
+        "login" => Auth::Login {
+            url: format!("{base}/auth/login"),
+            body: vec![
+                ("username".into(), s(lab::USER)),
+                ("password".into(), s(lab::PASSWORD)),
+            ],
+            token: &["access_token"],
+            expires_in: Some(&["expires_in"]),
+            scheme: "Bearer".into(),
+        },
+        other => panic!("no auth {other}"),
+    }
+}
+
+fn client(sandbox: &Sandbox, kind: &str, wrong: bool) -> Client {
+    let base = sandbox.base_url("lab").unwrap();
+    Client::new(
+        ClientConfig::new("lab", base.clone(), auth(kind, &base, wrong))
+            .with_options(ClientOptions::default().with_max_pages(50)),
+    )
+    .unwrap()
+}
+
+async fn list(c: &Client, auth: &str, kind: &str, variant: &str) -> Result<Vec<i64>, Error> {
+    let (pagination, records) = pagination(kind);
+    let items: Vec<Value> = c
+        .paginate(
+            Request::get(format!("/{auth}/{kind}/{variant}")).with_operation("items", "list"),
+            Some(pagination),
+            records,
+            &Shape::All,
+            |n| Ok(n.to_value()),
+        )
+        .try_collect()
+        .await?;
+    Ok(items.iter().map(|v| v["id"].as_i64().unwrap()).collect())
+}
+
+fn all() -> Vec<i64> {
+    (0..ITEMS as i64).collect()
+}
+
+#[tokio::test]
+async fn every_pagination_kind_lists_every_item_once() {
+    for kind in PAGINATIONS {
+        let sandbox = Sandbox::start().await.unwrap();
+        let c = client(&sandbox, "bearer", false);
+        assert_eq!(
+            list(&c, "bearer", kind, "items").await.unwrap(),
+            all(),
+            "{kind}"
+        );
+        assert_eq!(
+            sandbox.faults().requests().len(),
+            ITEMS.div_ceil(PER_PAGE),
+            "{kind}: one request per page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_auth_kind_is_sent_and_wrong_credentials_are_auth_errors() {
+    for kind in AUTHS {
+        let sandbox = Sandbox::start().await.unwrap();
+        for pagination in ["page_number", "link_header"] {
+            let c = client(&sandbox, kind, false);
+            assert_eq!(
+                list(&c, kind, pagination, "items").await.unwrap(),
+                all(),
+                "{kind} {pagination}"
+            );
+        }
+        if *kind == "none" {
+            continue;
+        }
+        let e = list(&client(&sandbox, kind, true), kind, "page_number", "items")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth, "{kind}: {e}");
+        assert_eq!(e.provider(), "lab");
+        for text in [e.to_string(), format!("{e:?}"), e.to_body().to_string()] {
+            assert!(!text.contains("wrong-secret"), "{kind}: secret in {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_fetch_one_token() {
+    for kind in ["oauth2", "login"] {
+        let state = lab::State::default();
+        let sandbox = Sandbox::start_with(
+            ([127, 0, 0, 1], 0).into(),
+            switchboard_sandbox::Options {
+                lab: state.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let c = client(&sandbox, kind, false);
+        let results = futures::stream::iter(0..50)
+            .map(|_| {
+                let c = c.clone();
+                async move {
+                    c.send(&Request::get(format!("/{kind}/page_number/items")))
+                        .await
+                }
+            })
+            .buffer_unordered(50)
+            .collect::<Vec<_>>()
+            .await;
+        assert_eq!(results.len(), 50);
+        assert!(results.iter().all(Result::is_ok), "{kind}");
+        let requests = if kind == "oauth2" {
+            state.token_requests()
+        } else {
+            state.login_requests()
+        };
+        assert_eq!(requests, 1, "{kind}: one token for all");
+        if kind == "oauth2" {
+            assert_eq!(
+                state.last_token_form(),
+                "grant_type=client_credentials&scope=items%3Aread+items%3Awrite"
+            );
+        }
+        assert_eq!(state.refused(), 0);
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_before_expiry_and_after_revocation_without_a_failed_call() {
+    for kind in ["oauth2", "login"] {
+        let state = lab::State::default();
+        let sandbox = Sandbox::start_with(
+            ([127, 0, 0, 1], 0).into(),
+            switchboard_sandbox::Options {
+                lab: state.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let c = client(&sandbox, kind, false);
+        let count = || {
+            if kind == "oauth2" {
+                state.token_requests()
+            } else {
+                state.login_requests()
+            }
+        };
+        // Valid for 30 s, inside the renewal margin: renewed before every use.
+        state.set_token_lifetime(std::time::Duration::from_secs(30));
+        for _ in 0..3 {
+            assert_eq!(list(&c, kind, "cursor_body", "items").await.unwrap(), all());
+        }
+        assert_eq!(
+            count(),
+            3 * ITEMS.div_ceil(PER_PAGE),
+            "{kind}: one token per request"
+        );
+        assert_eq!(
+            state.refused(),
+            0,
+            "{kind}: no request went out with a stale token"
+        );
+
+        // The provider revokes the token: one 401, renewed, the caller sees success.
+        state.set_token_lifetime(std::time::Duration::from_secs(3600));
+        list(&c, kind, "page_number", "items").await.unwrap();
+        let before = count();
+        state.revoke_tokens();
+        assert_eq!(list(&c, kind, "page_number", "items").await.unwrap(), all());
+        assert_eq!(count(), before + 1, "{kind}");
+        assert_eq!(state.refused(), 1, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn looping_cursors_links_and_pages_are_stopped() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, "bearer", false);
+    for kind in PAGINATIONS {
+        let e = list(&c, "bearer", kind, "looping").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Remote, "{kind}: {e}");
+        assert!(
+            e.message().contains("second time")
+                || e.message().contains("repeats the previous page"),
+            "{kind}: {e}"
+        );
+        let op = e.operation().unwrap();
+        assert_eq!((op.resource, op.method), ("items", "list"));
+    }
+}
+
+#[tokio::test]
+async fn next_links_to_another_origin_are_not_followed() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, "bearer", false);
+    for kind in ["link_header", "next_url", "hal"] {
+        let mut stream = {
+            let (pagination, records) = pagination(kind);
+            c.paginate(
+                Request::get(format!("/bearer/{kind}/foreign")),
+                Some(pagination),
+                records,
+                &Shape::All,
+                |n| Ok(n.to_value()),
+            )
+        };
+        let mut got = 0;
+        let e = loop {
+            match stream.try_next().await {
+                Ok(Some(_)) => got += 1,
+                Ok(None) => panic!("{kind}: followed"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(got, PER_PAGE, "{kind}: the first page, then the error");
+        assert_eq!(e.kind(), ErrorKind::Remote);
+        assert!(e.message().contains("another origin"), "{kind}: {e}");
+    }
+}
