@@ -145,6 +145,19 @@ async fn list(c: &Client, auth: &str, kind: &str, variant: &str) -> Result<Vec<i
     Ok(items.iter().map(|v| v["id"].as_i64().unwrap()).collect())
 }
 
+/// A sandbox and its lab's state (its token counters).
+async fn lab_sandbox() -> (Sandbox, lab::State) {
+    let state = lab::State::default();
+    let options = switchboard_sandbox::Options {
+        lab: state.clone(),
+        ..Default::default()
+    };
+    let sandbox = Sandbox::start_with(([127, 0, 0, 1], 0).into(), options)
+        .await
+        .unwrap();
+    (sandbox, state)
+}
+
 fn all() -> Vec<i64> {
     (0..ITEMS as i64).collect()
 }
@@ -196,16 +209,7 @@ async fn every_auth_kind_is_sent_and_wrong_credentials_are_auth_errors() {
 #[tokio::test]
 async fn fifty_concurrent_calls_fetch_one_token() {
     for kind in ["oauth2", "login"] {
-        let state = lab::State::default();
-        let sandbox = Sandbox::start_with(
-            ([127, 0, 0, 1], 0).into(),
-            switchboard_sandbox::Options {
-                lab: state.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let (sandbox, state) = lab_sandbox().await;
         let c = client(&sandbox, kind, false);
         let results = futures::stream::iter(0..50)
             .map(|_| {
@@ -239,16 +243,7 @@ async fn fifty_concurrent_calls_fetch_one_token() {
 #[tokio::test]
 async fn tokens_are_renewed_before_expiry_and_after_revocation_without_a_failed_call() {
     for kind in ["oauth2", "login"] {
-        let state = lab::State::default();
-        let sandbox = Sandbox::start_with(
-            ([127, 0, 0, 1], 0).into(),
-            switchboard_sandbox::Options {
-                lab: state.clone(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let (sandbox, state) = lab_sandbox().await;
         let c = client(&sandbox, kind, false);
         let count = || {
             if kind == "oauth2" {
@@ -328,4 +323,50 @@ async fn next_links_to_another_origin_are_not_followed() {
         assert_eq!(e.kind(), ErrorKind::Remote);
         assert!(e.message().contains("another origin"), "{kind}: {e}");
     }
+}
+
+#[tokio::test]
+async fn dropping_a_list_stops_fetching() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, "bearer", false);
+    let (pagination, records) = pagination("page_number");
+    let stream = c.paginate(
+        Request::get("/bearer/page_number/items"),
+        Some(pagination),
+        records,
+        &Shape::All,
+        |n| Ok(n.to_value()),
+    );
+    let first: Vec<Value> = stream.take(PER_PAGE + 1).try_collect().await.unwrap();
+    assert_eq!(first.len(), PER_PAGE + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        sandbox.faults().requests().len(),
+        2,
+        "the pages read, and no more"
+    );
+}
+
+#[tokio::test]
+async fn the_client_side_limiter_spaces_requests_to_the_declared_budget() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let base = sandbox.base_url("lab").unwrap();
+    let c = Client::new(ClientConfig {
+        rate_limit: Some(switchboard_runtime::RateLimit {
+            requests: 4,
+            per_seconds: 1,
+        }),
+        ..ClientConfig::new("lab", base, Auth::None)
+            .with_options(ClientOptions::default().with_rate_limiter(true))
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..6 {
+        c.send(&Request::get("/none/page_number/items"))
+            .await
+            .unwrap();
+    }
+    // A burst of 4, then one request every 250 ms: the 6th is sent 500 ms in, at the earliest.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(490));
+    assert_eq!(sandbox.faults().requests().len(), 6);
 }
