@@ -103,7 +103,9 @@ fn bad_input_gives_a_clear_error() {
     let out = run(&["map", "nope", "tickets"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no compiled mapping for `nope tickets`; known: trengo tickets"),
+        stderr.contains(
+            "no compiled mapping for `nope tickets`; known: trengo labels, trengo tickets"
+        ),
         "{stderr}"
     );
     let out = run(&["map", "trengo", "widgets", "--interpret"], None);

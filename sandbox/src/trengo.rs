@@ -61,7 +61,7 @@ pub struct Contact {
 pub struct Label {
     pub id: i64,
     pub name: String,
-    pub color: &'static str,
+    pub color: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,27 +202,27 @@ impl Seed {
             Label {
                 id: 1_701_915,
                 name: "VIP".into(),
-                color: "#5D9CEC",
+                color: "#5D9CEC".into(),
             },
             Label {
                 id: 1_701_916,
                 name: "Complaint".into(),
-                color: "#ED5565",
+                color: "#ED5565".into(),
             },
             Label {
                 id: 1_701_917,
                 name: "Return".into(),
-                color: "#A0D468",
+                color: "#A0D468".into(),
             },
             Label {
                 id: 1_701_918,
                 name: "Urgent".into(),
-                color: "#FFCE54",
+                color: "#FFCE54".into(),
             },
             Label {
                 id: 1_701_919,
                 name: "Feedback".into(),
-                color: "#AC92EC",
+                color: "#AC92EC".into(),
             },
         ];
         let channels = vec![
@@ -405,16 +405,7 @@ impl Seed {
             self.labels
                 .iter()
                 .filter(|l| t.label_ids.contains(&l.id))
-                .map(|l| {
-                    json!({
-                        "id": l.id,
-                        "name": l.name,
-                        "slug": l.name.to_lowercase(),
-                        "color": l.color,
-                        "sort_order": null,
-                        "archived": null,
-                    })
-                })
+                .map(label_json)
                 .collect(),
         )
     }
@@ -494,6 +485,18 @@ impl Seed {
     }
 }
 
+/// A label as Trengo serialises it, alone or embedded in a ticket.
+pub fn label_json(l: &Label) -> Value {
+    json!({
+        "id": l.id,
+        "name": l.name,
+        "slug": l.name.to_lowercase().replace(' ', "-"),
+        "color": l.color,
+        "sort_order": null,
+        "archived": null,
+    })
+}
+
 /// The emulator's state: the seeded account, its token and its rate-limit window.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -539,6 +542,11 @@ pub fn router(state: State) -> Router {
     Router::new()
         .route("/tickets", get(list_tickets))
         .route("/tickets/{id}", get(get_ticket))
+        .route("/labels", get(list_labels).post(create_label))
+        .route(
+            "/labels/{id}",
+            get(get_label).put(update_label).delete(delete_label),
+        )
         .with_state(state)
 }
 
@@ -694,4 +702,228 @@ async fn get_ticket(
         ),
     };
     with_limits(response, remaining)
+}
+
+/// Laravel's 422: `{"message", "errors": {field: [messages]}}`.
+fn invalid(errors: &[(&str, &str)]) -> Response {
+    let errors: serde_json::Map<String, Value> = errors
+        .iter()
+        .map(|(field, message)| ((*field).to_owned(), json!([message])))
+        .collect();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "message": "The given data was invalid.", "errors": errors })),
+    )
+        .into_response()
+}
+
+fn no_model(model: &str, id: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        &format!("No query results for model [App\\Models\\{model}] {id}"),
+    )
+}
+
+/// A page of a length-aware Laravel paginator (`meta.last_page`, `meta.total`), as Trengo's
+/// smaller lists have.
+fn length_aware(
+    headers: &HeaderMap,
+    resource: &str,
+    page: Option<&str>,
+    all: Vec<Value>,
+) -> Response {
+    let page: usize = match page.map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        Some(_) => {
+            return invalid(&[("page", "The page must be at least 1.")]);
+        }
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let path = format!("http://{host}/trengo/api/v2/{resource}");
+    let total = all.len();
+    let last_page = total.div_ceil(PER_PAGE).max(1);
+    let start = (page - 1) * PER_PAGE;
+    let items: Vec<Value> = all.into_iter().skip(start).take(PER_PAGE).collect();
+    let link = |p: usize| Value::String(format!("{path}?page={p}"));
+    Json(json!({
+        "data": items,
+        "links": {
+            "first": link(1),
+            "last": link(last_page),
+            "prev": if page > 1 { link(page - 1) } else { Value::Null },
+            "next": if page < last_page { link(page + 1) } else { Value::Null },
+        },
+        "meta": {
+            "current_page": page,
+            "from": if items.is_empty() { Value::Null } else { Value::from(start + 1) },
+            "last_page": last_page,
+            "path": path,
+            "per_page": PER_PAGE,
+            "to": if items.is_empty() { Value::Null } else { Value::from(start + items.len()) },
+            "total": total,
+        },
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+async fn list_labels(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let all = seed.labels.iter().map(label_json).collect();
+    with_limits(
+        length_aware(&headers, "labels", q.page.as_deref(), all),
+        remaining,
+    )
+}
+
+async fn get_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let found = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.labels.iter().find(|l| l.id == id));
+    let response = match found {
+        Some(l) => Json(label_json(l)).into_response(),
+        None => no_model("Label", &id),
+    };
+    with_limits(response, remaining)
+}
+
+/// The body of a label write: `name` and `color`, as JSON.
+fn label_body(
+    body: &[u8],
+    creating: bool,
+) -> Result<(Option<String>, Option<String>), Box<Response>> {
+    let body: Value = serde_json::from_slice(body).map_err(|_| {
+        Box::new(message(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        ))
+    })?;
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (name, color) = (text("name"), text("color"));
+    if creating && name.as_deref().is_none_or(str::is_empty) {
+        return Err(Box::new(invalid(&[(
+            "name",
+            "The name field is required.",
+        )])));
+    }
+    if color
+        .as_deref()
+        .is_some_and(|c| !(c.starts_with('#') && c.len() == 7))
+    {
+        return Err(Box::new(invalid(&[(
+            "color",
+            "The color format is invalid.",
+        )])));
+    }
+    Ok((name, color))
+}
+
+async fn create_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (name, color) = match label_body(&body, true) {
+        Ok(b) => b,
+        Err(r) => return with_limits(*r, remaining),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let id = seed.labels.iter().map(|l| l.id).max().unwrap_or(1_701_900) + 1;
+    let label = Label {
+        id,
+        name: name.unwrap_or_default(),
+        color: color.unwrap_or_else(|| "#5D9CEC".into()),
+    };
+    let response = Json(label_json(&label)).into_response();
+    seed.labels.push(label);
+    with_limits(response, remaining)
+}
+
+async fn update_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (name, color) = match label_body(&body, false) {
+        Ok(b) => b,
+        Err(r) => return with_limits(*r, remaining),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let found = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.labels.iter_mut().find(|l| l.id == id));
+    let response = match found {
+        Some(l) => {
+            if let Some(name) = name {
+                l.name = name;
+            }
+            if let Some(color) = color {
+                l.color = color;
+            }
+            Json(label_json(l)).into_response()
+        }
+        None => no_model("Label", &id),
+    };
+    with_limits(response, remaining)
+}
+
+async fn delete_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let Some(at) = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.labels.iter().position(|l| l.id == id))
+    else {
+        return with_limits(no_model("Label", &id), remaining);
+    };
+    let removed = seed.labels.remove(at);
+    for t in &mut seed.tickets {
+        t.label_ids.retain(|l| *l != removed.id);
+    }
+    // Trengo answers deletes with 200 and an empty body.
+    with_limits(StatusCode::OK.into_response(), remaining)
 }

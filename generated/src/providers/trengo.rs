@@ -137,6 +137,358 @@ impl Trengo {
             &[("timezone", self.settings.timezone.as_str())],
         )
     }
+    /// Lists the tags.
+    ///
+    /// `GET /labels`. Provenance: observed (https://github.com/Bixoto/PyTrengo). In every public SDK; the list's paginator flavour is not captured (modeled length-aware). MCP tool `list_all_trengo_labels`.
+    ///
+    /// From mappings/providers/trengo/labels.yaml:5.
+    pub fn list_tags(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Tag> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TAGS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &LIST_TAGS_SHAPE_FULL } else { &LIST_TAGS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_tag(record, &context, full)
+                .map_err(|e| context.error("labels", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "labels",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_tags`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/labels.yaml:5.
+    pub async fn list_tags_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Tag>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TAGS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &LIST_TAGS_SHAPE_FULL } else { &LIST_TAGS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_tag(record, &self.context, self.full)
+                .map_err(|e| self.context.error("labels", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "labels",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_tags`] (without fetching it) into unified records.
+    pub fn decode_list_tags(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Tag>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &LIST_TAGS_SHAPE_FULL } else { &LIST_TAGS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_tag(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("labels", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "labels",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one tag.
+    ///
+    /// `GET /labels/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). MCP tool `get_single_trengo_label_by_id`.
+    ///
+    /// From mappings/providers/trengo/labels.yaml:16.
+    pub async fn get_tag(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_TAG,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_tag(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_tag`] (without fetching it) into unified records.
+    pub fn decode_get_tag(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &GET_TAG_SHAPE_FULL } else { &GET_TAG_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_tag(record, &self.context, self.full)
+            .map_err(|e| self.context.error("labels", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "labels",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Creates a tag.
+    ///
+    /// `POST /labels`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). The response shape of a create is inferred from other creates (200 with the object). MCP tool `create_a_trengo_label`.
+    ///
+    /// From mappings/providers/trengo/labels.yaml:24.
+    pub async fn create_tag(
+        &self,
+        body: &crate::unified::ticketing::TagCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_TAG,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_tag(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_tag`] (without fetching it) into unified records.
+    pub fn decode_create_tag(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &CREATE_TAG_SHAPE_FULL } else { &CREATE_TAG_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_tag(record, &self.context, self.full)
+            .map_err(|e| self.context.error("labels", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "labels",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Renames or recolours a tag.
+    ///
+    /// `PUT /labels/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). MCP tool `update_a_trengo_label_by_id`.
+    ///
+    /// From mappings/providers/trengo/labels.yaml:36.
+    pub async fn update_tag(
+        &self,
+        id: &str,
+        body: &crate::unified::ticketing::TagUpdateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &UPDATE_TAG,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_update_tag(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::update_tag`] (without fetching it) into unified records.
+    pub fn decode_update_tag(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "labels",
+            if self.full { &UPDATE_TAG_SHAPE_FULL } else { &UPDATE_TAG_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_tag(record, &self.context, self.full)
+            .map_err(|e| self.context.error("labels", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "labels",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Deletes a tag.
+    ///
+    /// `DELETE /labels/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). Answers 200 with an empty body. MCP tool `delete_a_trengo_label_by_id`.
+    ///
+    /// From mappings/providers/trengo/labels.yaml:47.
+    pub async fn delete_tag(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &DELETE_TAG,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
     /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
     /// `GET /tickets`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets). MCP tool `list_all_trengo_tickets`.
@@ -371,6 +723,60 @@ impl Trengo {
     > {
         let _ = (id, input);
         match (model, resource, method) {
+            ("ticketing", "tags", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_tags(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "tags", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_tag(id).await?)?,
+                    ),
+                )
+            }
+            ("ticketing", "tags", "create") => {
+                let body: crate::unified::ticketing::TagCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.create_tag(&body).await?)?,
+                    ),
+                )
+            }
+            ("ticketing", "tags", "update") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let body: crate::unified::ticketing::TagUpdateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.update_tag(id, &body).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("ticketing", "tags", "delete") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                {
+                    self.delete_tag(id).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
             ("ticketing", "tickets", "list") => {
                 let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -423,6 +829,30 @@ pub fn map(
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {
+            ("labels", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_tag(record, &context, full)
+                        .map_err(|e| context.error("labels", e))?,
+                )?
+            }
+            ("labels", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_tag(record, &context, full)
+                        .map_err(|e| context.error("labels", e))?,
+                )?
+            }
+            ("labels", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_tag(record, &context, full)
+                        .map_err(|e| context.error("labels", e))?,
+                )?
+            }
+            ("labels", "update") => {
+                ::switchboard_runtime::to_json(
+                    map_tag(record, &context, full)
+                        .map_err(|e| context.error("labels", e))?,
+                )?
+            }
             ("tickets", "list") => {
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
@@ -455,6 +885,165 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
         stop_on_empty_page: true,
     },
     max_pages: ::std::option::Option::None,
+};
+static LIST_TAGS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "labels",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/labels")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_TAGS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("color", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_TAGS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "labels",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/labels/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_TAG_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("color", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_TAG_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CREATE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "labels",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[::switchboard_runtime::request::Part::Text("/labels")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "name",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "name"])],
+                ),
+            ),
+            (
+                "color",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "color"])],
+                ),
+            ),
+        ],
+    ),
+};
+static CREATE_TAG_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("color", ::switchboard_runtime::Shape::All),
+    ],
+);
+static CREATE_TAG_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static UPDATE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "labels",
+        method: "update",
+    },
+    retry_safe: false,
+    method: "PUT",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/labels/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "name",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "name"])],
+                ),
+            ),
+            (
+                "color",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "color"])],
+                ),
+            ),
+        ],
+    ),
+};
+static UPDATE_TAG_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("color", ::switchboard_runtime::Shape::All),
+    ],
+);
+static UPDATE_TAG_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static DELETE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "labels",
+        method: "delete",
+    },
+    retry_safe: false,
+    method: "DELETE",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/labels/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
 };
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
@@ -635,6 +1224,42 @@ static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
     ],
 );
 static GET_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+/// Maps a labels record to unified `ticketing.tags` (compiled from mappings/providers/trengo/labels.yaml:2).
+pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Tag,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Tag {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        color: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["color"]),
+            "color",
+        )?,
+        created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
 /// Maps a tickets record to unified `ticketing.tickets` (compiled from mappings/providers/trengo/tickets.yaml:2).
 pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
     record: &J,

@@ -435,7 +435,7 @@ fn method(
     let rt = rt();
     let model_mod = module_ident(&r.model);
     let fn_name = match m.kind {
-        MethodKind::List => format_ident!("list_{}", snake(&r.name)),
+        MethodKind::List => format_ident!("list_{}", snake(&u.name)),
         MethodKind::Custom => format_ident!("{}_{}", snake(&u.singular), snake(&m.name)),
         kind => format_ident!("{}_{}", kind.as_str(), snake(&u.singular)),
     };
