@@ -347,7 +347,8 @@ impl Seed {
         })
     }
 
-    fn user_json(&self, id: Option<i64>) -> Value {
+    /// A user as `GET /users` and embedded `agent`/`assignee` objects show it.
+    pub fn user_json(&self, id: Option<i64>) -> Value {
         let Some(u) = id.and_then(|id| self.user(id)) else {
             return Value::Null;
         };
@@ -542,6 +543,10 @@ pub fn router(state: State) -> Router {
     Router::new()
         .route("/tickets", get(list_tickets))
         .route("/tickets/{id}", get(get_ticket))
+        .route("/users", get(list_users))
+        .route("/users/{id}", get(get_user))
+        .route("/teams", get(list_teams))
+        .route("/teams/{id}", get(get_team))
         .route("/labels", get(list_labels).post(create_label))
         .route(
             "/labels/{id}",
@@ -780,16 +785,9 @@ async fn list_labels(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let remaining = match admit(&state, &headers) {
-        Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
-    let all = seed.labels.iter().map(label_json).collect();
-    with_limits(
-        length_aware(&headers, "labels", q.page.as_deref(), all),
-        remaining,
-    )
+    list_of(&state, &headers, "labels", q.page.as_deref(), |seed| {
+        seed.labels.iter().map(label_json).collect()
+    })
 }
 
 async fn get_label(
@@ -797,20 +795,9 @@ async fn get_label(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let remaining = match admit(&state, &headers) {
-        Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
-    let found = id
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| seed.labels.iter().find(|l| l.id == id));
-    let response = match found {
-        Some(l) => Json(label_json(l)).into_response(),
-        None => no_model("Label", &id),
-    };
-    with_limits(response, remaining)
+    one_of(&state, &headers, "Label", &id, |seed, id| {
+        seed.labels.iter().find(|l| l.id == id).map(label_json)
+    })
 }
 
 /// The body of a label write: `name` and `color`, as JSON.
@@ -926,4 +913,91 @@ async fn delete_label(
     }
     // Trengo answers deletes with 200 and an empty body.
     with_limits(StatusCode::OK.into_response(), remaining)
+}
+
+/// A team as `GET /teams` shows it (only `id` and `name` are confirmed).
+pub fn team_json(t: &Team) -> Value {
+    json!({ "id": t.id, "name": t.name })
+}
+
+/// Lists of an entity, in the length-aware envelope, after auth and the rate limit.
+fn list_of(
+    state: &State,
+    headers: &HeaderMap,
+    resource: &str,
+    page: Option<&str>,
+    items: impl FnOnce(&Seed) -> Vec<Value>,
+) -> Response {
+    let remaining = match admit(state, headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    with_limits(
+        length_aware(headers, resource, page, items(&seed)),
+        remaining,
+    )
+}
+
+/// One entity by id, after auth and the rate limit; `model` names it in Laravel's 404.
+fn one_of(
+    state: &State,
+    headers: &HeaderMap,
+    model: &str,
+    id: &str,
+    find: impl FnOnce(&Seed, i64) -> Option<Value>,
+) -> Response {
+    let remaining = match admit(state, headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let response = match id.parse::<i64>().ok().and_then(|id| find(&seed, id)) {
+        Some(v) => Json(v).into_response(),
+        None => no_model(model, id),
+    };
+    with_limits(response, remaining)
+}
+
+async fn list_users(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    list_of(&state, &headers, "users", q.page.as_deref(), |seed| {
+        seed.users
+            .iter()
+            .map(|u| seed.user_json(Some(u.id)))
+            .collect()
+    })
+}
+
+async fn get_user(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    one_of(&state, &headers, "User", &id, |seed, id| {
+        seed.user(id).map(|u| seed.user_json(Some(u.id)))
+    })
+}
+
+async fn list_teams(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    list_of(&state, &headers, "teams", q.page.as_deref(), |seed| {
+        seed.teams.iter().map(team_json).collect()
+    })
+}
+
+async fn get_team(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    one_of(&state, &headers, "Team", &id, |seed, id| {
+        seed.teams.iter().find(|t| t.id == id).map(team_json)
+    })
 }

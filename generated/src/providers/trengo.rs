@@ -489,6 +489,204 @@ impl Trengo {
         self.client.send_full(&request).await?;
         ::std::result::Result::Ok(())
     }
+    /// Lists the teams.
+    ///
+    /// `GET /teams`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The list-item shape was never captured; only `id` and `name` are confirmed (membership is not). MCP tool `list_all_trengo_teams`.
+    ///
+    /// From mappings/providers/trengo/teams.yaml:5.
+    pub fn list_teams(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Team> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TEAMS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "teams",
+            if self.full { &LIST_TEAMS_SHAPE_FULL } else { &LIST_TEAMS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_team(record, &context, full)
+                .map_err(|e| context.error("teams", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "teams",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_teams`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/teams.yaml:5.
+    pub async fn list_teams_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Team>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_TEAMS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "teams",
+            if self.full { &LIST_TEAMS_SHAPE_FULL } else { &LIST_TEAMS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_team(record, &self.context, self.full)
+                .map_err(|e| self.context.error("teams", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "teams",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_teams`] (without fetching it) into unified records.
+    pub fn decode_list_teams(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Team>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "teams",
+            if self.full { &LIST_TEAMS_SHAPE_FULL } else { &LIST_TEAMS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_team(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("teams", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "teams",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one team.
+    ///
+    /// `GET /teams/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). MCP tool `get_single_trengo_team_by_id`.
+    ///
+    /// From mappings/providers/trengo/teams.yaml:16.
+    pub async fn get_team(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Team,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_TEAM,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_team(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_team`] (without fetching it) into unified records.
+    pub fn decode_get_team(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Team,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "teams",
+            if self.full { &GET_TEAM_SHAPE_FULL } else { &GET_TEAM_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_team(record, &self.context, self.full)
+            .map_err(|e| self.context.error("teams", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "teams",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
     /// `GET /tickets`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets). MCP tool `list_all_trengo_tickets`.
@@ -709,6 +907,204 @@ impl Trengo {
             mapped,
         )
     }
+    /// Lists the agents.
+    ///
+    /// `GET /users`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The list item is presumed to be the captured embedded user object; the paginator flavour is modeled length-aware. MCP tool `list_all_trengo_users`.
+    ///
+    /// From mappings/providers/trengo/users.yaml:5.
+    pub fn list_users(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::User> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_USERS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "users",
+            if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_user(record, &context, full)
+                .map_err(|e| context.error("users", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "users",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/users.yaml:5.
+    pub async fn list_users_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_USERS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "users",
+            if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_user(record, &self.context, self.full)
+                .map_err(|e| self.context.error("users", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "users",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_users`] (without fetching it) into unified records.
+    pub fn decode_list_users(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "users",
+            if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_user(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("users", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "users",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one agent.
+    ///
+    /// `GET /users/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `get_single_trengo_user_by_id`.
+    ///
+    /// From mappings/providers/trengo/users.yaml:16.
+    pub async fn get_user(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::User,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_USER,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_user(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_user`] (without fetching it) into unified records.
+    pub fn decode_get_user(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::User,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "users",
+            if self.full { &GET_USER_SHAPE_FULL } else { &GET_USER_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_user(record, &self.context, self.full)
+            .map_err(|e| self.context.error("users", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "users",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Calls a unified method by name with unified JSON input (`{"query": …, "body": …}`).
     pub async fn call(
         &self,
@@ -777,6 +1173,26 @@ impl Trengo {
                     ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
                 }
             }
+            ("ticketing", "teams", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_teams(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "teams", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_team(id).await?)?,
+                    ),
+                )
+            }
             ("ticketing", "tickets", "list") => {
                 let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -799,6 +1215,26 @@ impl Trengo {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Record(
                         ::switchboard_runtime::to_json(self.get_ticket(id).await?)?,
+                    ),
+                )
+            }
+            ("ticketing", "users", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_users(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "users", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_user(id).await?)?,
                     ),
                 )
             }
@@ -853,6 +1289,18 @@ pub fn map(
                         .map_err(|e| context.error("labels", e))?,
                 )?
             }
+            ("teams", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_team(record, &context, full)
+                        .map_err(|e| context.error("teams", e))?,
+                )?
+            }
+            ("teams", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_team(record, &context, full)
+                        .map_err(|e| context.error("teams", e))?,
+                )?
+            }
             ("tickets", "list") => {
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
@@ -863,6 +1311,18 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
                         .map_err(|e| context.error("tickets", e))?,
+                )?
+            }
+            ("users", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_user(record, &context, full)
+                        .map_err(|e| context.error("users", e))?,
+                )?
+            }
+            ("users", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_user(record, &context, full)
+                        .map_err(|e| context.error("users", e))?,
                 )?
             }
             _ => {
@@ -1045,6 +1505,75 @@ static DELETE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime:
     headers: &[],
     body: ::std::option::Option::None,
 };
+static LIST_TEAMS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "teams",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/teams")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_TEAMS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_TEAMS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_TEAM: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "teams",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/teams/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_TEAM_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_TEAM_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "tickets",
@@ -1224,6 +1753,103 @@ static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
     ],
 );
 static GET_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static LIST_USERS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "users",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/users")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_USERS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("full_name", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("first_name", ::switchboard_runtime::Shape::All),
+                        ("last_name", ::switchboard_runtime::Shape::All),
+                        (
+                            "role",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        ("profile_image", ::switchboard_runtime::Shape::All),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_USER: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "users",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/users/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_USER_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("full_name", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("first_name", ::switchboard_runtime::Shape::All),
+        ("last_name", ::switchboard_runtime::Shape::All),
+        (
+            "role",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("name", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        ("profile_image", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_USER_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 /// Maps a labels record to unified `ticketing.tags` (compiled from mappings/providers/trengo/labels.yaml:2).
 pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
     record: &J,
@@ -1253,6 +1879,41 @@ pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
             "color",
         )?,
         created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a teams record to unified `ticketing.teams` (compiled from mappings/providers/trengo/teams.yaml:2).
+pub(crate) fn map_team<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Team,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Team {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        description: ::std::option::Option::None,
+        members: ::std::vec::Vec::new(),
+        created_at: ::std::option::Option::None,
+        updated_at: ::std::option::Option::None,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {
@@ -1379,6 +2040,73 @@ pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
             context,
             &[],
         )?,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a users record to unified `ticketing.users` (compiled from mappings/providers/trengo/users.yaml:2).
+pub(crate) fn map_user<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::User,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::User {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["full_name"]),
+                    ::switchboard_runtime::value::path(record, &["name"]),
+                ),
+                "name",
+            )?,
+            "name",
+        )?,
+        first_name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["first_name"]),
+            "first_name",
+        )?,
+        last_name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["last_name"]),
+            "last_name",
+        )?,
+        username: ::std::option::Option::None,
+        emails: ::std::vec::Vec::new(),
+        is_active: ::std::option::Option::None,
+        teams: ::std::vec::Vec::new(),
+        roles: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["role", "id"]),
+                ::switchboard_runtime::value::path(record, &["role", "name"]),
+                "roles",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        avatar: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["profile_image"]),
+            "avatar",
+        )?,
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::std::option::Option::None,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {
