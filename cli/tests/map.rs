@@ -114,10 +114,10 @@ fn bad_input_gives_a_clear_error() {
         stderr.contains("trengo has no `get` on `widgets`"),
         "{stderr}"
     );
-    let out = run(&["map", "trengo", "tickets", "--method", "create"], None);
+    let out = run(&["map", "trengo", "tickets", "--method", "merge"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("`trengo tickets` has no `create` method; it has: list, get"),
+        stderr.contains("`trengo tickets` has no `merge` method; it has: list, get, create"),
         "{stderr}"
     );
     let out = run(

@@ -1714,6 +1714,18 @@ impl Checker<'_> {
             Some(t) => t.value.clone(),
             None => default_tool_name(p.name, resource, um),
         };
+        // Optional body fields the request never sends are refused at run time, like filters.
+        let sent: Vec<String> = body
+            .iter()
+            .flatten()
+            .flat_map(|(_, v)| body_fields_used(v))
+            .collect();
+        let unsupported_body = um
+            .body
+            .iter()
+            .filter(|b| !b.required && !sent.contains(&b.name))
+            .map(|b| b.name.clone())
+            .collect();
         let method = path.map(|path| ir::Method {
             name: um.name.clone(),
             kind,
@@ -1730,6 +1742,7 @@ impl Checker<'_> {
             data_path,
             paginated,
             retry_safe: m.retry_safe.as_ref().is_some_and(|b| b.value),
+            unsupported_body,
             unsupported_query: um
                 .query
                 .iter()

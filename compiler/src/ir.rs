@@ -375,6 +375,8 @@ pub struct Method {
     pub retry_safe: bool,
     /// Optional unified parameters this provider's request does not send: refused at run time.
     pub unsupported_query: Vec<String>,
+    /// Optional unified body fields this provider's request does not send: refused at run time.
+    pub unsupported_body: Vec<String>,
     pub provenance: Provenance,
     pub tool_name: String,
     /// The example payloads (paths below the mappings root's parent, such as

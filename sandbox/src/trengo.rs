@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -541,8 +541,11 @@ impl State {
 
 pub fn router(state: State) -> Router {
     Router::new()
-        .route("/tickets", get(list_tickets))
-        .route("/tickets/{id}", get(get_ticket))
+        .route("/tickets", get(list_tickets).post(create_ticket))
+        .route("/tickets/{id}", get(get_ticket).delete(delete_ticket))
+        .route("/tickets/{id}/labels", post(attach_label))
+        .route("/tickets/{id}/labels/{label_id}", delete(detach_label))
+        .route("/tickets/{id}/{action}", post(ticket_action))
         .route("/users", get(list_users))
         .route("/users/{id}", get(get_user))
         .route("/teams", get(list_teams))
@@ -999,5 +1002,273 @@ async fn get_team(
 ) -> Response {
     one_of(&state, &headers, "Team", &id, |seed, id| {
         seed.teams.iter().find(|t| t.id == id).map(team_json)
+    })
+}
+
+/// A request body as JSON (`{}` when empty); a body that is not JSON is Laravel's 400.
+fn json_body(body: &[u8]) -> Result<Value, Box<Response>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        Box::new(message(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        ))
+    })
+}
+
+/// An integer member of a body, as Laravel's validation reads it (numbers or numeric text).
+fn int_member(body: &Value, key: &str) -> Option<i64> {
+    match body.get(key)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A timestamp as Trengo's raw models serialise it: RFC 3339 UTC with microseconds.
+fn model_time(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+}
+
+impl Seed {
+    /// What `POST /tickets` answers: the raw model, not the list or detail transformer.
+    pub fn created(&self, t: &Ticket) -> Value {
+        json!({
+            "agency_id": 266_184,
+            "contact_id": t.contact_id,
+            "status": t.status,
+            "user_id": t.user_id,
+            "channel_id": t.channel_id,
+            "subject": t.subject,
+            "updated_at": model_time(t.updated_at),
+            "created_at": model_time(t.created_at),
+            "id": t.id,
+            "latest_message": model_time(t.updated_at),
+            "channel": self.channel_json(t.channel_id),
+        })
+    }
+
+    /// Keeps Trengo's order after a write: most recent activity first.
+    fn reorder(&mut self) {
+        self.tickets
+            .sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+    }
+}
+
+async fn create_ticket(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return with_limits(*r, remaining),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let channel = int_member(&body, "channel_id");
+    let contact = int_member(&body, "contact_id");
+    let mut errors = Vec::new();
+    match channel {
+        None => errors.push(("channel_id", "The channel id field is required.")),
+        Some(id) if !seed.channels.iter().any(|c| c.id == id) => {
+            errors.push(("channel_id", "The selected channel id is invalid."))
+        }
+        Some(_) => {}
+    }
+    match contact {
+        None => errors.push(("contact_id", "The contact id field is required.")),
+        Some(id) if seed.contact(id).is_none() => {
+            errors.push(("contact_id", "The selected contact id is invalid."))
+        }
+        Some(_) => {}
+    }
+    if !errors.is_empty() {
+        return with_limits(invalid(&errors), remaining);
+    }
+    let now = Timestamp::now();
+    let ticket = Ticket {
+        id: seed
+            .tickets
+            .iter()
+            .map(|t| t.id)
+            .max()
+            .unwrap_or(745_390_000)
+            + 7,
+        status: "OPEN",
+        subject: body
+            .get("subject")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        user_id: None,
+        team_id: None,
+        contact_id: contact.unwrap_or_default(),
+        channel_id: channel.unwrap_or_default(),
+        label_ids: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        assigned_at: None,
+        closed_at: None,
+    };
+    let response = Json(seed.created(&ticket)).into_response();
+    seed.tickets.push(ticket);
+    seed.reorder();
+    with_limits(response, remaining)
+}
+
+/// Runs `change` on the ticket `id` under the write lock; 404 when there is none.
+fn with_ticket(
+    state: &State,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut Seed, usize) -> Response,
+) -> Response {
+    let remaining = match admit(state, headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let response = match id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.tickets.iter().position(|t| t.id == id))
+    {
+        Some(at) => change(&mut seed, at),
+        None => no_model("Ticket", id),
+    };
+    with_limits(response, remaining)
+}
+
+async fn delete_ticket(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    with_ticket(&state, &headers, &id, |seed, at| {
+        seed.tickets.remove(at);
+        StatusCode::OK.into_response()
+    })
+}
+
+async fn attach_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_ticket(&state, &headers, &id, |seed, at| {
+        let Some(label) = int_member(&body, "label_id") else {
+            return invalid(&[("label_id", "The label id field is required.")]);
+        };
+        if !seed.labels.iter().any(|l| l.id == label) {
+            return invalid(&[("label_id", "The selected label id is invalid.")]);
+        }
+        let t = &mut seed.tickets[at];
+        if !t.label_ids.contains(&label) {
+            t.label_ids.push(label);
+        }
+        Json(seed.labels_json(&seed.tickets[at])).into_response()
+    })
+}
+
+async fn detach_label(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path((id, label)): Path<(String, String)>,
+) -> Response {
+    with_ticket(&state, &headers, &id, |seed, at| {
+        let t = &mut seed.tickets[at];
+        let before = t.label_ids.len();
+        t.label_ids.retain(|l| l.to_string() != label);
+        if t.label_ids.len() == before {
+            return no_model("Label", &label);
+        }
+        StatusCode::OK.into_response()
+    })
+}
+
+/// `POST /tickets/{id}/close`, `/reopen` and `/assign` (`{type: user|team, user_id | team_id}`).
+async fn ticket_action(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    if !["close", "reopen", "assign"].contains(&action.as_str()) {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    with_ticket(&state, &headers, &id, |seed, at| {
+        let now = Timestamp::now();
+        match action.as_str() {
+            "close" => {
+                let t = &mut seed.tickets[at];
+                t.status = "CLOSED";
+                t.closed_at = Some(now);
+            }
+            "reopen" => {
+                let t = &mut seed.tickets[at];
+                t.status = if t.user_id.is_some() {
+                    "ASSIGNED"
+                } else {
+                    "OPEN"
+                };
+                t.closed_at = None;
+            }
+            _ => match body.get("type").and_then(Value::as_str) {
+                Some("user") => match int_member(&body, "user_id") {
+                    Some(user) if seed.user(user).is_some() => {
+                        let t = &mut seed.tickets[at];
+                        t.user_id = Some(user);
+                        t.status = "ASSIGNED";
+                        t.assigned_at = Some(now);
+                    }
+                    Some(_) => return invalid(&[("user_id", "The selected user id is invalid.")]),
+                    None => {
+                        return invalid(&[(
+                            "user_id",
+                            "The user id field is required when type is user.",
+                        )]);
+                    }
+                },
+                Some("team") => match int_member(&body, "team_id") {
+                    // A team alone leaves the status as it is (`OPEN` stays `OPEN`).
+                    Some(team) if seed.teams.iter().any(|t| t.id == team) => {
+                        let t = &mut seed.tickets[at];
+                        t.team_id = Some(team);
+                        t.assigned_at = Some(now);
+                    }
+                    Some(_) => return invalid(&[("team_id", "The selected team id is invalid.")]),
+                    None => {
+                        return invalid(&[(
+                            "team_id",
+                            "The team id field is required when type is team.",
+                        )]);
+                    }
+                },
+                _ => return invalid(&[("type", "The selected type is invalid.")]),
+            },
+        }
+        seed.tickets[at].updated_at = now;
+        let id = seed.tickets[at].id;
+        seed.reorder();
+        let t = seed.ticket(id).cloned();
+        match t {
+            Some(t) => Json(seed.detail(&t)).into_response(),
+            None => StatusCode::OK.into_response(),
+        }
     })
 }

@@ -907,6 +907,337 @@ impl Trengo {
             mapped,
         )
     }
+    /// Creates a ticket.
+    ///
+    /// `POST /tickets`. Provenance: observed (https://github.com/with-Zoey/trengo-api-php). Answers 200 with the raw model (RFC 3339 timestamps, no embedded contact or labels). MCP tool `create_a_trengo_ticket`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:34.
+    pub async fn create_ticket(
+        &self,
+        query: &crate::unified::ticketing::TicketCreateQuery,
+        body: &crate::unified::ticketing::TicketCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
+        if body.description.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `description` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.status.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `status` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.priority.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `priority` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.r#type.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `type` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.assignees.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `assignees` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.team.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `team` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.collections.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `collections` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.tags.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `tags` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.due_date.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `due_date` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        if body.custom_fields.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `custom_fields` with `create` of tickets",
+                    )
+                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_TICKET,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_ticket(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_ticket`] (without fetching it) into unified records.
+    pub fn decode_create_ticket(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "tickets",
+            if self.full { &CREATE_TICKET_SHAPE_FULL } else { &CREATE_TICKET_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_ticket_create(record, &self.context, self.full)
+            .map_err(|e| self.context.error("tickets", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "tickets",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Deletes a ticket.
+    ///
+    /// `DELETE /tickets/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). Answers 200 with an empty body. MCP tool `delete_a_trengo_ticket_by_id`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:72.
+    pub async fn delete_ticket(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &DELETE_TICKET,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Adds a tag (label) to a ticket.
+    ///
+    /// `POST /tickets/{id}/labels`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_add_tag`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:80.
+    pub async fn ticket_add_tag(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::TicketAddTagQuery,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_ADD_TAG,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Removes a tag (label) from a ticket.
+    ///
+    /// `DELETE /tickets/{id}/labels/{query.tag_id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_remove_tag`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:91.
+    pub async fn ticket_remove_tag(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::TicketRemoveTagQuery,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_REMOVE_TAG,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Closes (resolves) a ticket.
+    ///
+    /// `POST /tickets/{id}/close`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/issues/19171). MCP tool `trengo_tickets_close`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:98.
+    pub async fn ticket_close(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_CLOSE,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Reopens a closed ticket.
+    ///
+    /// `POST /tickets/{id}/reopen`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_reopen`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:106.
+    pub async fn ticket_reopen(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_REOPEN,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Assigns a ticket to an agent.
+    ///
+    /// `POST /tickets/{id}/assign`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/pull/19954). MCP tool `trengo_tickets_assign`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:114.
+    pub async fn ticket_assign(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::TicketAssignQuery,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_ASSIGN,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Assigns a ticket to a team.
+    ///
+    /// `POST /tickets/{id}/assign`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/pull/19954). A ticket assigned to a team only keeps the status `OPEN`. MCP tool `trengo_tickets_assign_team`.
+    ///
+    /// From mappings/providers/trengo/tickets.yaml:127.
+    pub async fn ticket_assign_team(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::TicketAssignTeamQuery,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &TICKET_ASSIGN_TEAM,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
     /// Lists the agents.
     ///
     /// `GET /users`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The list item is presumed to be the captured embedded user object; the paginator flavour is modeled length-aware. MCP tool `list_all_trengo_users`.
@@ -1218,6 +1549,94 @@ impl Trengo {
                     ),
                 )
             }
+            ("ticketing", "tickets", "create") => {
+                let query: crate::unified::ticketing::TicketCreateQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                let body: crate::unified::ticketing::TicketCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.create_ticket(&query, &body).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("ticketing", "tickets", "delete") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                {
+                    self.delete_ticket(id).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "add_tag") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::TicketAddTagQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                {
+                    self.ticket_add_tag(id, &query).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "remove_tag") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::TicketRemoveTagQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                {
+                    self.ticket_remove_tag(id, &query).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "close") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                {
+                    self.ticket_close(id).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "reopen") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                {
+                    self.ticket_reopen(id).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "assign") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::TicketAssignQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                {
+                    self.ticket_assign(id, &query).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "tickets", "assign_team") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::TicketAssignTeamQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                {
+                    self.ticket_assign_team(id, &query).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
             ("ticketing", "users", "list") => {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Records(
@@ -1310,6 +1729,12 @@ pub fn map(
             ("tickets", "get") => {
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
+                        .map_err(|e| context.error("tickets", e))?,
+                )?
+            }
+            ("tickets", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_ticket_create(record, &context, full)
                         .map_err(|e| context.error("tickets", e))?,
                 )?
             }
@@ -1753,6 +2178,247 @@ static GET_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
     ],
 );
 static GET_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CREATE_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[::switchboard_runtime::request::Part::Text("/tickets")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "channel_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["query", "collection_id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+            (
+                "contact_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["body", "contact", "id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+            (
+                "subject",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "name"])],
+                ),
+            ),
+        ],
+    ),
+};
+static CREATE_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("team_id", ::switchboard_runtime::Shape::All),
+        (
+            "team",
+            ::switchboard_runtime::Shape::Keys(
+                &[("name", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+        (
+            "labels",
+            ::switchboard_runtime::Shape::Each(
+                &::switchboard_runtime::Shape::Keys(
+                    &[("name", ::switchboard_runtime::Shape::All)],
+                ),
+            ),
+        ),
+        ("closed_at", ::switchboard_runtime::Shape::All),
+        ("id", ::switchboard_runtime::Shape::All),
+        ("subject", ::switchboard_runtime::Shape::All),
+        ("status", ::switchboard_runtime::Shape::All),
+        ("contact_id", ::switchboard_runtime::Shape::All),
+        ("user_id", ::switchboard_runtime::Shape::All),
+        (
+            "channel",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("title", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static CREATE_TICKET_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static DELETE_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "delete",
+    },
+    retry_safe: false,
+    method: "DELETE",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static TICKET_ADD_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "add_tag",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/labels"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "label_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["query", "tag_id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+        ],
+    ),
+};
+static TICKET_REMOVE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "remove_tag",
+    },
+    retry_safe: false,
+    method: "DELETE",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/labels/"),
+        ::switchboard_runtime::request::Part::Var(&["query", "tag_id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static TICKET_CLOSE: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "close",
+    },
+    retry_safe: true,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/close"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static TICKET_REOPEN: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "reopen",
+    },
+    retry_safe: true,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/reopen"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static TICKET_ASSIGN: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "assign",
+    },
+    retry_safe: true,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/assign"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "type",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Text("user")],
+                ),
+            ),
+            (
+                "user_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["query", "assignee_id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+        ],
+    ),
+};
+static TICKET_ASSIGN_TEAM: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "tickets",
+        method: "assign_team",
+    },
+    retry_safe: true,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/assign"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "type",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Text("team")],
+                ),
+            ),
+            (
+                "team_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["query", "team_id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+        ],
+    ),
+};
 static LIST_USERS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "users",
@@ -1988,6 +2654,132 @@ pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
             ::switchboard_runtime::convert::reference(
                 ::switchboard_runtime::value::path(record, &["user_id"]),
                 ::switchboard_runtime::value::path(record, &["assignee", "full_name"]),
+                "assignees",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        team: ::switchboard_runtime::convert::reference(
+            ::switchboard_runtime::value::path(record, &["team_id"]),
+            ::switchboard_runtime::value::path(record, &["team", "name"]),
+            "team",
+        )?,
+        collections: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["channel", "id"]),
+                ::switchboard_runtime::value::path(record, &["channel", "title"]),
+                "collections",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        tags: ::switchboard_runtime::convert::list(
+            ::switchboard_runtime::value::project(
+                ::switchboard_runtime::value::path(record, &["labels"]),
+                true,
+                |item| ::switchboard_runtime::value::path(item, &["name"]),
+            ),
+            "tags",
+            ::switchboard_runtime::convert::string,
+        )?,
+        created_by: ::std::option::Option::None,
+        due_date: ::std::option::Option::None,
+        completed_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["closed_at"]),
+            "completed_at",
+            context,
+            &[],
+        )?,
+        ticket_url: ::std::option::Option::None,
+        custom_fields: ::std::option::Option::None,
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["updated_at"]),
+            "updated_at",
+            context,
+            &[],
+        )?,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a tickets record to unified `ticketing.tickets` (compiled from `create` of mappings/providers/trengo/tickets.yaml:2).
+pub(crate) fn map_ticket_create<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Ticket,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Ticket {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        number: ::std::option::Option::None,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["subject"]),
+            "name",
+        )?,
+        description: ::std::option::Option::None,
+        status: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "status",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("OPEN") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Open,
+                )
+            }
+            ::std::option::Option::Some("ASSIGNED") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::InProgress,
+                )
+            }
+            ::std::option::Option::Some("CLOSED") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
+            }
+            ::std::option::Option::Some("INVALID") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Spam,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Other(other.to_owned()),
+                )
+            }
+        },
+        priority: ::std::option::Option::None,
+        r#type: ::std::option::Option::None,
+        contact: ::switchboard_runtime::convert::reference(
+            ::switchboard_runtime::value::path(record, &["contact_id"]),
+            ::std::option::Option::None,
+            "contact",
+        )?,
+        assignees: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["user_id"]),
+                ::std::option::Option::None,
                 "assignees",
             )?,
         ]

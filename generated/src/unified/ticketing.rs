@@ -158,6 +158,26 @@ impl TicketListQuery {
         self
     }
 }
+/// Parameters of `create` of tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketCreateQuery {
+    /// The inbox or channel to open the ticket in, where the provider needs one.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub collection_id: ::std::option::Option<::std::string::String>,
+}
+impl TicketCreateQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            collection_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `collection_id`.
+    pub fn with_collection_id(mut self, value: ::std::string::String) -> Self {
+        self.collection_id = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// The body of `create` of tickets (unified `ticketing.tickets`): the fields a client may set.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TicketCreateBody {
@@ -402,86 +422,110 @@ impl TicketRemoveTagQuery {
         Self { tag_id }
     }
 }
+/// Parameters of `assign` on tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketAssignQuery {
+    /// The id of the user to assign the ticket to.
+    pub assignee_id: ::std::string::String,
+}
+impl TicketAssignQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(assignee_id: ::std::string::String) -> Self {
+        Self { assignee_id }
+    }
+}
+/// Parameters of `assign_team` on tickets (unified `ticketing.tickets`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TicketAssignTeamQuery {
+    /// The id of the team to assign the ticket to.
+    pub team_id: ::std::string::String,
+}
+impl TicketAssignTeamQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(team_id: ::std::string::String) -> Self {
+        Self { team_id }
+    }
+}
 /// A status a ticket can have in the provider, with the unified status it maps to.
 ///
-/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:154.
+/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:180.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TicketState {
     /// The provider's id (or value) of the status.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:158.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:184.
     pub id: ::std::string::String,
     /// The status as the provider names it.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:163.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:189.
     pub name: ::std::string::String,
     /// What the status means.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:167.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:193.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The unified status this provider status maps to.
     ///
-    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:170.
+    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:196.
     #[serde(default)]
     pub category: ::std::option::Option<TicketStateCategory>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:174.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:200.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A message or internal note on a ticket.
 ///
-/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:183.
+/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:209.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Comment {
     /// The provider's id of the comment, or a stable id derived from the ticket and position where the provider has none.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:187.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:213.
     pub id: ::std::string::String,
     /// The ticket the comment belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:192.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:218.
     pub ticket: ::switchboard_runtime::Reference,
     /// The comment as plain text.
     ///
-    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:196.
+    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:222.
     #[serde(default)]
     pub body: ::std::option::Option<::std::string::String>,
     /// The comment as HTML, where the provider has it.
     ///
-    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:199.
+    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:225.
     #[serde(default)]
     pub html_body: ::std::option::Option<::std::string::String>,
     /// Who wrote the comment.
     ///
-    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:202.
+    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:228.
     #[serde(default)]
     pub author: ::std::option::Option<Author>,
     /// Whether the comment is an internal note, hidden from the customer.
     ///
-    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:217.
+    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:243.
     #[serde(default)]
     pub is_private: ::std::option::Option<bool>,
     /// Files attached to the comment.
     ///
-    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:220.
+    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:246.
     #[serde(default)]
     pub attachments: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the comment was written.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:224.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:250.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the comment last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:228.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:254.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:232.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:258.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -537,61 +581,61 @@ impl CommentCreateBody {
 }
 /// A customer of the helpdesk (a requester, end user or contact).
 ///
-/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:255.
+/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:281.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Contact {
     /// The provider's id of the contact.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:259.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:285.
     pub id: ::std::string::String,
     /// The contact's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:264.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:290.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The contact's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:267.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:293.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The contact's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:270.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:296.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The contact's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:273.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:299.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// The contact's phone numbers.
     ///
-    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:287.
+    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:313.
     #[serde(default)]
     pub phones: ::std::vec::Vec<PhoneNumber>,
     /// The organisation the contact belongs to.
     ///
-    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:301.
+    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:327.
     #[serde(default)]
     pub account: ::std::option::Option<::switchboard_runtime::Reference>,
     /// Values of the provider's custom fields, by field name.
     ///
-    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:304.
+    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:330.
     #[serde(default)]
     pub custom_fields: ::std::option::Option<::serde_json::Value>,
     /// When the contact was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:307.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:333.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the contact last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:311.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:337.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:315.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:341.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -747,51 +791,51 @@ impl ContactUpdateBody {
 }
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:348.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:374.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:352.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:378.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:357.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:383.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:360.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:386.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:363.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:389.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:366.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:392.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:369.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:395.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:372.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:398.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:375.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:401.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:379.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:405.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -809,90 +853,90 @@ impl AttachmentListQuery {
 }
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:395.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:421.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:399.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:425.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:404.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:430.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:407.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:433.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:410.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:436.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:413.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:439.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:417.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:443.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:421.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:447.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:424.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:450.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:427.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:453.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:441.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:467.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:445.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:471.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:456.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:482.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:460.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:486.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:465.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:491.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:469.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:495.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:472.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:498.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:476.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:502.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -950,169 +994,169 @@ impl TagUpdateBody {
 }
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:499.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:525.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:503.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:529.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:508.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:534.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:512.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:538.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:515.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:541.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:519.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:545.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:523.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:549.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:527.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:553.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:538.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:564.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:542.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:568.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:547.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:573.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:551.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:577.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:554.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:580.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:557.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:583.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:560.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:586.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:574.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:600.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:577.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:603.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:581.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:607.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:585.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:611.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:588.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:614.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:592.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:618.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:596.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:622.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:607.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:633.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:611.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:637.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:616.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:642.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:620.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:646.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:623.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:649.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:626.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:652.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:629.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:655.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:633.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:659.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// Who wrote the comment.
 ///
-/// The object of unified field `author`, from mappings/unified/ticketing.yaml:202.
+/// The object of unified field `author`, from mappings/unified/ticketing.yaml:228.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Author {
     /// The author's id.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:207.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:233.
     #[serde(default)]
     pub id: ::std::option::Option<::std::string::String>,
     /// The author's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:210.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:236.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// Whether an agent, a customer or the system wrote it.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:213.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:239.
     #[serde(default)]
     pub r#type: ::std::option::Option<AuthorType>,
 }
@@ -1179,16 +1223,16 @@ impl<'de> ::serde::Deserialize<'de> for AuthorType {
 }
 /// The contact's email addresses.
 ///
-/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:273.
+/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:299.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmailAddress {
     /// The address.
     ///
-    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:280.
+    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:306.
     pub email: ::std::string::String,
     /// What the address is for (work, home, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:284.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:310.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
@@ -1260,17 +1304,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:427.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:453.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:434.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:460.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:437.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:463.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.
@@ -1371,16 +1415,16 @@ impl<'de> ::serde::Deserialize<'de> for FieldType {
 }
 /// The contact's phone numbers.
 ///
-/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:287.
+/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:313.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhoneNumber {
     /// The number, as the provider formats it.
     ///
-    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:294.
+    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:320.
     pub number: ::std::string::String,
     /// What the number is for (mobile, work, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:298.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:324.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }

@@ -572,6 +572,21 @@ fn method(
                 };
                 quote!(if query.#ident.is_some() { #bail; })
             })
+            .chain(m.unsupported_body.iter().map(|b| {
+                let ident = value_ident(b);
+                let message = format!(
+                    "{} cannot set `{b}` with `{}` of {}",
+                    p.title, m.name, r.name
+                );
+                quote! {
+                    if body.#ident.is_some() {
+                        return ::std::result::Result::Err(
+                            #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
+                                .with_operation(::std::option::Option::Some(#spec_name.operation)),
+                        );
+                    }
+                }
+            }))
             .collect()
     };
     let prepare = |in_stream: bool| {
