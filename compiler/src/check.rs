@@ -1424,7 +1424,24 @@ impl Checker<'_> {
         let mut vars: Vec<String> = p.public_vars.to_vec();
         vars.push("id".to_owned());
         vars.extend(um.query.iter().map(|q| format!("query.{}", q.name)));
-        let path = self.template(&m.path, &vars, p.credentials, "a request path", false);
+        // A path may also use the write's required body fields (the ticket a comment goes to).
+        let mut path_vars = vars.clone();
+        for b in um.body.iter().filter(|b| b.required) {
+            path_vars.push(format!("body.{}", b.name));
+            if fields
+                .iter()
+                .any(|f| f.name == b.name && f.ty == FieldType::Reference)
+            {
+                path_vars.push(format!("body.{}.id", b.name));
+            }
+        }
+        let path = self.template(&m.path, &path_vars, p.credentials, "a request path", false);
+        let in_path: Vec<String> = path
+            .iter()
+            .flat_map(|t| t.vars())
+            .filter(|(var, _)| var.first().is_some_and(|s| s == "body"))
+            .filter_map(|(var, _)| var.get(1).cloned())
+            .collect();
         if let Some(path) = &path {
             let uses_id = path.vars().any(|(v, _)| v == ["id"]);
             if kind.takes_id() && !uses_id {
@@ -1486,8 +1503,9 @@ impl Checker<'_> {
                         ))
                     })
                     .collect();
-                let used: Vec<String> =
+                let mut used: Vec<String> =
                     body.iter().flat_map(|(_, v)| body_fields_used(v)).collect();
+                used.extend(in_path.iter().cloned());
                 for b in um.body.iter().filter(|b| b.required) {
                     if !used.contains(&b.name) {
                         self.err(
@@ -1719,6 +1737,7 @@ impl Checker<'_> {
             .iter()
             .flatten()
             .flat_map(|(_, v)| body_fields_used(v))
+            .chain(in_path)
             .collect();
         let unsupported_body = um
             .body
@@ -2242,6 +2261,23 @@ impl Checker<'_> {
                 match &field.ty {
                     FieldType::Enum(values) => {
                         self.enum_map(field, values, e, cases, fallback.as_ref(), *span, examples)
+                    }
+                    // Provider values onto a boolean (a message type `NOTE` → private).
+                    FieldType::Boolean if !cases.is_empty() => {
+                        if let Some(f) = fallback.as_ref().filter(|f| f.value == "raw") {
+                            self.err(
+                                Diagnostic::new(
+                                    Code::EnumTargetUnknown,
+                                    f.span,
+                                    format!("`{}` is a boolean: it cannot keep a raw value", field.name),
+                                )
+                                .with_label("`raw` fallback on a boolean")
+                                .with_help("name the value unknown provider values mean: `fallback: false` or `fallback: true`"),
+                            );
+                            return None;
+                        }
+                        let values = ["true".to_owned(), "false".to_owned()];
+                        self.enum_map(field, &values, e, cases, fallback.as_ref(), *span, examples)
                     }
                     FieldType::Datetime | FieldType::Date => {
                         let fmts_given = formats.len();

@@ -325,12 +325,17 @@ impl Interpreter {
             } => {
                 let v = self.eval(from, data, name)?;
                 let raw = convert::enum_raw(Some(&v), name)?;
-                Ok(match raw.as_deref() {
+                let unified =
+                    raw.as_deref()
+                        .map(|raw| match cases.iter().find(|(r, _)| r == raw) {
+                            Some((_, unified)) => unified.clone(),
+                            None => fallback.clone().unwrap_or_else(|| raw.to_owned()),
+                        });
+                Ok(match unified {
                     None => Value::Null,
-                    Some(raw) => match cases.iter().find(|(r, _)| r == raw) {
-                        Some((_, unified)) => Value::String(unified.clone()),
-                        None => Value::String(fallback.clone().unwrap_or_else(|| raw.to_owned())),
-                    },
+                    // An enum map onto a boolean names `true` or `false`.
+                    Some(b) if f.ty == TypeSpec::Boolean => Value::Bool(b == "true"),
+                    Some(u) => Value::String(u),
                 })
             }
             MappingSpec::Datetime { from, formats } => {

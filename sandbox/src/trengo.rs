@@ -98,13 +98,65 @@ pub struct Seed {
     pub labels: Vec<Label>,
     pub channels: Vec<Channel>,
     pub tickets: Vec<Ticket>,
+    /// Every ticket's messages, oldest first.
+    pub messages: Vec<Message>,
     tz: jiff::tz::TimeZone,
+}
+
+/// A message on a ticket: from the contact (`INBOUND`), to the contact (`OUTBOUND`) or an
+/// internal note (`NOTE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub kind: &'static str,
+    pub text: String,
+    /// The agent who wrote it (none for `INBOUND`).
+    pub user_id: Option<i64>,
+    pub created_at: Timestamp,
 }
 
 impl Default for Seed {
     fn default() -> Self {
         Seed::new()
     }
+}
+
+/// A ticket's seeded conversation: the contact's question, then alternately an agent's reply
+/// and an internal note, one minute apart (1 to 5 messages).
+fn seed_messages(t: &Ticket, fallback_agent: i64) -> Vec<Message> {
+    let agent = t.user_id.unwrap_or(fallback_agent);
+    (0..1 + t.id % 5)
+        .map(|k| {
+            let (kind, text, user_id) = match k {
+                0 => (
+                    "INBOUND",
+                    t.subject
+                        .clone()
+                        .unwrap_or_else(|| "Hello, I need help".to_owned()),
+                    None,
+                ),
+                k if k % 2 == 1 => (
+                    "OUTBOUND",
+                    "Thank you, we are looking into it.".to_owned(),
+                    Some(agent),
+                ),
+                _ => (
+                    "NOTE",
+                    "Checked the order history: nothing unusual.".to_owned(),
+                    Some(agent),
+                ),
+            };
+            Message {
+                id: t.id * 10 + k,
+                ticket_id: t.id,
+                kind,
+                text,
+                user_id,
+                created_at: t.created_at + jiff::SignedDuration::from_mins(k),
+            }
+        })
+        .collect()
 }
 
 /// A small deterministic generator (an LCG), so seeded data never depends on the platform.
@@ -280,6 +332,10 @@ impl Seed {
         }
         // Trengo's default order: most recent activity first.
         tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+        let messages = tickets
+            .iter()
+            .flat_map(|t| seed_messages(t, users[0].id))
+            .collect();
         Seed {
             users,
             teams,
@@ -287,8 +343,14 @@ impl Seed {
             labels,
             channels,
             tickets,
+            messages,
             tz,
         }
+    }
+
+    /// The messages of a ticket, oldest first.
+    pub fn messages_of(&self, ticket: i64) -> impl Iterator<Item = &Message> {
+        self.messages.iter().filter(move |m| m.ticket_id == ticket)
     }
 
     /// A timestamp as Trengo writes it: naive, in the account's local time.
@@ -427,16 +489,16 @@ impl Seed {
             "contact": self.contact_json(t.contact_id),
             "channel": self.channel_json(t.channel_id),
             "channelMeta": null,
-            "latest_message": {
-                "id": t.id * 3,
-                "type": "INBOUND",
-                "message": t.subject.clone().unwrap_or_else(|| "Hello, I need help".to_owned()),
-                "created_at": self.local(t.updated_at),
+            "latest_message": self.messages_of(t.id).last().map(|m| json!({
+                "id": m.id,
+                "type": m.kind,
+                "message": m.text,
+                "created_at": self.local(m.created_at),
                 "attachments": [],
-            },
+            })),
             "labels": self.labels_json(t),
             "custom_data": null,
-            "messages_count": 1 + t.id % 5,
+            "messages_count": self.messages_of(t.id).count(),
         })
     }
 
@@ -544,6 +606,11 @@ pub fn router(state: State) -> Router {
         .route("/tickets", get(list_tickets).post(create_ticket))
         .route("/tickets/{id}", get(get_ticket).delete(delete_ticket))
         .route("/tickets/{id}/labels", post(attach_label))
+        .route(
+            "/tickets/{id}/messages",
+            get(list_messages).post(create_message),
+        )
+        .route("/tickets/{id}/messages/{message_id}", get(get_message))
         .route("/tickets/{id}/labels/{label_id}", delete(detach_label))
         .route("/tickets/{id}/{action}", post(ticket_action))
         .route("/users", get(list_users))
@@ -1270,5 +1337,122 @@ async fn ticket_action(
             Some(t) => Json(seed.detail(&t)).into_response(),
             None => StatusCode::OK.into_response(),
         }
+    })
+}
+
+impl Seed {
+    /// A message as `GET /tickets/{id}/messages` shows it.
+    pub fn message_json(&self, m: &Message) -> Value {
+        let ticket = self.ticket(m.ticket_id);
+        json!({
+            "id": m.id,
+            "ticket_id": m.ticket_id,
+            "type": m.kind,
+            "body_type": "TEXT",
+            "message": m.text,
+            "file_name": null,
+            "file_caption": null,
+            "location_data": null,
+            "created_at": self.local(m.created_at),
+            "updated_at": self.local(m.created_at),
+            "user_id": m.user_id,
+            "contact": ticket.map_or(Value::Null, |t| self.contact_json(t.contact_id)),
+            "agent": self.user_json(m.user_id),
+            "attachments": [],
+            "mentions": [],
+            "contacts": [],
+            "meta": null,
+            "parent": null,
+            "reactionSums": [],
+            "diff_in_hours": 0,
+            "messageEvents": [],
+            "is_auto_reply": null,
+        })
+    }
+}
+
+async fn list_messages(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    let Some(ticket) = id.parse::<i64>().ok().and_then(|id| seed.ticket(id)) else {
+        return with_limits(no_model("Ticket", &id), remaining);
+    };
+    let all = seed
+        .messages_of(ticket.id)
+        .map(|m| seed.message_json(m))
+        .collect();
+    let resource = format!("tickets/{}/messages", ticket.id);
+    with_limits(
+        length_aware(&headers, &resource, q.page.as_deref(), all),
+        remaining,
+    )
+}
+
+async fn get_message(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path((id, message_id)): Path<(String, String)>,
+) -> Response {
+    one_of(&state, &headers, "Message", &message_id, |seed, mid| {
+        seed.messages
+            .iter()
+            .find(|m| m.id == mid && m.ticket_id.to_string() == id)
+            .map(|m| seed.message_json(m))
+    })
+}
+
+/// `POST /tickets/{id}/messages {message, internal_note?}`: a reply to the contact, or an
+/// internal note; written by the token's user; answered as `{"message": {…}}`.
+async fn create_message(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_ticket(&state, &headers, &id, |seed, at| {
+        let Some(text) = body
+            .get("message")
+            .and_then(Value::as_str)
+            .filter(|m| !m.trim().is_empty())
+        else {
+            return invalid(&[("message", "The message field is required.")]);
+        };
+        let note = match body.get("internal_note") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return invalid(&[(
+                    "internal_note",
+                    "The internal note field must be true or false.",
+                )]);
+            }
+        };
+        let now = Timestamp::now();
+        let ticket = seed.tickets[at].id;
+        let message = Message {
+            id: seed.messages.iter().map(|m| m.id).max().unwrap_or(0) + 1,
+            ticket_id: ticket,
+            kind: if note { "NOTE" } else { "OUTBOUND" },
+            text: text.to_owned(),
+            user_id: seed.users.first().map(|u| u.id),
+            created_at: now,
+        };
+        let answer = json!({ "message": seed.message_json(&message) });
+        seed.messages.push(message);
+        seed.tickets[at].updated_at = now;
+        seed.reorder();
+        Json(answer).into_response()
     })
 }

@@ -489,6 +489,284 @@ impl Trengo {
         self.client.send_full(&request).await?;
         ::std::result::Result::Ok(())
     }
+    /// Lists the comments of a ticket, oldest first.
+    ///
+    /// `GET /tickets/{query.ticket_id}/messages`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The order and paginator flavour are not captured; modeled oldest first, length-aware. MCP tool `list_all_trengo_messages`.
+    ///
+    /// From mappings/providers/trengo/messages.yaml:6.
+    pub fn list_comments(
+        &self,
+        query: &crate::unified::ticketing::CommentListQuery,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Comment> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COMMENTS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "messages",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_comment(record, &context, full)
+                .map_err(|e| context.error("messages", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "messages",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/messages.yaml:6.
+    pub async fn list_comments_page(
+        &self,
+        query: &crate::unified::ticketing::CommentListQuery,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COMMENTS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "messages",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_comment(record, &self.context, self.full)
+                .map_err(|e| self.context.error("messages", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "messages",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_comments`] (without fetching it) into unified records.
+    pub fn decode_list_comments(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "messages",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_comment(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("messages", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "messages",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one comment.
+    ///
+    /// `GET /tickets/{query.ticket_id}/messages/{id}`. Provenance: observed (https://github.com/with-Zoey/trengo-api-php). MCP tool `get_single_trengo_message_by_id`.
+    ///
+    /// From mappings/providers/trengo/messages.yaml:17.
+    pub async fn get_comment(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::CommentGetQuery,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_COMMENT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_comment(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_comment`] (without fetching it) into unified records.
+    pub fn decode_get_comment(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "messages",
+            if self.full { &GET_COMMENT_SHAPE_FULL } else { &GET_COMMENT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_comment(record, &self.context, self.full)
+            .map_err(|e| self.context.error("messages", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "messages",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Adds a comment to a ticket; `is_private` makes it an internal note.
+    ///
+    /// `POST /tickets/{body.ticket.id}/messages`. Provenance: observed (https://github.com/with-Zoey/trengo-api-php). A reply (not a note) is delivered to the customer on the ticket's channel and cannot be recalled. MCP tool `create_a_trengo_message`.
+    ///
+    /// From mappings/providers/trengo/messages.yaml:25.
+    pub async fn create_comment(
+        &self,
+        body: &crate::unified::ticketing::CommentCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        if body.html_body.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `html_body` with `create` of messages",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_COMMENT.operation),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_COMMENT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_comment(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_comment`] (without fetching it) into unified records.
+    pub fn decode_create_comment(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "messages",
+            if self.full { &CREATE_COMMENT_SHAPE_FULL } else { &CREATE_COMMENT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &["message"])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_comment(record, &self.context, self.full)
+            .map_err(|e| self.context.error("messages", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "messages",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the teams.
     ///
     /// `GET /teams`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The list-item shape was never captured; only `id` and `name` are confirmed (membership is not). MCP tool `list_all_trengo_teams`.
@@ -1504,6 +1782,52 @@ impl Trengo {
                     ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
                 }
             }
+            ("ticketing", "comments", "list") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_comments(&query),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "comments", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::CommentGetQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.get_comment(id, &query).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("ticketing", "comments", "create") => {
+                let body: crate::unified::ticketing::CommentCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.create_comment(&body).await?,
+                        )?,
+                    ),
+                )
+            }
             ("ticketing", "teams", "list") => {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Records(
@@ -1706,6 +2030,24 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_tag(record, &context, full)
                         .map_err(|e| context.error("labels", e))?,
+                )?
+            }
+            ("messages", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_comment(record, &context, full)
+                        .map_err(|e| context.error("messages", e))?,
+                )?
+            }
+            ("messages", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_comment(record, &context, full)
+                        .map_err(|e| context.error("messages", e))?,
+                )?
+            }
+            ("messages", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_comment(record, &context, full)
+                        .map_err(|e| context.error("messages", e))?,
                 )?
             }
             ("teams", "list") => {
@@ -1930,6 +2272,198 @@ static DELETE_TAG: ::switchboard_runtime::request::Spec = ::switchboard_runtime:
     headers: &[],
     body: ::std::option::Option::None,
 };
+static LIST_COMMENTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "messages",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["query", "ticket_id"]),
+        ::switchboard_runtime::request::Part::Text("/messages"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_COMMENTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("ticket_id", ::switchboard_runtime::Shape::All),
+                        ("message", ::switchboard_runtime::Shape::All),
+                        (
+                            "agent",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("full_name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        (
+                            "contact",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        ("type", ::switchboard_runtime::Shape::All),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                        ("updated_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_COMMENTS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_COMMENT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "messages",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["query", "ticket_id"]),
+        ::switchboard_runtime::request::Part::Text("/messages/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("ticket_id", ::switchboard_runtime::Shape::All),
+        ("message", ::switchboard_runtime::Shape::All),
+        (
+            "agent",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("full_name", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        (
+            "contact",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("name", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        ("type", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_COMMENT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CREATE_COMMENT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "messages",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/tickets/"),
+        ::switchboard_runtime::request::Part::Var(&["body", "ticket", "id"]),
+        ::switchboard_runtime::request::Part::Text("/messages"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "message",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "body"])],
+                ),
+            ),
+            (
+                "internal_note",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["body", "is_private"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Boolean,
+                    ),
+                    cases: &[],
+                },
+            ),
+        ],
+    ),
+};
+static CREATE_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "message",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("ticket_id", ::switchboard_runtime::Shape::All),
+                    ("message", ::switchboard_runtime::Shape::All),
+                    (
+                        "agent",
+                        ::switchboard_runtime::Shape::Keys(
+                            &[
+                                ("id", ::switchboard_runtime::Shape::All),
+                                ("full_name", ::switchboard_runtime::Shape::All),
+                            ],
+                        ),
+                    ),
+                    (
+                        "contact",
+                        ::switchboard_runtime::Shape::Keys(
+                            &[
+                                ("id", ::switchboard_runtime::Shape::All),
+                                ("name", ::switchboard_runtime::Shape::All),
+                            ],
+                        ),
+                    ),
+                    ("type", ::switchboard_runtime::Shape::All),
+                    ("created_at", ::switchboard_runtime::Shape::All),
+                    ("updated_at", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+    ],
+);
+static CREATE_COMMENT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[("message", ::switchboard_runtime::Shape::All)],
+);
 static LIST_TEAMS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "teams",
@@ -2545,6 +3079,112 @@ pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
             "color",
         )?,
         created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a messages record to unified `ticketing.comments` (compiled from mappings/providers/trengo/messages.yaml:3).
+pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Comment,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Comment {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        ticket: ::switchboard_runtime::convert::required(
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["ticket_id"]),
+                ::std::option::Option::None,
+                "ticket",
+            )?,
+            "ticket",
+        )?,
+        body: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["message"]),
+            "body",
+        )?,
+        html_body: ::std::option::Option::None,
+        author: ::std::option::Option::Some(crate::unified::ticketing::Author {
+            id: (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["agent", "id"]),
+                    ::switchboard_runtime::value::path(record, &["contact", "id"]),
+                ),
+                "id",
+            )?,
+            name: (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["agent", "full_name"]),
+                    ::switchboard_runtime::value::path(record, &["contact", "name"]),
+                ),
+                "name",
+            )?,
+            r#type: match ::switchboard_runtime::convert::enum_raw(
+                    ::switchboard_runtime::value::path(record, &["type"]),
+                    "type",
+                )?
+                .as_deref()
+            {
+                ::std::option::Option::None => ::std::option::Option::None,
+                ::std::option::Option::Some("INBOUND") => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::Contact,
+                    )
+                }
+                ::std::option::Option::Some("OUTBOUND") => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::User,
+                    )
+                }
+                ::std::option::Option::Some("NOTE") => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::User,
+                    )
+                }
+                ::std::option::Option::Some(_) => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::System,
+                    )
+                }
+            },
+        }),
+        is_private: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["type"]),
+                "is_private",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("NOTE") => ::std::option::Option::Some(true),
+            ::std::option::Option::Some("INBOUND") => ::std::option::Option::Some(false),
+            ::std::option::Option::Some("OUTBOUND") => ::std::option::Option::Some(false),
+            ::std::option::Option::Some(_) => ::std::option::Option::Some(false),
+        },
+        attachments: ::std::vec::Vec::new(),
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["updated_at"]),
+            "updated_at",
+            context,
+            &[],
+        )?,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {

@@ -541,6 +541,26 @@ impl CommentListQuery {
         Self { ticket_id }
     }
 }
+/// Parameters of `get` of comments (unified `ticketing.comments`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CommentGetQuery {
+    /// The ticket of the comment, where the provider needs it to find the comment.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub ticket_id: ::std::option::Option<::std::string::String>,
+}
+impl CommentGetQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            ticket_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `ticket_id`.
+    pub fn with_ticket_id(mut self, value: ::std::string::String) -> Self {
+        self.ticket_id = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// The body of `create` of comments (unified `ticketing.comments`): the fields a client may set.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CommentCreateBody {
@@ -581,61 +601,61 @@ impl CommentCreateBody {
 }
 /// A customer of the helpdesk (a requester, end user or contact).
 ///
-/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:281.
+/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:285.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Contact {
     /// The provider's id of the contact.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:285.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:289.
     pub id: ::std::string::String,
     /// The contact's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:290.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:294.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The contact's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:293.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:297.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The contact's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:296.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:300.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The contact's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:299.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:303.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// The contact's phone numbers.
     ///
-    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:313.
+    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:317.
     #[serde(default)]
     pub phones: ::std::vec::Vec<PhoneNumber>,
     /// The organisation the contact belongs to.
     ///
-    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:327.
+    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:331.
     #[serde(default)]
     pub account: ::std::option::Option<::switchboard_runtime::Reference>,
     /// Values of the provider's custom fields, by field name.
     ///
-    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:330.
+    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:334.
     #[serde(default)]
     pub custom_fields: ::std::option::Option<::serde_json::Value>,
     /// When the contact was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:333.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:337.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the contact last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:337.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:341.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:341.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:345.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -791,51 +811,51 @@ impl ContactUpdateBody {
 }
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:374.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:378.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:378.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:382.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:383.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:387.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:386.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:390.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:389.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:393.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:392.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:396.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:395.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:399.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:398.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:402.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:401.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:405.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:405.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:409.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -853,90 +873,90 @@ impl AttachmentListQuery {
 }
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:421.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:425.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:425.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:429.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:430.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:434.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:433.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:437.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:436.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:440.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:439.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:443.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:443.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:447.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:447.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:451.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:450.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:454.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:453.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:457.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:467.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:471.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:471.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:475.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:482.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:486.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:486.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:490.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:491.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:495.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:495.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:499.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:498.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:502.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:502.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:506.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -994,148 +1014,148 @@ impl TagUpdateBody {
 }
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:525.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:529.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:529.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:533.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:534.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:538.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:538.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:542.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:541.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:545.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:545.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:549.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:549.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:553.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:553.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:557.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:564.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:568.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:568.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:572.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:573.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:577.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:577.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:581.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:580.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:584.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:583.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:587.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:586.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:590.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:600.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:604.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:603.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:607.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:607.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:611.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:611.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:615.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:614.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:618.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:618.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:622.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:622.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:626.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:633.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:637.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:637.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:641.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:642.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:646.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:646.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:650.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:649.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:653.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:652.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:656.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:655.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:659.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:659.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:663.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1223,16 +1243,16 @@ impl<'de> ::serde::Deserialize<'de> for AuthorType {
 }
 /// The contact's email addresses.
 ///
-/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:299.
+/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:303.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmailAddress {
     /// The address.
     ///
-    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:306.
+    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:310.
     pub email: ::std::string::String,
     /// What the address is for (work, home, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:310.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:314.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
@@ -1304,17 +1324,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:453.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:457.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:460.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:464.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:463.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:467.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.
@@ -1415,16 +1435,16 @@ impl<'de> ::serde::Deserialize<'de> for FieldType {
 }
 /// The contact's phone numbers.
 ///
-/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:313.
+/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:317.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhoneNumber {
     /// The number, as the provider formats it.
     ///
-    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:320.
+    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:324.
     pub number: ::std::string::String,
     /// What the number is for (mobile, work, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:324.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:328.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }

@@ -269,6 +269,25 @@ fn value_mapping(
             from,
             cases,
             fallback,
+        } if f.ty == FieldType::Boolean => {
+            let e = single(from, current);
+            let arms = cases.iter().map(|(raw, target)| {
+                let b = target == "true";
+                quote!(::std::option::Option::Some(#raw) => ::std::option::Option::Some(#b),)
+            });
+            let fallback = matches!(fallback, ir::EnumFallback::Value(v) if v == "true");
+            quote! {
+                match #rt::convert::enum_raw(#e, #name)?.as_deref() {
+                    ::std::option::Option::None => ::std::option::Option::None,
+                    #(#arms)*
+                    ::std::option::Option::Some(_) => ::std::option::Option::Some(#fallback),
+                }
+            }
+        }
+        ValueMapping::Enum {
+            from,
+            cases,
+            fallback,
         } => {
             let e = single(from, current);
             let enum_ident = enum_type(owner, f);
