@@ -9,7 +9,7 @@ use serde_json::Value;
 use switchboard_compiler::{Settings, interpret};
 use switchboard_generated::registry;
 use switchboard_runtime::interpret::{Interpreter, Spec};
-use switchboard_sandbox::trengo::Seed;
+use switchboard_sandbox::trengo::{self, Seed};
 use switchboard_tests::repo_root;
 
 fn interpreter(
@@ -93,7 +93,47 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         assert_eq!(listed["id"], t.id.to_string());
         let detailed = agree(&ir, "trengo", "tickets", "get", &seed.detail(t));
         assert_eq!(detailed["remote_data"], seed.detail(t));
+        let created = agree(&ir, "trengo", "tickets", "create", &seed.created(t));
+        assert_eq!(created["id"], t.id.to_string());
     }
+    let mut others: Vec<(&str, Value)> = Vec::new();
+    others.extend(
+        seed.messages
+            .iter()
+            .map(|m| ("messages", seed.message_json(m))),
+    );
+    others.extend(
+        seed.contacts
+            .iter()
+            .map(|c| ("contacts", seed.contact_json(c.id))),
+    );
+    others.extend(
+        seed.users
+            .iter()
+            .map(|u| ("users", seed.user_json(Some(u.id)))),
+    );
+    others.extend(seed.teams.iter().map(|t| ("teams", trengo::team_json(t))));
+    others.extend(
+        seed.labels
+            .iter()
+            .map(|l| ("labels", trengo::label_json(l))),
+    );
+    others.extend(
+        seed.custom_fields
+            .iter()
+            .map(|f| ("custom_fields", trengo::custom_field_json(f))),
+    );
+    for (resource, record) in &others {
+        for method in ["list", "get"] {
+            let mapped = agree(&ir, "trengo", resource, method, record);
+            assert_eq!(
+                mapped["id"],
+                record["id"].to_string(),
+                "{resource} {method}"
+            );
+        }
+    }
+    assert!(others.len() > 100, "{} records", others.len());
 }
 
 #[test]

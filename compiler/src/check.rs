@@ -2357,6 +2357,33 @@ impl Checker<'_> {
                 let members = self.members(members, fields, &owner, cx, examples);
                 Some(ir::ValueMapping::Object(members))
             }
+            syntax::FieldMapping::Objects(items) => {
+                let span = items
+                    .first()
+                    .map_or(Span::new(FileId(0), 0..0), |(_, s)| *s);
+                let FieldType::List(inner) = &field.ty else {
+                    return self.mismatch(
+                        field,
+                        span,
+                        "a list of objects",
+                        "map this field with an expression",
+                    );
+                };
+                let FieldType::Object { fields, .. } = inner.as_ref() else {
+                    return self.mismatch(
+                        field,
+                        span,
+                        "a list of objects",
+                        "map this field with an expression",
+                    );
+                };
+                let owner = format!("the objects of `{}`", field.name);
+                let entries = items
+                    .iter()
+                    .map(|(members, _)| self.members(members, fields, &owner, cx, examples))
+                    .collect();
+                Some(ir::ValueMapping::Objects(entries))
+            }
             syntax::FieldMapping::Each {
                 each,
                 fields: members,

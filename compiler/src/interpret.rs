@@ -138,6 +138,13 @@ fn mapping(v: &ValueMapping, of: &FieldType) -> Value {
             let refs: Vec<&ir::FieldMapping> = ms.iter().collect();
             json!({"form": "object", "fields": fields(members(of), &refs)})
         }
+        ValueMapping::Objects(entries) => json!({
+            "form": "objects",
+            "items": entries.iter().map(|ms| {
+                let refs: Vec<&ir::FieldMapping> = ms.iter().collect();
+                fields(members(of), &refs)
+            }).collect::<Vec<_>>(),
+        }),
         ValueMapping::Each { each, fields: ms } => {
             let refs: Vec<&ir::FieldMapping> = ms.iter().collect();
             json!({"form": "each", "each": each.to_jmespath(), "fields": fields(members(of), &refs)})

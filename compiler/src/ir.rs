@@ -457,6 +457,9 @@ pub enum ValueMapping {
     References(Vec<(Expr, Option<Expr>)>),
     /// An object, member by member (relative to the same record).
     Object(Vec<FieldMapping>),
+    /// A list of objects, one per entry, each relative to the same record; entries whose
+    /// required members have no value are left out.
+    Objects(Vec<Vec<FieldMapping>>),
     /// A list of objects: the members evaluated on each element of `each`.
     Each {
         each: Expr,

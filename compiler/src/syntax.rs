@@ -202,6 +202,9 @@ pub enum FieldMapping {
     References(Vec<ReferenceMapping>),
     /// An object, member by member.
     Object(Vec<(Str, FieldMapping)>, Span),
+    /// A list of objects, one per entry (`- fields: {…}`), each relative to the same record;
+    /// an entry whose required members have no value is left out.
+    Objects(Vec<(Vec<(Str, FieldMapping)>, Span)>),
     /// A list of objects: `fields` evaluated on each element of `each`.
     Each {
         each: Str,
@@ -1018,6 +1021,25 @@ impl Decoder<'_> {
         };
         match &node.kind {
             NodeKind::Scalar { .. } => self.string(node, "a field mapping").map(FieldMapping::Expr),
+            NodeKind::Seq(items)
+                if items.iter().any(|i| match &i.kind {
+                    NodeKind::Map(entries) => {
+                        entries.iter().any(|(k, _)| k.as_str() == Some("fields"))
+                    }
+                    _ => false,
+                }) =>
+            {
+                Some(FieldMapping::Objects(
+                    items
+                        .iter()
+                        .filter_map(|i| {
+                            let e = self.object(i, "an object of a list", &["fields"])?;
+                            let fields = self.required(&e, "fields", "an object of a list")?;
+                            Some((self.field_mappings(fields), i.span))
+                        })
+                        .collect(),
+                ))
+            }
             NodeKind::Seq(items) => Some(FieldMapping::References(
                 items.iter().filter_map(|i| self.reference(i)).collect(),
             )),

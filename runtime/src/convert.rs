@@ -240,6 +240,11 @@ pub fn reference<J: Json>(
     }))
 }
 
+/// Whether a value is there (present and not null).
+pub fn present<J: Json>(v: Option<&J>) -> bool {
+    v.is_some_and(|v| !v.is_null())
+}
+
 /// The elements of an array value (`None` stays `None`).
 pub fn elements<'a, J: Json>(
     v: Option<&'a J>,

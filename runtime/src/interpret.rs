@@ -87,6 +87,11 @@ pub enum MappingSpec {
     Object {
         fields: Vec<FieldSpec>,
     },
+    /// One object per entry, each relative to the same record; an entry whose required
+    /// members have no value is left out.
+    Objects {
+        items: Vec<Vec<FieldSpec>>,
+    },
     /// One object per element of `each`.
     Each {
         each: String,
@@ -376,6 +381,20 @@ impl Interpreter {
                 Ok(Value::Array(out))
             }
             MappingSpec::Object { fields } => self.object(fields, data, cx, full),
+            MappingSpec::Objects { items } => {
+                let mut out = Vec::new();
+                'entries: for fields in items {
+                    for f in fields.iter().filter(|f| f.required) {
+                        if let Some(MappingSpec::Expr { expr }) = &f.mapping
+                            && self.eval(expr, data, &f.name)?.is_null()
+                        {
+                            continue 'entries;
+                        }
+                    }
+                    out.push(self.object(fields, data, cx, full)?);
+                }
+                Ok(Value::Array(out))
+            }
             MappingSpec::Each { each, fields } => {
                 let v = self.eval(each, data, name)?;
                 let items = convert::elements(Some(&v), name)?.unwrap_or_default();
@@ -466,6 +485,11 @@ fn collect(fields: &[FieldSpec], out: &mut Vec<String>) {
                 }
             }
             MappingSpec::Object { fields } => collect(fields, out),
+            MappingSpec::Objects { items } => {
+                for fields in items {
+                    collect(fields, out);
+                }
+            }
             MappingSpec::Each { each, fields } => {
                 out.push(each.clone());
                 collect(fields, out);

@@ -55,6 +55,17 @@ pub struct Contact {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// Custom field values: field id → value.
+    pub custom: Vec<(i64, String)>,
+}
+
+/// A custom field definition, of tickets or contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomField {
+    pub id: i64,
+    pub title: &'static str,
+    /// `TICKET`, `CONTACT` or `PROFILE`.
+    pub entity: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +108,7 @@ pub struct Seed {
     pub contacts: Vec<Contact>,
     pub labels: Vec<Label>,
     pub channels: Vec<Channel>,
+    pub custom_fields: Vec<CustomField>,
     pub tickets: Vec<Ticket>,
     /// Every ticket's messages, oldest first.
     pub messages: Vec<Message>,
@@ -247,6 +259,11 @@ impl Seed {
                     email: (!phone_only).then(|| format!("customer{i}@example.com")),
                     phone: phone_only.then(|| format!("+31 6 0000 {:04}", i)),
                     name,
+                    custom: if i % 3 == 0 {
+                        vec![(609_825, format!("C{:06}", 1000 + i))]
+                    } else {
+                        Vec::new()
+                    },
                 }
             })
             .collect();
@@ -336,12 +353,30 @@ impl Seed {
             .iter()
             .flat_map(|t| seed_messages(t, users[0].id))
             .collect();
+        let custom_fields = vec![
+            CustomField {
+                id: 609_825,
+                title: "Customer number",
+                entity: "CONTACT",
+            },
+            CustomField {
+                id: 614_854,
+                title: "Loyalty tier",
+                entity: "CONTACT",
+            },
+            CustomField {
+                id: 613_806,
+                title: "Order number",
+                entity: "TICKET",
+            },
+        ];
         Seed {
             users,
             teams,
             contacts,
             labels,
             channels,
+            custom_fields,
             tickets,
             messages,
             tz,
@@ -376,7 +411,8 @@ impl Seed {
         self.tickets.iter().find(|t| t.id == id)
     }
 
-    fn contact_json(&self, id: i64) -> Value {
+    /// A contact as `GET /contacts` shows it (and as tickets and messages embed it).
+    pub fn contact_json(&self, id: i64) -> Value {
         let Some(c) = self.contact(id) else {
             return Value::Null;
         };
@@ -385,6 +421,34 @@ impl Seed {
             .clone()
             .or_else(|| c.phone.clone())
             .unwrap_or_default();
+        let title = |id: i64| {
+            self.custom_fields
+                .iter()
+                .find(|f| f.id == id)
+                .map_or("", |f| f.title)
+        };
+        let set: serde_json::Map<String, Value> = c
+            .custom
+            .iter()
+            .map(|(id, v)| (title(*id).to_owned(), Value::String(v.clone())))
+            .collect();
+        let formatted: serde_json::Map<String, Value> = self
+            .custom_fields
+            .iter()
+            .filter(|f| f.entity == "CONTACT")
+            .map(|f| {
+                let v = c.custom.iter().find(|(id, _)| *id == f.id);
+                (
+                    f.title.to_owned(),
+                    v.map_or(Value::Null, |(_, v)| Value::String(v.clone())),
+                )
+            })
+            .collect();
+        let values: Vec<Value> = c
+            .custom
+            .iter()
+            .map(|(id, v)| json!({ "custom_field_id": id, "field_name": title(*id), "value": v }))
+            .collect();
         json!({
             "id": c.id,
             "name": c.name,
@@ -398,14 +462,14 @@ impl Seed {
             "formatted_phone": c.phone,
             "avatar": "https://assets.trengo.com/release/img/defaultpic.png",
             "identifier": identifier,
-            "custom_field_data": null,
+            "custom_field_data": if c.custom.is_empty() { Value::Null } else { Value::Object(set) },
             "profile": [],
             "pivot": null,
             "groups": [],
-            "formatted_custom_field_data": {},
+            "formatted_custom_field_data": formatted,
             "display_name": format!("{} ({identifier})", c.name),
             "is_private": false,
-            "custom_field_values": [],
+            "custom_field_values": values,
         })
     }
 
@@ -617,6 +681,11 @@ pub fn router(state: State) -> Router {
         .route("/users/{id}", get(get_user))
         .route("/teams", get(list_teams))
         .route("/teams/{id}", get(get_team))
+        .route("/contacts", get(list_contacts))
+        .route("/contacts/{id}", get(get_contact).put(update_contact))
+        .route("/contacts/{id}/custom_fields", post(set_contact_field))
+        .route("/custom_fields", get(list_custom_fields))
+        .route("/custom_fields/{id}", get(get_custom_field))
         .route("/labels", get(list_labels).post(create_label))
         .route(
             "/labels/{id}",
@@ -725,11 +794,6 @@ async fn list_tickets(
     if q.sort.as_deref() == Some("date") {
         tickets.reverse();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let path = format!("http://{host}/trengo/api/v2/tickets");
     let start = (page - 1) * PER_PAGE;
     let items: Vec<Value> = tickets
         .iter()
@@ -737,24 +801,7 @@ async fn list_tickets(
         .take(PER_PAGE)
         .map(|t| seed.list_item(t))
         .collect();
-    let has_next = start + PER_PAGE < tickets.len();
-    let link = |p: usize| Value::String(format!("{path}?page={p}"));
-    let body = json!({
-        "data": items,
-        "links": {
-            "first": link(1),
-            "last": null,
-            "prev": if page > 1 { link(page - 1) } else { Value::Null },
-            "next": if has_next { link(page + 1) } else { Value::Null },
-        },
-        "meta": {
-            "current_page": page,
-            "from": if items.is_empty() { Value::Null } else { Value::from(start + 1) },
-            "path": path,
-            "per_page": PER_PAGE,
-            "to": if items.is_empty() { Value::Null } else { Value::from(start + items.len()) },
-        },
-    });
+    let body = simple_page(&headers, "tickets", page, tickets.len(), items);
     with_limits(Json(body).into_response(), remaining)
 }
 
@@ -799,6 +846,44 @@ fn no_model(model: &str, id: &str) -> Response {
     )
 }
 
+/// The host a request came to, for the links of a page.
+fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+}
+
+/// A page of Laravel's *simple* paginator (no `last_page`, no `total`, `links.last` null), as
+/// Trengo's tickets and contacts have; `items` are the page's, `total` the list's length.
+fn simple_page(
+    headers: &HeaderMap,
+    resource: &str,
+    page: usize,
+    total: usize,
+    items: Vec<Value>,
+) -> Value {
+    let path = format!("http://{}/trengo/api/v2/{resource}", host(headers));
+    let start = (page - 1) * PER_PAGE;
+    let link = |p: usize| Value::String(format!("{path}?page={p}"));
+    json!({
+        "data": items,
+        "links": {
+            "first": link(1),
+            "last": null,
+            "prev": if page > 1 { link(page - 1) } else { Value::Null },
+            "next": if start + PER_PAGE < total { link(page + 1) } else { Value::Null },
+        },
+        "meta": {
+            "current_page": page,
+            "from": if items.is_empty() { Value::Null } else { Value::from(start + 1) },
+            "path": path,
+            "per_page": PER_PAGE,
+            "to": if items.is_empty() { Value::Null } else { Value::from(start + items.len()) },
+        },
+    })
+}
+
 /// A page of a length-aware Laravel paginator (`meta.last_page`, `meta.total`), as Trengo's
 /// smaller lists have.
 fn length_aware(
@@ -814,11 +899,7 @@ fn length_aware(
             return invalid(&[("page", "The page must be at least 1.")]);
         }
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let path = format!("http://{host}/trengo/api/v2/{resource}");
+    let path = format!("http://{}/trengo/api/v2/{resource}", host(headers));
     let total = all.len();
     let last_page = total.div_ceil(PER_PAGE).max(1);
     let start = (page - 1) * PER_PAGE;
@@ -1454,5 +1535,193 @@ async fn create_message(
         seed.tickets[at].updated_at = now;
         seed.reorder();
         Json(answer).into_response()
+    })
+}
+
+/// A custom field definition as `GET /custom_fields` shows it.
+pub fn custom_field_json(f: &CustomField) -> Value {
+    json!({
+        "id": f.id,
+        "title": f.title,
+        "sort_order": 0,
+        "type": f.entity,
+        "identifier": f.title.to_lowercase().replace(' ', "-"),
+        "field_type": "TEXT",
+        "placeholder": null,
+        "items": null,
+        "channels": [],
+        "is_required": false,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ContactQuery {
+    page: Option<String>,
+    term: Option<String>,
+}
+
+async fn list_contacts(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<ContactQuery>,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let page: usize = match q.page.as_deref().map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        Some(_) => return invalid(&[("page", "The page must be at least 1.")]),
+    };
+    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
+    // `term` matches name, email or phone, case-insensitively.
+    let term = q.term.as_deref().map(str::to_lowercase);
+    let matching: Vec<&Contact> = seed
+        .contacts
+        .iter()
+        .filter(|c| {
+            term.as_deref().is_none_or(|t| {
+                [Some(&c.name), c.email.as_ref(), c.phone.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v.to_lowercase().contains(t))
+            })
+        })
+        .collect();
+    let start = (page - 1) * PER_PAGE;
+    let items = matching
+        .iter()
+        .skip(start)
+        .take(PER_PAGE)
+        .map(|c| seed.contact_json(c.id))
+        .collect();
+    let body = simple_page(&headers, "contacts", page, matching.len(), items);
+    with_limits(Json(body).into_response(), remaining)
+}
+
+async fn get_contact(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    one_of(&state, &headers, "Contact", &id, |seed, id| {
+        seed.contact(id).map(|c| seed.contact_json(c.id))
+    })
+}
+
+/// Runs `change` on the contact `id` under the write lock; 404 when there is none.
+fn with_contact(
+    state: &State,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut Seed, usize) -> Response,
+) -> Response {
+    let remaining = match admit(state, headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let response = match id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.contacts.iter().position(|c| c.id == id))
+    {
+        Some(at) => change(&mut seed, at),
+        None => no_model("Contact", id),
+    };
+    with_limits(response, remaining)
+}
+
+/// `PUT /contacts/{id} {name?}`: answers the contact.
+async fn update_contact(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_contact(&state, &headers, &id, |seed, at| {
+        match body.get("name") {
+            None => {}
+            Some(Value::String(name)) if !name.trim().is_empty() => {
+                seed.contacts[at].name = name.clone();
+            }
+            Some(_) => return invalid(&[("name", "The name must be a string.")]),
+        }
+        let id = seed.contacts[at].id;
+        Json(seed.contact_json(id)).into_response()
+    })
+}
+
+/// `POST /contacts/{id}/custom_fields {custom_field_id, value}`: sets one value (an empty
+/// value clears it); answers the contact.
+async fn set_contact_field(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_contact(&state, &headers, &id, |seed, at| {
+        let Some(field) = int_member(&body, "custom_field_id") else {
+            return invalid(&[("custom_field_id", "The custom field id field is required.")]);
+        };
+        if !seed
+            .custom_fields
+            .iter()
+            .any(|f| f.id == field && f.entity == "CONTACT")
+        {
+            return invalid(&[(
+                "custom_field_id",
+                "The selected custom field id is invalid.",
+            )]);
+        }
+        let value = match body.get("value") {
+            Some(Value::String(v)) => v.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            None | Some(Value::Null) => String::new(),
+            Some(_) => return invalid(&[("value", "The value must be a string.")]),
+        };
+        let contact = &mut seed.contacts[at];
+        contact.custom.retain(|(id, _)| *id != field);
+        if !value.is_empty() {
+            contact.custom.push((field, value));
+        }
+        let id = contact.id;
+        Json(seed.contact_json(id)).into_response()
+    })
+}
+
+async fn list_custom_fields(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    list_of(
+        &state,
+        &headers,
+        "custom_fields",
+        q.page.as_deref(),
+        |seed| seed.custom_fields.iter().map(custom_field_json).collect(),
+    )
+}
+
+async fn get_custom_field(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    one_of(&state, &headers, "CustomField", &id, |seed, id| {
+        seed.custom_fields
+            .iter()
+            .find(|f| f.id == id)
+            .map(custom_field_json)
     })
 }

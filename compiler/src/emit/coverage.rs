@@ -178,6 +178,17 @@ fn summary(v: &ValueMapping) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         ValueMapping::Object(members) => format!("object of {} members", members.len()),
+        ValueMapping::Objects(entries) => entries
+            .iter()
+            .map(|ms| {
+                let members: Vec<String> = ms
+                    .iter()
+                    .map(|m| format!("{}: {}", m.field, summary(&m.value)))
+                    .collect();
+                format!("{{{}}}", members.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         ValueMapping::Each { each, fields } => {
             format!("each {} ({} members)", e(each), fields.len())
         }

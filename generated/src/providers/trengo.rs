@@ -137,6 +137,554 @@ impl Trengo {
             &[("timezone", self.settings.timezone.as_str())],
         )
     }
+    /// Lists the contacts of the connected account.
+    ///
+    /// `GET /contacts`. Provenance: observed (https://github.com/with-Zoey/trengo-api-php). The simple paginator (no `last_page`), as captured. MCP tool `list_all_trengo_contacts`.
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:7.
+    pub fn list_contacts(
+        &self,
+        query: &crate::unified::ticketing::ContactListQuery,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Contact> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_CONTACTS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_contact(record, &context, full)
+                .map_err(|e| context.error("contacts", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "contacts",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:7.
+    pub async fn list_contacts_page(
+        &self,
+        query: &crate::unified::ticketing::ContactListQuery,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_CONTACTS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_contact(record, &self.context, self.full)
+                .map_err(|e| self.context.error("contacts", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "contacts",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_contacts`] (without fetching it) into unified records.
+    pub fn decode_list_contacts(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_contact(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("contacts", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "contacts",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one contact.
+    ///
+    /// `GET /contacts/{id}`. Provenance: observed (https://github.com/with-Zoey/trengo-api-php). MCP tool `get_single_trengo_contact_by_id`.
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:20.
+    pub async fn get_contact(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_contact`] (without fetching it) into unified records.
+    pub fn decode_get_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &GET_CONTACT_SHAPE_FULL } else { &GET_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Changes a contact; only the fields given change.
+    ///
+    /// `PUT /contacts/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The answer is modeled as the updated contact. MCP tool `update_a_trengo_contact_by_id`.
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:28.
+    pub async fn update_contact(
+        &self,
+        id: &str,
+        body: &crate::unified::ticketing::ContactUpdateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        if body.first_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `first_name` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.last_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `last_name` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.emails.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `emails` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.phones.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `phones` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.custom_fields.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `custom_fields` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &UPDATE_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_update_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::update_contact`] (without fetching it) into unified records.
+    pub fn decode_update_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &UPDATE_CONTACT_SHAPE_FULL } else { &UPDATE_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Sets one custom field value of a contact (an empty value clears it).
+    ///
+    /// `POST /contacts/{id}/custom_fields`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_contacts_set_custom_field`.
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:39.
+    pub async fn contact_set_custom_field(
+        &self,
+        id: &str,
+        query: &crate::unified::ticketing::ContactSetCustomFieldQuery,
+    ) -> ::std::result::Result<(), ::switchboard_runtime::Error> {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CONTACT_SET_CUSTOM_FIELD,
+            &vars,
+        )?;
+        self.client.send_full(&request).await?;
+        ::std::result::Result::Ok(())
+    }
+    /// Lists the custom fields.
+    ///
+    /// `GET /custom_fields`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). The paginator flavour is not captured (modeled length-aware). MCP tool `list_all_trengo_custom_fields`.
+    ///
+    /// From mappings/providers/trengo/custom_fields.yaml:6.
+    pub fn list_fields(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Field> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_FIELDS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "custom_fields",
+            if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_field(record, &context, full)
+                .map_err(|e| context.error("custom_fields", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "custom_fields",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_fields`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/custom_fields.yaml:6.
+    pub async fn list_fields_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Field>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_FIELDS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "custom_fields",
+            if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_field(record, &self.context, self.full)
+                .map_err(|e| self.context.error("custom_fields", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "custom_fields",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_fields`] (without fetching it) into unified records.
+    pub fn decode_list_fields(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Field>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "custom_fields",
+            if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_field(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("custom_fields", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "custom_fields",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one custom field.
+    ///
+    /// `GET /custom_fields/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). MCP tool `get_single_trengo_custom_field_by_id`.
+    ///
+    /// From mappings/providers/trengo/custom_fields.yaml:17.
+    pub async fn get_field(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Field,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_FIELD,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_field(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_field`] (without fetching it) into unified records.
+    pub fn decode_get_field(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Field,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "custom_fields",
+            if self.full { &GET_FIELD_SHAPE_FULL } else { &GET_FIELD_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_field(record, &self.context, self.full)
+            .map_err(|e| self.context.error("custom_fields", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "custom_fields",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the tags.
     ///
     /// `GET /labels`. Provenance: observed (https://github.com/Bixoto/PyTrengo). In every public SDK; the list's paginator flavour is not captured (modeled length-aware). MCP tool `list_all_trengo_labels`.
@@ -1728,6 +2276,78 @@ impl Trengo {
     > {
         let _ = (id, input);
         match (model, resource, method) {
+            ("ticketing", "contacts", "list") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_contacts(&query),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_contact(id).await?)?,
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "update") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let body: crate::unified::ticketing::ContactUpdateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.update_contact(id, &body).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "set_custom_field") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let query: crate::unified::ticketing::ContactSetCustomFieldQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                {
+                    self.contact_set_custom_field(id, &query).await?;
+                    ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
+                }
+            }
+            ("ticketing", "fields", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_fields(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "fields", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_field(id).await?)?,
+                    ),
+                )
+            }
             ("ticketing", "tags", "list") => {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Records(
@@ -2008,6 +2628,36 @@ pub fn map(
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {
+            ("contacts", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("contacts", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("contacts", "update") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("custom_fields", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_field(record, &context, full)
+                        .map_err(|e| context.error("custom_fields", e))?,
+                )?
+            }
+            ("custom_fields", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_field(record, &context, full)
+                        .map_err(|e| context.error("custom_fields", e))?,
+                )?
+            }
             ("labels", "list") => {
                 ::switchboard_runtime::to_json(
                     map_tag(record, &context, full)
@@ -2113,6 +2763,237 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
     },
     max_pages: ::std::option::Option::None,
 };
+static LIST_CONTACTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/contacts")],
+    query: &[
+        (
+            "term",
+            ::switchboard_runtime::request::Value::Template(
+                &[::switchboard_runtime::request::Part::Var(&["query", "search"])],
+            ),
+        ),
+    ],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_CONTACTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("full_name", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("email", ::switchboard_runtime::Shape::All),
+                        ("phone", ::switchboard_runtime::Shape::All),
+                        ("custom_field_data", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_CONTACTS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/contacts/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("full_name", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("email", ::switchboard_runtime::Shape::All),
+        ("phone", ::switchboard_runtime::Shape::All),
+        ("custom_field_data", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static UPDATE_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "update",
+    },
+    retry_safe: false,
+    method: "PUT",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/contacts/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "name",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "name"])],
+                ),
+            ),
+        ],
+    ),
+};
+static UPDATE_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("full_name", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("email", ::switchboard_runtime::Shape::All),
+        ("phone", ::switchboard_runtime::Shape::All),
+        ("custom_field_data", ::switchboard_runtime::Shape::All),
+    ],
+);
+static UPDATE_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CONTACT_SET_CUSTOM_FIELD: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "set_custom_field",
+    },
+    retry_safe: true,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/contacts/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+        ::switchboard_runtime::request::Part::Text("/custom_fields"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "custom_field_id",
+                ::switchboard_runtime::request::Value::From {
+                    var: &["query", "field_id"],
+                    as_type: ::std::option::Option::Some(
+                        ::switchboard_runtime::request::As::Integer,
+                    ),
+                    cases: &[],
+                },
+            ),
+            (
+                "value",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["query", "value"])],
+                ),
+            ),
+        ],
+    ),
+};
+static LIST_FIELDS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "custom_fields",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/custom_fields")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_FIELDS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("identifier", ::switchboard_runtime::Shape::All),
+                        ("title", ::switchboard_runtime::Shape::All),
+                        ("field_type", ::switchboard_runtime::Shape::All),
+                        ("type", ::switchboard_runtime::Shape::All),
+                        ("is_required", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_FIELDS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_FIELD: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "custom_fields",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/custom_fields/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_FIELD_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("identifier", ::switchboard_runtime::Shape::All),
+        ("title", ::switchboard_runtime::Shape::All),
+        ("field_type", ::switchboard_runtime::Shape::All),
+        ("type", ::switchboard_runtime::Shape::All),
+        ("is_required", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_FIELD_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static LIST_TAGS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "labels",
@@ -3050,6 +3931,190 @@ static GET_USER_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Sha
     ],
 );
 static GET_USER_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+/// Maps a contacts record to unified `ticketing.contacts` (compiled from mappings/providers/trengo/contacts.yaml:4).
+pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Contact,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Contact {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::or(
+                ::switchboard_runtime::value::path(record, &["full_name"]),
+                ::switchboard_runtime::value::path(record, &["name"]),
+            ),
+            "name",
+        )?,
+        first_name: ::std::option::Option::None,
+        last_name: ::std::option::Option::None,
+        emails: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["email"]),
+            ) {
+                out.push(crate::unified::ticketing::EmailAddress {
+                    email: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["email"]),
+                            "email",
+                        )?,
+                        "email",
+                    )?,
+                    r#type: {
+                        let constant: ::serde_json::Value = ::serde_json::from_str(
+                                "\"email\"",
+                            )
+                            .unwrap_or_default();
+                        (::switchboard_runtime::convert::string)(
+                            ::std::option::Option::Some(&constant),
+                            "type",
+                        )?
+                    },
+                });
+            }
+            out
+        },
+        phones: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["phone"]),
+            ) {
+                out.push(crate::unified::ticketing::PhoneNumber {
+                    number: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["phone"]),
+                            "number",
+                        )?,
+                        "number",
+                    )?,
+                    r#type: {
+                        let constant: ::serde_json::Value = ::serde_json::from_str(
+                                "\"phone\"",
+                            )
+                            .unwrap_or_default();
+                        (::switchboard_runtime::convert::string)(
+                            ::std::option::Option::Some(&constant),
+                            "type",
+                        )?
+                    },
+                });
+            }
+            out
+        },
+        account: ::std::option::Option::None,
+        custom_fields: ::switchboard_runtime::convert::json(
+            ::switchboard_runtime::value::path(record, &["custom_field_data"]),
+        ),
+        created_at: ::std::option::Option::None,
+        updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a custom_fields record to unified `ticketing.fields` (compiled from mappings/providers/trengo/custom_fields.yaml:3).
+pub(crate) fn map_field<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Field,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Field {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["identifier"]),
+            "name",
+        )?,
+        label: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["title"]),
+            "label",
+        )?,
+        description: ::std::option::Option::None,
+        r#type: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["field_type"]),
+                "type",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("TEXT") => {
+                ::std::option::Option::Some(crate::unified::ticketing::FieldType::String)
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::FieldType::Other(other.to_owned()),
+                )
+            }
+        },
+        entity_type: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["type"]),
+                "entity_type",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("TICKET") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::FieldEntityType::Ticket,
+                )
+            }
+            ::std::option::Option::Some("CONTACT") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::FieldEntityType::Contact,
+                )
+            }
+            ::std::option::Option::Some("PROFILE") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::FieldEntityType::Contact,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::FieldEntityType::Other(other.to_owned()),
+                )
+            }
+        },
+        is_required: (::switchboard_runtime::convert::boolean)(
+            ::switchboard_runtime::value::path(record, &["is_required"]),
+            "is_required",
+        )?,
+        is_user_defined: {
+            let constant: ::serde_json::Value = ::serde_json::from_str("true")
+                .unwrap_or_default();
+            (::switchboard_runtime::convert::boolean)(
+                ::std::option::Option::Some(&constant),
+                "is_user_defined",
+            )?
+        },
+        options: ::std::vec::Vec::new(),
+        created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
 /// Maps a labels record to unified `ticketing.tags` (compiled from mappings/providers/trengo/labels.yaml:2).
 pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
     record: &J,

@@ -809,53 +809,67 @@ impl ContactUpdateBody {
         self
     }
 }
+/// Parameters of `set_custom_field` on contacts (unified `ticketing.contacts`).
+#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactSetCustomFieldQuery {
+    /// The id of the custom field (see `fields`).
+    pub field_id: ::std::string::String,
+    /// The value to store.
+    pub value: ::std::string::String,
+}
+impl ContactSetCustomFieldQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new(field_id: ::std::string::String, value: ::std::string::String) -> Self {
+        Self { field_id, value }
+    }
+}
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:378.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:390.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:382.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:394.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:387.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:399.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:390.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:402.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:393.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:405.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:396.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:408.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:399.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:411.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:402.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:414.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:405.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:417.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:409.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:421.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -873,90 +887,90 @@ impl AttachmentListQuery {
 }
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:425.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:437.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:429.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:441.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:434.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:446.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:437.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:449.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:440.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:452.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:443.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:455.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:447.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:459.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:451.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:463.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:454.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:466.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:457.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:469.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:471.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:483.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:475.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:487.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:486.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:498.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:490.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:502.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:495.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:507.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:499.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:511.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:502.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:514.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:506.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:518.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1014,148 +1028,148 @@ impl TagUpdateBody {
 }
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:529.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:541.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:533.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:545.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:538.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:550.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:542.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:554.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:545.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:557.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:549.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:561.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:553.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:565.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:557.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:569.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:568.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:580.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:572.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:584.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:577.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:589.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:581.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:593.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:584.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:596.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:587.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:599.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:590.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:602.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:604.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:616.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:607.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:619.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:611.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:623.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:615.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:627.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:618.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:630.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:622.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:634.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:626.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:638.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:637.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:649.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:641.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:653.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:646.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:658.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:650.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:662.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:653.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:665.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:656.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:668.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:659.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:671.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:663.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:675.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1324,17 +1338,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:457.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:469.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:464.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:476.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:467.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:479.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.

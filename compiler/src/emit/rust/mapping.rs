@@ -62,6 +62,12 @@ fn needs_full(fields: &[ir::Field], mappings: &[ir::FieldMapping]) -> bool {
                 (ValueMapping::Object(members), FieldType::Object { fields, .. }) => {
                     needs_full(fields, members)
                 }
+                (ValueMapping::Objects(entries), FieldType::List(inner)) => match inner.as_ref() {
+                    FieldType::Object { fields, .. } => {
+                        entries.iter().any(|members| needs_full(fields, members))
+                    }
+                    _ => false,
+                },
                 (
                     ValueMapping::Each {
                         fields: members, ..
@@ -95,6 +101,12 @@ fn needs_context(fields: &[ir::Field], mappings: &[ir::FieldMapping]) -> bool {
             (ValueMapping::Object(members), FieldType::Object { fields, .. }) => {
                 needs_context(fields, members)
             }
+            (ValueMapping::Objects(entries), FieldType::List(inner)) => match inner.as_ref() {
+                FieldType::Object { fields, .. } => {
+                    entries.iter().any(|members| needs_context(fields, members))
+                }
+                _ => false,
+            },
             (
                 ValueMapping::Each {
                     fields: members, ..
@@ -345,6 +357,48 @@ fn value_mapping(
             );
             quote!(::std::option::Option::Some(#lit))
         }
+        ValueMapping::Objects(entries) => {
+            let FieldType::List(inner) = &f.ty else {
+                return quote!(::std::vec::Vec::new());
+            };
+            let FieldType::Object { name: obj, fields } = inner.as_ref() else {
+                return quote!(::std::vec::Vec::new());
+            };
+            let ident = type_ident(obj);
+            let entries = entries.iter().map(|members| {
+                let lit = struct_literal(
+                    &quote!(crate::unified::#model_mod::#ident),
+                    obj,
+                    fields,
+                    members,
+                    current,
+                    cx,
+                );
+                // The entry counts only when its required members have a value.
+                let present: Vec<TokenStream> = fields
+                    .iter()
+                    .filter(|rf| rf.required)
+                    .filter_map(|rf| members.iter().find(|m| m.field == rf.name))
+                    .filter_map(|m| match &m.value {
+                        ValueMapping::Expr(e) => {
+                            let e = single(e, current);
+                            Some(quote!(#rt::convert::present(#e)))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if present.is_empty() {
+                    quote!(out.push(#lit);)
+                } else {
+                    quote!(if #(#present)&&* { out.push(#lit); })
+                }
+            });
+            quote! {{
+                let mut out = ::std::vec::Vec::new();
+                #(#entries)*
+                out
+            }}
+        }
         ValueMapping::Each {
             each,
             fields: members,
@@ -531,6 +585,9 @@ fn value_shape(node: ShapeNode, v: &ValueMapping, ty: &FieldType, full: bool) ->
             }
         }),
         ValueMapping::Object(ms) => node.merge(record_shape(&members(ty), ms, full)),
+        ValueMapping::Objects(entries) => entries.iter().fold(node, |node, ms| {
+            node.merge(record_shape(&members(ty), ms, full))
+        }),
         ValueMapping::Each { each, fields: ms } => {
             let element = record_shape(&members(ty), ms, full);
             match each {
