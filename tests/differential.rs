@@ -9,6 +9,7 @@ use serde_json::Value;
 use switchboard_compiler::{Settings, interpret};
 use switchboard_generated::registry;
 use switchboard_runtime::interpret::{Interpreter, Spec};
+use switchboard_sandbox::reamaze;
 use switchboard_sandbox::trengo::{self, Seed};
 use switchboard_tests::repo_root;
 
@@ -134,6 +135,35 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         }
     }
     assert!(others.len() > 100, "{} records", others.len());
+
+    let brand = reamaze::Seed::new();
+    for c in &brand.conversations {
+        agree(
+            &ir,
+            "reamaze",
+            "conversations",
+            "list",
+            &brand.conversation_json(c, false),
+        );
+        let detail = agree(
+            &ir,
+            "reamaze",
+            "conversations",
+            "get",
+            &brand.conversation_json(c, true),
+        );
+        assert_eq!(detail["id"], c.slug);
+    }
+    for m in &brand.messages {
+        let mapped = agree(&ir, "reamaze", "messages", "list", &brand.message_json(m));
+        assert_eq!(
+            mapped["id"],
+            format!("{}/{}", m.conversation, brand.time(m.created_at))
+        );
+    }
+    for st in &brand.staff {
+        agree(&ir, "reamaze", "staff", "list", &brand.staff_json(st));
+    }
 }
 
 #[test]

@@ -18,7 +18,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start the built-in sandbox and list every ticket through the generated adapters.
+    /// Start the built-in sandbox and list every Trengo ticket and Re:amaze conversation through
+    /// the generated adapters.
     Demo,
     /// Map a provider payload (a record, an array, or a whole response) to unified JSON.
     Map(MapArgs),
@@ -67,22 +68,24 @@ async fn main() -> ExitCode {
 }
 
 async fn demo() -> Result<(), String> {
+    use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
     let sandbox = Sandbox::start()
         .await
         .map_err(|e| format!("cannot start the sandbox on 127.0.0.1: {e}"))?;
-    let base_url = sandbox
-        .base_url(Trengo::NAME)
-        .ok_or("the sandbox has no Trengo emulator")?;
-    println!("Sandbox listening on http://{}", sandbox.addr());
-    println!("Trengo (emulated) at {base_url}\n");
-
-    let credentials = TrengoCredentials {
-        token: Secret::new(switchboard_sandbox::trengo::TOKEN),
-        timezone: None,
+    println!("Sandbox listening on http://{}\n", sandbox.addr());
+    let base_url = |provider: &str| {
+        sandbox
+            .base_url(provider)
+            .ok_or_else(|| format!("the sandbox has no {provider} emulator"))
     };
+
+    let trengo_url = base_url(Trengo::NAME)?;
     let trengo = Trengo::connect(
-        &credentials,
-        ClientOptions::default().with_base_url(base_url),
+        &TrengoCredentials {
+            token: Secret::new(switchboard_sandbox::trengo::TOKEN),
+            timezone: None,
+        },
+        ClientOptions::default().with_base_url(&trengo_url),
     )
     .map_err(|e| e.to_string())?;
     let tickets: Vec<Ticket> = trengo
@@ -90,10 +93,33 @@ async fn demo() -> Result<(), String> {
         .try_collect()
         .await
         .map_err(|e| e.to_string())?;
+    println!("Trengo (emulated) at {trengo_url}\n");
     print!("{}", table(&tickets));
     println!(
-        "\n{} tickets from Trengo, mapped to the unified Ticketing model.",
+        "\n{} tickets from Trengo, mapped to the unified Ticketing model.\n",
         tickets.len()
+    );
+
+    let reamaze_url = base_url(Reamaze::NAME)?;
+    let reamaze = Reamaze::connect(
+        &ReamazeCredentials {
+            brand: switchboard_sandbox::reamaze::BRAND.into(),
+            email: switchboard_sandbox::reamaze::EMAIL.into(),
+            token: Secret::new(switchboard_sandbox::reamaze::TOKEN),
+        },
+        ClientOptions::default().with_base_url(&reamaze_url),
+    )
+    .map_err(|e| e.to_string())?;
+    let conversations: Vec<Ticket> = reamaze
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("Re:amaze (emulated) at {reamaze_url}\n");
+    print!("{}", table(&conversations));
+    println!(
+        "\n{} conversations from Re:amaze, mapped to the same unified Ticketing model.",
+        conversations.len()
     );
     sandbox.stop().await;
     Ok(())

@@ -2195,6 +2195,52 @@ impl Checker<'_> {
                     }
                 }
             }
+            syntax::FieldMapping::Join {
+                parts,
+                separator,
+                span,
+            } => {
+                if field.ty != FieldType::String {
+                    return self.mismatch(
+                        field,
+                        *span,
+                        "a joined value",
+                        "join only into a string field (such as a derived `id`)",
+                    );
+                }
+                let mut lowered = Vec::new();
+                for part in parts {
+                    let e = self.lower_checked(part, examples)?;
+                    if e.is_many() {
+                        self.err(
+                            Diagnostic::new(
+                                Code::ManyIntoOne,
+                                part.span,
+                                format!("a part of `{}` must be one value, but this projection yields many", field.name),
+                            )
+                            .with_label("a projection")
+                            .with_help("select a single value"),
+                        );
+                        return None;
+                    }
+                    self.example_types(
+                        field,
+                        &FieldType::String,
+                        &e,
+                        part.span,
+                        examples,
+                        cx,
+                        false,
+                    );
+                    lowered.push(e);
+                }
+                Some(ir::ValueMapping::Join {
+                    parts: lowered,
+                    separator: separator
+                        .as_ref()
+                        .map_or_else(|| "/".to_owned(), |s| s.value.clone()),
+                })
+            }
             syntax::FieldMapping::Const(c) => {
                 let value = serde_json::from_str::<serde_json::Value>(&c.value)
                     .ok()

@@ -455,6 +455,11 @@ pub enum ValueMapping {
         name: Option<Expr>,
     },
     References(Vec<(Expr, Option<Expr>)>),
+    /// The text of `parts` joined by `separator`; absent when a part is.
+    Join {
+        parts: Vec<Expr>,
+        separator: String,
+    },
     /// An object, member by member (relative to the same record).
     Object(Vec<FieldMapping>),
     /// A list of objects, one per entry, each relative to the same record; entries whose

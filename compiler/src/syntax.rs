@@ -188,6 +188,12 @@ pub enum FieldMapping {
     Expr(Str),
     /// A constant.
     Const(Str),
+    /// The text of several expressions joined by `separator` (a derived id).
+    Join {
+        parts: Vec<Str>,
+        separator: Option<Str>,
+        span: Span,
+    },
     /// `from` with an enum map or date formats; `span` is the `enum` or `format` key.
     From {
         from: Str,
@@ -1044,6 +1050,17 @@ impl Decoder<'_> {
                 items.iter().filter_map(|i| self.reference(i)).collect(),
             )),
             NodeKind::Map(_) if has("id") => self.reference(node).map(FieldMapping::Reference),
+            NodeKind::Map(_) if has("join") => {
+                let e = self.object(node, "a joined value", &["join", "separator"])?;
+                let parts = self
+                    .required(&e, "join", "a joined value")
+                    .map(|n| self.string_list(n, "`join`"))?;
+                Some(FieldMapping::Join {
+                    parts,
+                    separator: self.opt_string(&e, "separator"),
+                    span: node.span,
+                })
+            }
             NodeKind::Map(_) if has("const") => {
                 let e = self.object(node, "a constant", &["const"])?;
                 self.req_string(&e, "const", "a constant")

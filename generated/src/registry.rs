@@ -2,7 +2,7 @@
 // Regenerate with `cargo run -p switchboard-compiler -- build`.
 //! Every provider, what each supports, and dispatch by name.
 /// The names of every provider with an adapter.
-pub const PROVIDERS: &[&str] = &["trengo"];
+pub const PROVIDERS: &[&str] = &["reamaze", "trengo"];
 /// One method a provider supports for a unified resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capability {
@@ -25,6 +25,97 @@ pub struct Capability {
 }
 /// The capability matrix: every (provider, model, resource, method) that works.
 pub static CAPABILITIES: &[Capability] = &[
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "conversations",
+        method: "list",
+        http_method: "GET",
+        path: "/conversations",
+        provenance: "documented",
+        tool: "list_all_reamaze_conversations",
+        returns_records: true,
+        records: &["conversations"],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "conversations",
+        method: "get",
+        http_method: "GET",
+        path: "/conversations/{id}",
+        provenance: "documented",
+        tool: "get_single_reamaze_conversation_by_id",
+        returns_records: false,
+        records: &[],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "conversations",
+        method: "create",
+        http_method: "POST",
+        path: "/conversations",
+        provenance: "documented",
+        tool: "create_a_reamaze_conversation",
+        returns_records: false,
+        records: &[],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "conversations",
+        method: "update",
+        http_method: "PUT",
+        path: "/conversations/{id}",
+        provenance: "documented",
+        tool: "update_a_reamaze_conversation_by_id",
+        returns_records: false,
+        records: &[],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "comments",
+        provider_resource: "messages",
+        method: "list",
+        http_method: "GET",
+        path: "/conversations/{query.ticket_id}/messages",
+        provenance: "documented",
+        tool: "list_all_reamaze_messages",
+        returns_records: true,
+        records: &["messages"],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "comments",
+        provider_resource: "messages",
+        method: "create",
+        http_method: "POST",
+        path: "/conversations/{body.ticket.id}/messages",
+        provenance: "documented",
+        tool: "create_a_reamaze_message",
+        returns_records: false,
+        records: &[],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "users",
+        provider_resource: "staff",
+        method: "list",
+        http_method: "GET",
+        path: "/staff",
+        provenance: "documented",
+        tool: "list_all_reamaze_staff",
+        returns_records: true,
+        records: &["staff"],
+    },
     Capability {
         provider: "trengo",
         model: "ticketing",
@@ -407,6 +498,7 @@ pub fn capability(
 /// A connected account of any provider.
 #[derive(Debug, Clone)]
 pub enum Account {
+    Reamaze(crate::providers::reamaze::Reamaze),
     Trengo(crate::providers::trengo::Trengo),
 }
 impl Account {
@@ -420,6 +512,16 @@ impl Account {
         options: ::switchboard_runtime::ClientOptions,
     ) -> ::std::result::Result<Self, ::switchboard_runtime::Error> {
         match provider {
+            "reamaze" => {
+                ::std::result::Result::Ok(
+                    Account::Reamaze(
+                        crate::providers::reamaze::Reamaze::connect_with(
+                            credentials,
+                            options,
+                        )?,
+                    ),
+                )
+            }
             "trengo" => {
                 ::std::result::Result::Ok(
                     Account::Trengo(
@@ -445,12 +547,14 @@ impl Account {
     /// The provider's name.
     pub fn provider(&self) -> &'static str {
         match self {
+            Account::Reamaze(_) => "reamaze",
             Account::Trengo(_) => "trengo",
         }
     }
     /// Also fills `on_request` fields (`remote_data`).
     pub fn with_remote_data(self, on: bool) -> Self {
         match self {
+            Account::Reamaze(a) => Account::Reamaze(a.with_remote_data(on)),
             Account::Trengo(a) => Account::Trengo(a.with_remote_data(on)),
         }
     }
@@ -468,6 +572,7 @@ impl Account {
         ::switchboard_runtime::Error,
     > {
         match self {
+            Account::Reamaze(a) => a.call(model, resource, method, id, input).await,
             Account::Trengo(a) => a.call(model, resource, method, id, input).await,
         }
     }
@@ -483,6 +588,9 @@ pub fn map_record(
     full: bool,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     match provider {
+        "reamaze" => {
+            crate::providers::reamaze::map(resource, method, record, timezone, full)
+        }
         "trengo" => {
             crate::providers::trengo::map(resource, method, record, timezone, full)
         }

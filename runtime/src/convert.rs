@@ -240,6 +240,25 @@ pub fn reference<J: Json>(
     }))
 }
 
+/// The text of `parts` joined by `separator` (a derived id); absent when a part is.
+pub fn join<J: Json>(
+    parts: &[Option<&J>],
+    separator: &str,
+    field: &str,
+) -> Result<Option<String>, MappingError> {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let Some(text) = scalar_text(*part, field)? else {
+            return Ok(None);
+        };
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(&text);
+    }
+    Ok(Some(out))
+}
+
 /// Whether a value is there (present and not null).
 pub fn present<J: Json>(v: Option<&J>) -> bool {
     v.is_some_and(|v| !v.is_null())

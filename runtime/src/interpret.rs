@@ -87,6 +87,11 @@ pub enum MappingSpec {
     Object {
         fields: Vec<FieldSpec>,
     },
+    /// The text of `parts` joined by `separator`.
+    Join {
+        parts: Vec<String>,
+        separator: String,
+    },
     /// One object per entry, each relative to the same record; an entry whose required
     /// members have no value is left out.
     Objects {
@@ -381,6 +386,14 @@ impl Interpreter {
                 Ok(Value::Array(out))
             }
             MappingSpec::Object { fields } => self.object(fields, data, cx, full),
+            MappingSpec::Join { parts, separator } => {
+                let values = parts
+                    .iter()
+                    .map(|p| self.eval(p, data, name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let refs: Vec<Option<&Value>> = values.iter().map(Some).collect();
+                Ok(convert::join(&refs, separator, name)?.map_or(Value::Null, Value::String))
+            }
             MappingSpec::Objects { items } => {
                 let mut out = Vec::new();
                 'entries: for fields in items {
@@ -485,6 +498,7 @@ fn collect(fields: &[FieldSpec], out: &mut Vec<String>) {
                 }
             }
             MappingSpec::Object { fields } => collect(fields, out),
+            MappingSpec::Join { parts, .. } => out.extend(parts.iter().cloned()),
             MappingSpec::Objects { items } => {
                 for fields in items {
                     collect(fields, out);

@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod lab;
+pub mod reamaze;
 pub mod trengo;
 
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub trengo: trengo::State,
+    pub reamaze: reamaze::State,
     pub lab: lab::State,
 }
 
@@ -26,6 +28,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             trengo: trengo::State::seeded(),
+            reamaze: reamaze::State::default(),
             lab: lab::State::default(),
         }
     }
@@ -67,6 +70,7 @@ impl Sandbox {
         let faults = faults::Faults::default();
         let app = Router::new()
             .nest("/trengo/api/v2", trengo::router(options.trengo))
+            .nest("/reamaze", reamaze::router(options.reamaze))
             .nest("/lab", lab::router(options.lab))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -103,6 +107,11 @@ impl Sandbox {
     pub fn base_url(&self, provider: &str) -> Option<String> {
         match provider {
             "trengo" => Some(format!("http://{}/trengo/api/v2", self.addr)),
+            "reamaze" => Some(format!(
+                "http://{}/reamaze/{}/api/v1",
+                self.addr,
+                reamaze::BRAND
+            )),
             "lab" => Some(format!("http://{}/lab", self.addr)),
             _ => None,
         }

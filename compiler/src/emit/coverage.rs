@@ -165,6 +165,10 @@ fn summary(v: &ValueMapping) -> String {
             format!("{} (enum, {} values)", e(from), cases.len())
         }
         ValueMapping::Datetime { from, .. } => e(from),
+        ValueMapping::Join { parts, separator } => format!(
+            "join({}) with `{separator}`",
+            parts.iter().map(e).collect::<Vec<_>>().join(", ")
+        ),
         ValueMapping::Reference { id, name } => match name {
             Some(n) => format!("{{id: {}, name: {}}}", e(id), e(n)),
             None => format!("{{id: {}}}", e(id)),

@@ -268,6 +268,10 @@ fn value_mapping(
                 #conv
             })
         }
+        ValueMapping::Join { parts, separator } => {
+            let parts = parts.iter().map(|p| single(p, current));
+            quote!(#rt::convert::join(&[#(#parts),*], #separator, #name)?)
+        }
         ValueMapping::Datetime { from, formats } => {
             let e = single(from, current);
             let conv = if f.ty == FieldType::Date {
@@ -570,6 +574,7 @@ fn value_shape(node: ShapeNode, v: &ValueMapping, ty: &FieldType, full: bool) ->
         ValueMapping::Expr(e) => node.read(e),
         ValueMapping::Const(_) => node,
         ValueMapping::Enum { from, .. } | ValueMapping::Datetime { from, .. } => node.read(from),
+        ValueMapping::Join { parts, .. } => parts.iter().fold(node, |node, p| node.read(p)),
         ValueMapping::Reference { id, name } => {
             let node = node.read(id);
             match name {
