@@ -161,6 +161,10 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
             format!("{}/{}", m.conversation, brand.time(m.created_at))
         );
     }
+    for c in &brand.customers {
+        let mapped = agree(&ir, "reamaze", "contacts", "list", &brand.contact_json(c));
+        assert_eq!(mapped["id"], c.email);
+    }
     for st in &brand.staff {
         agree(&ir, "reamaze", "staff", "list", &brand.staff_json(st));
     }

@@ -289,3 +289,89 @@ async fn wrong_brand_credentials_and_bad_writes_are_typed_errors() {
     assert_eq!(e.kind(), ErrorKind::Validation);
     assert!(e.message().contains("no equivalent"), "{e}");
 }
+
+#[tokio::test]
+async fn contacts_are_listed_created_and_enriched() {
+    use switchboard_generated::unified::ticketing::{
+        Contact, ContactCreateBody, ContactListQuery, ContactUpdateBody, EmailAddress, PhoneNumber,
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let r = connect(&sandbox);
+    let seed = Seed::new();
+    let all: Vec<Contact> = r
+        .list_contacts(&ContactListQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), seed.customers.len());
+    let names: Vec<&str> = all.iter().filter_map(|c| c.name.as_deref()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "Re:amaze lists contacts by name");
+    let bob = all.iter().find(|c| c.id == "bob@example.com").unwrap();
+    assert_eq!(bob.emails[0].email, "bob@example.com");
+    assert_eq!(bob.phones[0].number, "+15555550100");
+    assert_eq!(bob.custom_fields, Some(serde_json::json!({"plan": "pro"})));
+    let found: Vec<Contact> = r
+        .list_contacts(&ContactListQuery::default().with_search("ALI".into()))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(r.get_contact("alice@example.com").await.unwrap(), found[0]);
+
+    // Create with an e-mail and a phone: the first of each is sent.
+    let created = r
+        .create_contact(
+            &ContactCreateBody::new()
+                .with_name("Gina".into())
+                .with_emails(vec![EmailAddress {
+                    email: "gina@example.com".into(),
+                    r#type: None,
+                }])
+                .with_phones(vec![PhoneNumber {
+                    number: "+15555550999".into(),
+                    r#type: None,
+                }])
+                .with_custom_fields(serde_json::json!({"plan": "free"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.id, "gina@example.com");
+    assert_eq!(created.phones[0].number, "+15555550999");
+
+    // Contact enrichment: write custom data, read it back.
+    let updated = r
+        .update_contact(
+            &created.id,
+            &ContactUpdateBody::new().with_custom_fields(serde_json::json!({"tier": "gold"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.custom_fields,
+        Some(serde_json::json!({"plan": "free", "tier": "gold"}))
+    );
+    assert_eq!(r.get_contact(&created.id).await.unwrap(), updated);
+
+    // Bad writes.
+    let e = r
+        .create_contact(&ContactCreateBody::new().with_name("Nobody".into()))
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, Some(422)));
+    assert_eq!(
+        e.to_body()["details"]["errors"]["email"][0],
+        "or mobile must be given"
+    );
+    let e = r
+        .update_contact(
+            &created.id,
+            &ContactUpdateBody::new().with_custom_fields(serde_json::json!({"deep": {"x": 1}})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    let e = r.get_contact("nobody@example.com").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+}

@@ -1957,6 +1957,8 @@ impl Checker<'_> {
         for member in &var[2..] {
             ty = match &ty {
                 FieldType::Reference if member == "id" || member == "name" => FieldType::String,
+                // `body.emails.0.email`: an element of a list, by its position.
+                FieldType::List(inner) if member.parse::<usize>().is_ok() => inner.as_ref().clone(),
                 FieldType::Object { fields, .. } => match fields.iter().find(|f| &f.name == member)
                 {
                     Some(f) => f.ty.clone(),
@@ -1978,10 +1980,10 @@ impl Checker<'_> {
                     }
                 },
                 other => {
-                    let members: &[&str] = if *other == FieldType::Reference {
-                        &["id", "name"]
-                    } else {
-                        &[]
+                    let members: &[&str] = match other {
+                        FieldType::Reference => &["id", "name"],
+                        FieldType::List(_) => &["0"],
+                        _ => &[],
                     };
                     self.err(
                         Diagnostic::new(

@@ -120,7 +120,7 @@ pub fn template(vars: &Json, parts: &[Part]) -> Option<String> {
     for part in parts {
         match part {
             Part::Text(t) => out.push_str(t),
-            Part::Var(path) => out.push_str(&text(value::path(vars, path)?)),
+            Part::Var(path) => out.push_str(&text(value::var(vars, path)?)),
         }
     }
     Some(out)
@@ -133,7 +133,7 @@ pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error
         match part {
             Part::Text(t) => out.push_str(t),
             Part::Var(path) => {
-                let v = value::path(vars, path).ok_or_else(|| {
+                let v = value::var(vars, path).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Validation,
                         provider,
@@ -188,7 +188,7 @@ fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error
             as_type,
             cases,
         } => {
-            let Some(found) = value::path(vars, var) else {
+            let Some(found) = value::var(vars, var) else {
                 return Ok(None);
             };
             let found = if cases.is_empty() {

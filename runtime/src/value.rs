@@ -11,6 +11,18 @@ pub fn path<'a, J: Json>(value: &'a J, keys: &[&str]) -> Option<&'a J> {
     (!found.is_null()).then_some(found)
 }
 
+/// A request variable: like [`path`], and a key of digits steps into an array by position
+/// (`body.emails.0.email`).
+pub fn var<'a>(value: &'a serde_json::Value, keys: &[&str]) -> Option<&'a serde_json::Value> {
+    let found = keys
+        .iter()
+        .try_fold(value, |v, k| match (v, k.parse::<usize>()) {
+            (serde_json::Value::Array(items), Ok(i)) => items.get(i),
+            _ => v.get(*k),
+        })?;
+    (!found.is_null()).then_some(found)
+}
+
 /// JMESPath truthiness: not null, not false, not an empty string, array or object.
 pub fn truthy<J: Json>(value: Option<&J>) -> bool {
     match value.map(Json::view) {

@@ -40,6 +40,11 @@ pub struct Staff {
 pub struct Customer {
     pub name: String,
     pub email: String,
+    pub mobile: Option<String>,
+    /// Custom attributes, one level deep.
+    pub data: serde_json::Map<String, Value>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,9 +136,23 @@ impl Seed {
         ];
         let customers: Vec<Customer> = ["Bob", "Alice", "Carol", "Dave", "Erin", "Frank"]
             .iter()
-            .map(|n| Customer {
-                name: (*n).to_owned(),
-                email: format!("{}@example.com", n.to_lowercase()),
+            .enumerate()
+            .map(|(i, n)| {
+                let at = base - jiff::SignedDuration::from_hours(24 * (90 - i as i64 * 7));
+                Customer {
+                    name: (*n).to_owned(),
+                    email: format!("{}@example.com", n.to_lowercase()),
+                    mobile: (i % 2 == 0).then(|| format!("+1555555{:04}", 100 + i)),
+                    data: if i % 3 == 0 {
+                        [("plan".to_owned(), Value::from("pro"))]
+                            .into_iter()
+                            .collect()
+                    } else {
+                        serde_json::Map::new()
+                    },
+                    created_at: at,
+                    updated_at: at,
+                }
             })
             .collect();
         let channels = vec![
@@ -359,6 +378,14 @@ pub fn router(state: State) -> Router {
             get(list_messages).post(create_message),
         )
         .route("/{brand}/api/v1/staff", get(list_staff))
+        .route(
+            "/{brand}/api/v1/contacts",
+            get(list_contacts).post(create_contact),
+        )
+        .route(
+            "/{brand}/api/v1/contacts/{identifier}",
+            get(get_contact).put(update_contact),
+        )
         .with_state(state)
 }
 
@@ -516,9 +543,14 @@ async fn create_conversation(
     );
     // An unknown e-mail creates a contact.
     if !seed.customers.iter().any(|cu| cu.email == email) {
+        let now = Timestamp::now();
         seed.customers.push(Customer {
             name: text(c, &["user", "name"]).unwrap_or(&email).to_owned(),
             email: email.clone(),
+            mobile: None,
+            data: serde_json::Map::new(),
+            created_at: now,
+            updated_at: now,
         });
     }
     let subject = text(c, &["subject"]).unwrap_or("(no subject)").to_owned();
@@ -670,4 +702,159 @@ async fn list_staff(
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
     let all = seed.staff.iter().map(|s| seed.staff_json(s)).collect();
     page("staff", q.page.as_deref(), all)
+}
+
+impl Seed {
+    /// A contact as `GET /contacts` lists it.
+    pub fn contact_json(&self, c: &Customer) -> Value {
+        json!({
+            "name": c.name,
+            "email": c.email,
+            "mobile": c.mobile,
+            "twitter": null,
+            "facebook": null,
+            "instagram": null,
+            "friendly_name": c.name,
+            "id": null,
+            "data": c.data,
+            "created_at": self.time(c.created_at),
+            "updated_at": self.time(c.updated_at),
+            "notes": [],
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ContactQuery {
+    page: Option<String>,
+    q: Option<String>,
+}
+
+async fn list_contacts(
+    AxumState(state): AxumState<State>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ContactQuery>,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
+    let term = q.q.as_deref().map(str::to_lowercase);
+    // Sorted by name, as Re:amaze lists contacts by default.
+    let mut matching: Vec<&Customer> = seed
+        .customers
+        .iter()
+        .filter(|c| {
+            term.as_deref().is_none_or(|t| {
+                c.name.to_lowercase().contains(t) || c.email.to_lowercase().contains(t)
+            })
+        })
+        .collect();
+    matching.sort_by(|a, b| a.name.cmp(&b.name));
+    let all = matching.iter().map(|c| seed.contact_json(c)).collect();
+    page("contacts", q.page.as_deref(), all)
+}
+
+/// The contact whose e-mail (or mobile) is `identifier`.
+fn find(seed: &Seed, identifier: &str) -> Option<usize> {
+    seed.customers
+        .iter()
+        .position(|c| c.email == identifier || c.mobile.as_deref() == Some(identifier))
+}
+
+async fn get_contact(
+    AxumState(state): AxumState<State>,
+    Path((brand, identifier)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
+    match find(&seed, &identifier) {
+        Some(at) => Json(seed.contact_json(&seed.customers[at])).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+/// The `data` of a contact write: one level deep.
+fn contact_data(c: &Value) -> Result<Option<serde_json::Map<String, Value>>, &'static str> {
+    match c.get("data") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(data)) if data.values().all(|v| !v.is_object() && !v.is_array()) => {
+            Ok(Some(data.clone()))
+        }
+        Some(_) => Err("must be an object one level deep"),
+    }
+}
+
+async fn create_contact(
+    AxumState(state): AxumState<State>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
+    let c = &body["contact"];
+    let (email, mobile) = (text(c, &["email"]), text(c, &["mobile"]));
+    if email.is_none() && mobile.is_none() {
+        return invalid(&[("email", "or mobile must be given")]);
+    }
+    if email.is_some_and(|e| !e.contains('@')) {
+        return invalid(&[("email", "is invalid")]);
+    }
+    if email.is_some_and(|e| seed.customers.iter().any(|c| c.email == e)) {
+        return invalid(&[("email", "has already been taken")]);
+    }
+    let data = match contact_data(c) {
+        Ok(d) => d.unwrap_or_default(),
+        Err(why) => return invalid(&[("data", why)]),
+    };
+    let now = Timestamp::now();
+    let contact = Customer {
+        name: text(c, &["name"]).unwrap_or_default().to_owned(),
+        email: email.unwrap_or_default().to_owned(),
+        mobile: mobile.map(str::to_owned),
+        data,
+        created_at: now,
+        updated_at: now,
+    };
+    let answer = seed.contact_json(&contact);
+    seed.customers.push(contact);
+    Json(answer).into_response()
+}
+
+/// `PUT /contacts/{identifier}`: only `name` and `data` change (`data` is merged).
+async fn update_contact(
+    AxumState(state): AxumState<State>,
+    Path((brand, identifier)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
+    let Some(at) = find(&seed, &identifier) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let c = &body["contact"];
+    let data = match contact_data(c) {
+        Ok(d) => d,
+        Err(why) => return invalid(&[("data", why)]),
+    };
+    let contact = &mut seed.customers[at];
+    if let Some(name) = text(c, &["name"]) {
+        contact.name = name.to_owned();
+    }
+    if let Some(data) = data {
+        contact.data.extend(data);
+    }
+    contact.updated_at = Timestamp::now();
+    let contact = contact.clone();
+    Json(seed.contact_json(&contact)).into_response()
 }

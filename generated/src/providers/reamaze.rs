@@ -152,6 +152,409 @@ impl Reamaze {
             ],
         )
     }
+    /// Lists the contacts of the connected account.
+    ///
+    /// `GET /contacts`. Provenance: documented (https://www.reamaze.com/api/get_contacts). MCP tool `list_all_reamaze_contacts`.
+    ///
+    /// From mappings/providers/reamaze/contacts.yaml:6.
+    pub fn list_contacts(
+        &self,
+        query: &crate::unified::ticketing::ContactListQuery,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Contact> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_CONTACTS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_contact(record, &context, full)
+                .map_err(|e| context.error("contacts", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "contacts",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["contacts"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/reamaze/contacts.yaml:6.
+    pub async fn list_contacts_page(
+        &self,
+        query: &crate::unified::ticketing::ContactListQuery,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_CONTACTS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_contact(record, &self.context, self.full)
+                .map_err(|e| self.context.error("contacts", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "contacts",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["contacts"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_contacts`] (without fetching it) into unified records.
+    pub fn decode_list_contacts(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["contacts"],
+            |record| {
+                let mapped = map_contact(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("contacts", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "contacts",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one contact.
+    ///
+    /// `GET /contacts/{id}`. Provenance: inferred (https://github.com/JerkyDoug/reamaze-mcp-server). Used by one MCP server, not among the documented operations. MCP tool `get_single_reamaze_contact_by_id`.
+    ///
+    /// From mappings/providers/reamaze/contacts.yaml:18.
+    pub async fn get_contact(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_contact`] (without fetching it) into unified records.
+    pub fn decode_get_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &GET_CONTACT_SHAPE_FULL } else { &GET_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Creates a contact.
+    ///
+    /// `POST /contacts`. Provenance: documented (https://www.reamaze.com/api/post_contacts). The first e-mail and the first phone are sent; Re:amaze keeps further ones as identities. MCP tool `create_a_reamaze_contact`.
+    ///
+    /// From mappings/providers/reamaze/contacts.yaml:27.
+    pub async fn create_contact(
+        &self,
+        body: &crate::unified::ticketing::ContactCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        if body.first_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `first_name` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.last_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `last_name` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_contact`] (without fetching it) into unified records.
+    pub fn decode_create_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &CREATE_CONTACT_SHAPE_FULL } else { &CREATE_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Changes a contact; only the fields given change.
+    ///
+    /// `PUT /contacts/{id}`. Provenance: documented (https://www.reamaze.com/api/put_contacts). Only the name and custom data change; e-mails and phones are identities, not fields. MCP tool `update_a_reamaze_contact_by_id`.
+    ///
+    /// From mappings/providers/reamaze/contacts.yaml:43.
+    pub async fn update_contact(
+        &self,
+        id: &str,
+        body: &crate::unified::ticketing::ContactUpdateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        if body.first_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `first_name` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.last_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `last_name` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.emails.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `emails` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.phones.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot set `phones` with `update` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &UPDATE_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_update_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::update_contact`] (without fetching it) into unified records.
+    pub fn decode_update_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &UPDATE_CONTACT_SHAPE_FULL } else { &UPDATE_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
     /// `GET /conversations`. Provenance: documented (https://www.reamaze.com/api/get_conversations). MCP tool `list_all_reamaze_conversations`.
@@ -1093,6 +1496,60 @@ impl Reamaze {
     > {
         let _ = (id, input);
         match (model, resource, method) {
+            ("ticketing", "contacts", "list") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_contacts(&query),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_contact(id).await?)?,
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "create") => {
+                let body: crate::unified::ticketing::ContactCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.create_contact(&body).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("ticketing", "contacts", "update") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                let body: crate::unified::ticketing::ContactUpdateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.update_contact(id, &body).await?,
+                        )?,
+                    ),
+                )
+            }
             ("ticketing", "tickets", "list") => {
                 let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -1226,6 +1683,30 @@ pub fn map(
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {
+            ("contacts", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("contacts", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("contacts", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("contacts", "update") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
             ("conversations", "list") => {
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
@@ -1293,6 +1774,201 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
     },
     max_pages: ::std::option::Option::None,
 };
+static LIST_CONTACTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/contacts")],
+    query: &[
+        (
+            "q",
+            ::switchboard_runtime::request::Value::Template(
+                &[::switchboard_runtime::request::Part::Var(&["query", "search"])],
+            ),
+        ),
+    ],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_CONTACTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "contacts",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("email", ::switchboard_runtime::Shape::All),
+                        ("mobile", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("data", ::switchboard_runtime::Shape::All),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                        ("updated_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static LIST_CONTACTS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "contacts",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/contacts/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("email", ::switchboard_runtime::Shape::All),
+        ("mobile", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("data", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CREATE_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[::switchboard_runtime::request::Part::Text("/contacts")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "contact",
+                ::switchboard_runtime::request::Value::Object(
+                    &[
+                        (
+                            "name",
+                            ::switchboard_runtime::request::Value::Template(
+                                &[
+                                    ::switchboard_runtime::request::Part::Var(&["body", "name"]),
+                                ],
+                            ),
+                        ),
+                        (
+                            "email",
+                            ::switchboard_runtime::request::Value::Template(
+                                &[
+                                    ::switchboard_runtime::request::Part::Var(
+                                        &["body", "emails", "0", "email"],
+                                    ),
+                                ],
+                            ),
+                        ),
+                        (
+                            "mobile",
+                            ::switchboard_runtime::request::Value::Template(
+                                &[
+                                    ::switchboard_runtime::request::Part::Var(
+                                        &["body", "phones", "0", "number"],
+                                    ),
+                                ],
+                            ),
+                        ),
+                        (
+                            "data",
+                            ::switchboard_runtime::request::Value::From {
+                                var: &["body", "custom_fields"],
+                                as_type: ::std::option::Option::None,
+                                cases: &[],
+                            },
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    ),
+};
+static CREATE_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("email", ::switchboard_runtime::Shape::All),
+        ("mobile", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("data", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static CREATE_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static UPDATE_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "update",
+    },
+    retry_safe: false,
+    method: "PUT",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/contacts/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "contact",
+                ::switchboard_runtime::request::Value::Object(
+                    &[
+                        (
+                            "name",
+                            ::switchboard_runtime::request::Value::Template(
+                                &[
+                                    ::switchboard_runtime::request::Part::Var(&["body", "name"]),
+                                ],
+                            ),
+                        ),
+                        (
+                            "data",
+                            ::switchboard_runtime::request::Value::From {
+                                var: &["body", "custom_fields"],
+                                as_type: ::std::option::Option::None,
+                                cases: &[],
+                            },
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    ),
+};
+static UPDATE_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("email", ::switchboard_runtime::Shape::All),
+        ("mobile", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("data", ::switchboard_runtime::Shape::All),
+        ("created_at", ::switchboard_runtime::Shape::All),
+        ("updated_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static UPDATE_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "conversations",
@@ -1817,6 +2493,109 @@ static LIST_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runti
         ("page_count", ::switchboard_runtime::Shape::All),
     ],
 );
+/// Maps a contacts record to unified `ticketing.contacts` (compiled from mappings/providers/reamaze/contacts.yaml:3).
+pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Contact,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Contact {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["email"]),
+                    ::switchboard_runtime::value::path(record, &["mobile"]),
+                ),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["name"]),
+            "name",
+        )?,
+        first_name: ::std::option::Option::None,
+        last_name: ::std::option::Option::None,
+        emails: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["email"]),
+            ) {
+                out.push(crate::unified::ticketing::EmailAddress {
+                    email: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["email"]),
+                            "email",
+                        )?,
+                        "email",
+                    )?,
+                    r#type: {
+                        let constant: ::serde_json::Value = ::serde_json::from_str(
+                                "\"email\"",
+                            )
+                            .unwrap_or_default();
+                        (::switchboard_runtime::convert::string)(
+                            ::std::option::Option::Some(&constant),
+                            "type",
+                        )?
+                    },
+                });
+            }
+            out
+        },
+        phones: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["mobile"]),
+            ) {
+                out.push(crate::unified::ticketing::PhoneNumber {
+                    number: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["mobile"]),
+                            "number",
+                        )?,
+                        "number",
+                    )?,
+                    r#type: {
+                        let constant: ::serde_json::Value = ::serde_json::from_str(
+                                "\"mobile\"",
+                            )
+                            .unwrap_or_default();
+                        (::switchboard_runtime::convert::string)(
+                            ::std::option::Option::Some(&constant),
+                            "type",
+                        )?
+                    },
+                });
+            }
+            out
+        },
+        account: ::std::option::Option::None,
+        custom_fields: ::switchboard_runtime::convert::json(
+            ::switchboard_runtime::value::path(record, &["data"]),
+        ),
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["updated_at"]),
+            "updated_at",
+            context,
+            &[],
+        )?,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
 /// Maps a conversations record to unified `ticketing.tickets` (compiled from mappings/providers/reamaze/conversations.yaml:2).
 pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
     record: &J,
