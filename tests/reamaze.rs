@@ -293,7 +293,8 @@ async fn wrong_brand_credentials_and_bad_writes_are_typed_errors() {
 #[tokio::test]
 async fn contacts_are_listed_created_and_enriched() {
     use switchboard_generated::unified::ticketing::{
-        Contact, ContactCreateBody, ContactListQuery, ContactUpdateBody, EmailAddress, PhoneNumber,
+        Contact, ContactCreateBody, ContactCreateQuery, ContactListQuery, ContactUpdateBody,
+        EmailAddress, PhoneNumber,
     };
     let sandbox = Sandbox::start().await.unwrap();
     let r = connect(&sandbox);
@@ -323,6 +324,7 @@ async fn contacts_are_listed_created_and_enriched() {
     // Create with an e-mail and a phone: the first of each is sent.
     let created = r
         .create_contact(
+            &ContactCreateQuery::new(),
             &ContactCreateBody::new()
                 .with_name("Gina".into())
                 .with_emails(vec![EmailAddress {
@@ -356,7 +358,10 @@ async fn contacts_are_listed_created_and_enriched() {
 
     // Bad writes.
     let e = r
-        .create_contact(&ContactCreateBody::new().with_name("Nobody".into()))
+        .create_contact(
+            &ContactCreateQuery::new(),
+            &ContactCreateBody::new().with_name("Nobody".into()),
+        )
         .await
         .unwrap_err();
     assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, Some(422)));

@@ -156,3 +156,48 @@ async fn bad_contact_writes_are_typed_errors() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
+
+#[tokio::test]
+async fn contacts_are_created_per_channel_and_found_again() {
+    use switchboard_generated::unified::ticketing::{
+        ContactCreateBody, ContactCreateQuery, EmailAddress,
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let trengo = connect(&sandbox);
+    let email_channel = Seed::new().channels[1].id.to_string();
+    let body = ContactCreateBody::new()
+        .with_name("Hanna New".into())
+        .with_emails(vec![EmailAddress {
+            email: "hanna@example.com".into(),
+            r#type: None,
+        }]);
+    let query = ContactCreateQuery::new().with_collection_id(email_channel.clone());
+    let created = trengo.create_contact(&query, &body).await.unwrap();
+    assert_eq!(created.name.as_deref(), Some("Hanna New"));
+    assert_eq!(created.emails[0].email, "hanna@example.com");
+    assert_eq!(trengo.get_contact(&created.id).await.unwrap(), created);
+    // The same identifier again: Trengo answers the existing contact.
+    let again = trengo.create_contact(&query, &body).await.unwrap();
+    assert_eq!(again.id, created.id);
+
+    let e = trengo
+        .create_contact(
+            &query,
+            &ContactCreateBody::new().with_name("No address".into()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, Some(422)));
+    assert_eq!(
+        e.to_body()["details"]["errors"]["identifier"][0],
+        "The identifier field is required."
+    );
+    let e = trengo
+        .create_contact(
+            &ContactCreateQuery::new().with_collection_id("1".into()),
+            &body,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+}

@@ -684,6 +684,7 @@ pub fn router(state: State) -> Router {
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(update_contact))
         .route("/contacts/{id}/custom_fields", post(set_contact_field))
+        .route("/channels/{id}/contacts", post(create_contact))
         .route("/custom_fields", get(list_custom_fields))
         .route("/custom_fields/{id}", get(get_custom_field))
         .route("/labels", get(list_labels).post(create_label))
@@ -1724,4 +1725,82 @@ async fn get_custom_field(
             .find(|f| f.id == id)
             .map(custom_field_json)
     })
+}
+
+/// `POST /channels/{id}/contacts {identifier, name?}`: the contact of that identifier on the
+/// channel (an e-mail on e-mail channels, a phone number on the others); an identifier that
+/// exists already answers its contact.
+async fn create_contact(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(channel): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let remaining = match admit(&state, &headers) {
+        Ok(r) => r,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let body = match json_body(&body) {
+        Ok(b) => b,
+        Err(r) => return with_limits(*r, remaining),
+    };
+    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
+    let Some(kind) = channel
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| seed.channels.iter().find(|c| c.id == id))
+        .map(|c| c.kind)
+    else {
+        return with_limits(no_model("Channel", &channel), remaining);
+    };
+    let Some(identifier) = body
+        .get("identifier")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    else {
+        return with_limits(
+            invalid(&[("identifier", "The identifier field is required.")]),
+            remaining,
+        );
+    };
+    let email = kind == "EMAIL";
+    if email && !identifier.contains('@') {
+        return with_limits(
+            invalid(&[(
+                "identifier",
+                "The identifier must be a valid email address.",
+            )]),
+            remaining,
+        );
+    }
+    let existing = seed
+        .contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some(identifier) || c.phone.as_deref() == Some(identifier));
+    let id = match existing {
+        Some(c) => c.id,
+        None => {
+            let id = seed
+                .contacts
+                .iter()
+                .map(|c| c.id)
+                .max()
+                .unwrap_or(346_655_000)
+                + 1;
+            seed.contacts.push(Contact {
+                id,
+                name: body
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(identifier)
+                    .to_owned(),
+                email: email.then(|| identifier.to_owned()),
+                phone: (!email).then(|| identifier.to_owned()),
+                custom: Vec::new(),
+            });
+            id
+        }
+    };
+    with_limits(Json(seed.contact_json(id)).into_response(), remaining)
 }

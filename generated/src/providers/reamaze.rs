@@ -359,11 +359,24 @@ impl Reamaze {
     /// From mappings/providers/reamaze/contacts.yaml:27.
     pub async fn create_contact(
         &self,
+        query: &crate::unified::ticketing::ContactCreateQuery,
         body: &crate::unified::ticketing::ContactCreateBody,
     ) -> ::std::result::Result<
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        if query.collection_id.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Re:amaze cannot apply `collection_id` to `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
         if body.first_name.is_some() {
             return ::std::result::Result::Err(
                 ::switchboard_runtime::Error::new(
@@ -391,7 +404,7 @@ impl Reamaze {
         let vars = self
             .vars(
                 ::std::option::Option::None,
-                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
                 ::serde_json::to_value(body).ok(),
             );
         let request = ::switchboard_runtime::request::build(
@@ -1522,6 +1535,11 @@ impl Reamaze {
                 )
             }
             ("ticketing", "contacts", "create") => {
+                let query: crate::unified::ticketing::ContactCreateQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
                 let body: crate::unified::ticketing::ContactCreateBody = ::switchboard_runtime::input(
                     Self::NAME,
                     input,
@@ -1530,7 +1548,7 @@ impl Reamaze {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Record(
                         ::switchboard_runtime::to_json(
-                            self.create_contact(&body).await?,
+                            self.create_contact(&query, &body).await?,
                         )?,
                     ),
                 )

@@ -337,11 +337,125 @@ impl Trengo {
             mapped,
         )
     }
+    /// Creates a contact.
+    ///
+    /// `POST /channels/{query.collection_id}/contacts`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The identifier is the first e-mail (for e-mail channels); an identifier that exists returns that contact. MCP tool `create_a_trengo_contact`.
+    ///
+    /// From mappings/providers/trengo/contacts.yaml:28.
+    pub async fn create_contact(
+        &self,
+        query: &crate::unified::ticketing::ContactCreateQuery,
+        body: &crate::unified::ticketing::ContactCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        if body.first_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `first_name` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.last_name.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `last_name` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.phones.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `phones` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        if body.custom_fields.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Trengo cannot set `custom_fields` with `create` of contacts",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_CONTACT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_contact(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_contact`] (without fetching it) into unified records.
+    pub fn decode_create_contact(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "contacts",
+            if self.full { &CREATE_CONTACT_SHAPE_FULL } else { &CREATE_CONTACT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_contact(record, &self.context, self.full)
+            .map_err(|e| self.context.error("contacts", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "contacts",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Changes a contact; only the fields given change.
     ///
     /// `PUT /contacts/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The answer is modeled as the updated contact. MCP tool `update_a_trengo_contact_by_id`.
     ///
-    /// From mappings/providers/trengo/contacts.yaml:28.
+    /// From mappings/providers/trengo/contacts.yaml:40.
     pub async fn update_contact(
         &self,
         id: &str,
@@ -467,7 +581,7 @@ impl Trengo {
     ///
     /// `POST /contacts/{id}/custom_fields`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_contacts_set_custom_field`.
     ///
-    /// From mappings/providers/trengo/contacts.yaml:39.
+    /// From mappings/providers/trengo/contacts.yaml:51.
     pub async fn contact_set_custom_field(
         &self,
         id: &str,
@@ -2301,6 +2415,25 @@ impl Trengo {
                     ),
                 )
             }
+            ("ticketing", "contacts", "create") => {
+                let query: crate::unified::ticketing::ContactCreateQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                let body: crate::unified::ticketing::ContactCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.create_contact(&query, &body).await?,
+                        )?,
+                    ),
+                )
+            }
             ("ticketing", "contacts", "update") => {
                 let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
                 let body: crate::unified::ticketing::ContactUpdateBody = ::switchboard_runtime::input(
@@ -2640,6 +2773,12 @@ pub fn map(
                         .map_err(|e| context.error("contacts", e))?,
                 )?
             }
+            ("contacts", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_contact(record, &context, full)
+                        .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
             ("contacts", "update") => {
                 ::switchboard_runtime::to_json(
                     map_contact(record, &context, full)
@@ -2847,6 +2986,52 @@ static GET_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::
     ],
 );
 static GET_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static CREATE_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "contacts",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "POST",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/channels/"),
+        ::switchboard_runtime::request::Part::Var(&["query", "collection_id"]),
+        ::switchboard_runtime::request::Part::Text("/contacts"),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "identifier",
+                ::switchboard_runtime::request::Value::Template(
+                    &[
+                        ::switchboard_runtime::request::Part::Var(
+                            &["body", "emails", "0", "email"],
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "name",
+                ::switchboard_runtime::request::Value::Template(
+                    &[::switchboard_runtime::request::Part::Var(&["body", "name"])],
+                ),
+            ),
+        ],
+    ),
+};
+static CREATE_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("full_name", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("email", ::switchboard_runtime::Shape::All),
+        ("phone", ::switchboard_runtime::Shape::All),
+        ("custom_field_data", ::switchboard_runtime::Shape::All),
+    ],
+);
+static CREATE_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static UPDATE_CONTACT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "contacts",

@@ -679,6 +679,26 @@ impl ContactListQuery {
         self
     }
 }
+/// Parameters of `create` of contacts (unified `ticketing.contacts`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactCreateQuery {
+    /// The inbox or channel the contact belongs to, where the provider keeps contacts per channel.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub collection_id: ::std::option::Option<::std::string::String>,
+}
+impl ContactCreateQuery {
+    /// The input with its required fields; the others are unset.
+    pub fn new() -> Self {
+        Self {
+            collection_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `collection_id`.
+    pub fn with_collection_id(mut self, value: ::std::string::String) -> Self {
+        self.collection_id = ::std::option::Option::Some(value);
+        self
+    }
+}
 /// The body of `create` of contacts (unified `ticketing.contacts`): the fields a client may set.
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ContactCreateBody {
@@ -825,51 +845,51 @@ impl ContactSetCustomFieldQuery {
 }
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:390.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:394.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:394.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:398.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:399.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:403.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:402.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:406.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:405.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:409.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:408.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:412.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:411.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:415.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:414.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:418.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:417.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:421.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:421.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:425.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -887,90 +907,90 @@ impl AttachmentListQuery {
 }
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:437.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:441.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:441.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:445.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:446.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:450.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:449.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:453.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:452.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:456.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:455.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:459.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:459.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:463.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:463.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:467.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:466.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:470.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:469.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:473.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:483.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:487.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:487.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:491.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:498.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:502.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:502.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:506.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:507.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:511.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:511.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:515.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:514.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:518.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:518.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:522.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1028,148 +1048,148 @@ impl TagUpdateBody {
 }
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:541.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:545.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:545.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:549.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:550.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:554.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:554.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:558.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:557.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:561.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:561.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:565.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:565.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:569.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:569.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:573.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:580.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:584.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:584.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:588.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:589.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:593.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:593.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:597.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:596.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:600.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:599.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:603.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:602.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:606.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:616.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:620.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:619.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:623.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:623.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:627.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:627.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:631.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:630.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:634.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:634.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:638.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:638.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:642.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:649.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:653.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:653.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:657.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:658.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:662.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:662.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:666.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:665.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:669.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:668.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:672.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:671.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:675.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:675.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:679.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1338,17 +1358,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:469.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:473.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:476.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:480.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:479.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:483.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.
