@@ -165,6 +165,9 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         let mapped = agree(&ir, "reamaze", "contacts", "list", &brand.contact_json(c));
         assert_eq!(mapped["id"], c.email);
     }
+    for c in &brand.channels {
+        agree(&ir, "reamaze", "channels", "list", &brand.channel_json(c));
+    }
     for st in &brand.staff {
         agree(&ir, "reamaze", "staff", "list", &brand.staff_json(st));
     }

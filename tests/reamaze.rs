@@ -380,3 +380,19 @@ async fn contacts_are_listed_created_and_enriched() {
     let e = r.get_contact("nobody@example.com").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test]
+async fn channels_are_collections() {
+    use switchboard_generated::unified::ticketing::Collection;
+    let sandbox = Sandbox::start().await.unwrap();
+    let r = connect(&sandbox);
+    let all: Vec<Collection> = r.list_collections().try_collect().await.unwrap();
+    let slugs: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(slugs, ["support", "chat"]);
+    assert_eq!(all[0].r#type.as_deref(), Some("1"));
+    assert_eq!(r.get_collection("chat").await.unwrap(), all[1]);
+    assert_eq!(
+        r.get_collection("nope").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}

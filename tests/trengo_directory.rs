@@ -75,3 +75,25 @@ async fn unknown_users_and_teams_are_not_found() {
         assert!(e.message().starts_with("No query results for model"), "{e}");
     }
 }
+
+#[tokio::test]
+async fn channels_are_collections() {
+    use switchboard_generated::unified::ticketing::Collection;
+    let sandbox = Sandbox::start().await.unwrap();
+    let trengo = connect(&sandbox);
+    let seed = Seed::new();
+    let all: Vec<Collection> = trengo.list_collections().try_collect().await.unwrap();
+    assert_eq!(all.len(), seed.channels.len());
+    for (c, raw) in all.iter().zip(&seed.channels) {
+        assert_eq!(
+            (c.id.clone(), c.name.as_str()),
+            (raw.id.to_string(), raw.title)
+        );
+        assert_eq!(c.r#type.as_deref(), Some(raw.kind));
+    }
+    assert_eq!(trengo.get_collection(&all[0].id).await.unwrap(), all[0]);
+    assert_eq!(
+        trengo.get_collection("1").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}

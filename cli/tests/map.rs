@@ -104,7 +104,7 @@ fn bad_input_gives_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "no compiled mapping for `nope tickets`; known: reamaze contacts, reamaze conversations, reamaze messages, reamaze staff, trengo contacts, trengo custom_fields, trengo labels, trengo messages, trengo teams, trengo tickets, trengo users"
+            "no compiled mapping for `nope tickets`; known: reamaze channels, reamaze contacts, reamaze conversations, reamaze messages, reamaze staff, trengo channels, trengo contacts, trengo custom_fields, trengo labels, trengo messages, trengo teams, trengo tickets, trengo users"
         ),
         "{stderr}"
     );

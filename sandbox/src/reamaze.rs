@@ -378,6 +378,8 @@ pub fn router(state: State) -> Router {
             get(list_messages).post(create_message),
         )
         .route("/{brand}/api/v1/staff", get(list_staff))
+        .route("/{brand}/api/v1/channels", get(list_channels))
+        .route("/{brand}/api/v1/channels/{slug}", get(get_channel))
         .route(
             "/{brand}/api/v1/contacts",
             get(list_contacts).post(create_contact),
@@ -857,4 +859,50 @@ async fn update_contact(
     contact.updated_at = Timestamp::now();
     let contact = contact.clone();
     Json(seed.contact_json(&contact)).into_response()
+}
+
+impl Seed {
+    /// A channel as `GET /channels` lists it.
+    pub fn channel_json(&self, c: &Channel) -> Value {
+        json!({
+            "name": c.name,
+            "slug": c.slug,
+            "email": c.email,
+            "channel": c.kind,
+            "visibility": 1,
+            "spam_filter_enabled": true,
+            "settings_reply_from_name": "channel",
+            "settings_signature": "",
+            "brand": { "name": "Acme", "url": format!("{BRAND}.reamaze.io") },
+        })
+    }
+}
+
+/// `GET /channels`: `{total_count, channels}`, one page (as the SDK models it).
+async fn list_channels(
+    AxumState(state): AxumState<State>,
+    Path(brand): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
+    let channels: Vec<Value> = seed.channels.iter().map(|c| seed.channel_json(c)).collect();
+    Json(json!({ "total_count": channels.len(), "channels": channels })).into_response()
+}
+
+async fn get_channel(
+    AxumState(state): AxumState<State>,
+    Path((brand, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refusal(&brand, &headers) {
+        return r;
+    }
+    let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
+    match seed.channels.iter().find(|c| c.slug == slug) {
+        Some(c) => Json(seed.channel_json(c)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
 }

@@ -507,7 +507,8 @@ impl Seed {
         })
     }
 
-    fn channel_json(&self, id: i64) -> Value {
+    /// A channel as `GET /channels` shows it and tickets embed it (connector secrets left out).
+    pub fn channel_json(&self, id: i64) -> Value {
         let Some(c) = self.channels.iter().find(|c| c.id == id) else {
             return Value::Null;
         };
@@ -685,6 +686,8 @@ pub fn router(state: State) -> Router {
         .route("/contacts/{id}", get(get_contact).put(update_contact))
         .route("/contacts/{id}/custom_fields", post(set_contact_field))
         .route("/channels/{id}/contacts", post(create_contact))
+        .route("/channels", get(list_channels))
+        .route("/channels/{id}", get(get_channel))
         .route("/custom_fields", get(list_custom_fields))
         .route("/custom_fields/{id}", get(get_custom_field))
         .route("/labels", get(list_labels).post(create_label))
@@ -1803,4 +1806,27 @@ async fn create_contact(
         }
     };
     with_limits(Json(seed.contact_json(id)).into_response(), remaining)
+}
+
+async fn list_channels(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    list_of(&state, &headers, "channels", q.page.as_deref(), |seed| {
+        seed.channels
+            .iter()
+            .map(|c| seed.channel_json(c.id))
+            .collect()
+    })
+}
+
+async fn get_channel(
+    AxumState(state): AxumState<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    one_of(&state, &headers, "Channel", &id, |seed, id| {
+        Some(seed.channel_json(id)).filter(|c| !c.is_null())
+    })
 }

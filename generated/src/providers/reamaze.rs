@@ -152,6 +152,216 @@ impl Reamaze {
             ],
         )
     }
+    /// Lists the collections.
+    ///
+    /// `GET /channels`. Provenance: inferred (https://github.com/meant4/reamaze-go). The reference page is not available; the SDK's model has `total_count` and `channels` only (one page). MCP tool `list_all_reamaze_channels`.
+    ///
+    /// From mappings/providers/reamaze/channels.yaml:5.
+    pub fn list_collections(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Collection> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COLLECTIONS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "channels",
+            if self.full {
+                &LIST_COLLECTIONS_SHAPE_FULL
+            } else {
+                &LIST_COLLECTIONS_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_collection(record, &context, full)
+                .map_err(|e| context.error("channels", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "channels",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["channels"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/reamaze/channels.yaml:5.
+    pub async fn list_collections_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Collection>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COLLECTIONS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "channels",
+            if self.full {
+                &LIST_COLLECTIONS_SHAPE_FULL
+            } else {
+                &LIST_COLLECTIONS_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_collection(record, &self.context, self.full)
+                .map_err(|e| self.context.error("channels", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "channels",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["channels"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_collections`] (without fetching it) into unified records.
+    pub fn decode_list_collections(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Collection>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "channels",
+            if self.full {
+                &LIST_COLLECTIONS_SHAPE_FULL
+            } else {
+                &LIST_COLLECTIONS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["channels"],
+            |record| {
+                let mapped = map_collection(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("channels", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "channels",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one collection.
+    ///
+    /// `GET /channels/{id}`. Provenance: inferred (https://github.com/meant4/reamaze-go). MCP tool `get_single_reamaze_channel_by_id`.
+    ///
+    /// From mappings/providers/reamaze/channels.yaml:16.
+    pub async fn get_collection(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Collection,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_COLLECTION,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_collection(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_collection`] (without fetching it) into unified records.
+    pub fn decode_get_collection(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Collection,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "channels",
+            if self.full { &GET_COLLECTION_SHAPE_FULL } else { &GET_COLLECTION_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_collection(record, &self.context, self.full)
+            .map_err(|e| self.context.error("channels", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "channels",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the contacts of the connected account.
     ///
     /// `GET /contacts`. Provenance: documented (https://www.reamaze.com/api/get_contacts). MCP tool `list_all_reamaze_contacts`.
@@ -1509,6 +1719,26 @@ impl Reamaze {
     > {
         let _ = (id, input);
         match (model, resource, method) {
+            ("ticketing", "collections", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_collections(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "collections", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(self.get_collection(id).await?)?,
+                    ),
+                )
+            }
             ("ticketing", "contacts", "list") => {
                 let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -1701,6 +1931,18 @@ pub fn map(
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {
+            ("channels", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_collection(record, &context, full)
+                        .map_err(|e| context.error("channels", e))?,
+                )?
+            }
+            ("channels", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_collection(record, &context, full)
+                        .map_err(|e| context.error("channels", e))?,
+                )?
+            }
             ("contacts", "list") => {
                 ::switchboard_runtime::to_json(
                     map_contact(record, &context, full)
@@ -1792,6 +2034,67 @@ static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pa
     },
     max_pages: ::std::option::Option::None,
 };
+static LIST_COLLECTIONS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "channels",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/channels")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_COLLECTIONS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "channels",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("slug", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("channel", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static LIST_COLLECTIONS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "channels",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_COLLECTION: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "channels",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/channels/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_COLLECTION_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("slug", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("channel", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_COLLECTION_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static LIST_CONTACTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "contacts",
@@ -2511,6 +2814,44 @@ static LIST_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runti
         ("page_count", ::switchboard_runtime::Shape::All),
     ],
 );
+/// Maps a channels record to unified `ticketing.collections` (compiled from mappings/providers/reamaze/channels.yaml:2).
+pub(crate) fn map_collection<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Collection,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Collection {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["slug"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        description: ::std::option::Option::None,
+        r#type: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["channel"]),
+            "type",
+        )?,
+        parent_collection: ::std::option::Option::None,
+        created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
 /// Maps a contacts record to unified `ticketing.contacts` (compiled from mappings/providers/reamaze/contacts.yaml:3).
 pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
     record: &J,
