@@ -100,7 +100,8 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
     let mut others: Vec<(&str, Value)> = Vec::new();
     others.extend(
         seed.messages
-            .iter()
+            .values()
+            .flatten()
             .map(|m| ("messages", seed.message_json(m))),
     );
     others.extend(

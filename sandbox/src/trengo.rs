@@ -110,8 +110,8 @@ pub struct Seed {
     pub channels: Vec<Channel>,
     pub custom_fields: Vec<CustomField>,
     pub tickets: Vec<Ticket>,
-    /// Every ticket's messages, oldest first.
-    pub messages: Vec<Message>,
+    /// Every ticket's messages, oldest first, by ticket id.
+    pub messages: std::collections::BTreeMap<i64, Vec<Message>>,
     tz: jiff::tz::TimeZone,
 }
 
@@ -351,7 +351,7 @@ impl Seed {
         tickets.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         let messages = tickets
             .iter()
-            .flat_map(|t| seed_messages(t, users[0].id))
+            .map(|t| (t.id, seed_messages(t, users[0].id)))
             .collect();
         let custom_fields = vec![
             CustomField {
@@ -385,7 +385,7 @@ impl Seed {
 
     /// The messages of a ticket, oldest first.
     pub fn messages_of(&self, ticket: i64) -> impl Iterator<Item = &Message> {
-        self.messages.iter().filter(move |m| m.ticket_id == ticket)
+        self.messages.get(&ticket).into_iter().flatten()
     }
 
     /// A timestamp as Trengo writes it: naive, in the account's local time.
@@ -1487,9 +1487,9 @@ async fn get_message(
     Path((id, message_id)): Path<(String, String)>,
 ) -> Response {
     one_of(&state, &headers, "Message", &message_id, |seed, mid| {
-        seed.messages
-            .iter()
-            .find(|m| m.id == mid && m.ticket_id.to_string() == id)
+        let ticket = id.parse::<i64>().ok()?;
+        seed.messages_of(ticket)
+            .find(|m| m.id == mid)
             .map(|m| seed.message_json(m))
     })
 }
@@ -1527,7 +1527,14 @@ async fn create_message(
         let now = Timestamp::now();
         let ticket = seed.tickets[at].id;
         let message = Message {
-            id: seed.messages.iter().map(|m| m.id).max().unwrap_or(0) + 1,
+            id: seed
+                .messages
+                .values()
+                .flatten()
+                .map(|m| m.id)
+                .max()
+                .unwrap_or(0)
+                + 1,
             ticket_id: ticket,
             kind: if note { "NOTE" } else { "OUTBOUND" },
             text: text.to_owned(),
@@ -1535,7 +1542,7 @@ async fn create_message(
             created_at: now,
         };
         let answer = json!({ "message": seed.message_json(&message) });
-        seed.messages.push(message);
+        seed.messages.entry(ticket).or_default().push(message);
         seed.tickets[at].updated_at = now;
         seed.reorder();
         Json(answer).into_response()
