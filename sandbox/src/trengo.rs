@@ -1274,11 +1274,14 @@ async fn create_ticket(
     with_limits(response, remaining)
 }
 
-/// Runs `change` on the ticket `id` under the write lock; 404 when there is none.
-fn with_ticket(
+/// Runs `change` on the record `id` finds (its position) under the write lock, after auth and
+/// the rate limit; Laravel's 404 naming `model` when there is none.
+fn with_record(
     state: &State,
     headers: &HeaderMap,
+    model: &str,
     id: &str,
+    find: impl FnOnce(&Seed, i64) -> Option<usize>,
     change: impl FnOnce(&mut Seed, usize) -> Response,
 ) -> Response {
     let remaining = match admit(state, headers) {
@@ -1286,15 +1289,22 @@ fn with_ticket(
         Err(refusal) => return refusal.into_response(),
     };
     let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
-    let response = match id
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| seed.tickets.iter().position(|t| t.id == id))
-    {
+    let response = match id.parse::<i64>().ok().and_then(|id| find(&seed, id)) {
         Some(at) => change(&mut seed, at),
-        None => no_model("Ticket", id),
+        None => no_model(model, id),
     };
     with_limits(response, remaining)
+}
+
+/// [`with_record`] for a ticket.
+fn with_ticket(
+    state: &State,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut Seed, usize) -> Response,
+) -> Response {
+    let find = |seed: &Seed, id| seed.tickets.iter().position(|t| t.id == id);
+    with_record(state, headers, "Ticket", id, find, change)
 }
 
 async fn delete_ticket(
@@ -1621,27 +1631,15 @@ async fn get_contact(
     })
 }
 
-/// Runs `change` on the contact `id` under the write lock; 404 when there is none.
+/// [`with_record`] for a contact.
 fn with_contact(
     state: &State,
     headers: &HeaderMap,
     id: &str,
     change: impl FnOnce(&mut Seed, usize) -> Response,
 ) -> Response {
-    let remaining = match admit(state, headers) {
-        Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let mut seed = state.inner.seed.write().unwrap_or_else(|e| e.into_inner());
-    let response = match id
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| seed.contacts.iter().position(|c| c.id == id))
-    {
-        Some(at) => change(&mut seed, at),
-        None => no_model("Contact", id),
-    };
-    with_limits(response, remaining)
+    let find = |seed: &Seed, id| seed.contacts.iter().position(|c| c.id == id);
+    with_record(state, headers, "Contact", id, find, change)
 }
 
 /// `PUT /contacts/{id} {name?}`: answers the contact.
