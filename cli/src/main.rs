@@ -207,6 +207,7 @@ impl Mapper {
         let capabilities: Vec<_> = CAPABILITIES
             .iter()
             .filter(|c| c.provider == args.provider && c.provider_resource == args.resource)
+            .filter(|c| c.returns != "nothing")
             .collect();
         if capabilities.is_empty() {
             let known: std::collections::BTreeSet<String> = CAPABILITIES

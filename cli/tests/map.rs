@@ -114,10 +114,11 @@ fn bad_input_gives_a_clear_error() {
         stderr.contains("trengo has no `get` on `widgets`"),
         "{stderr}"
     );
-    let out = run(&["map", "trengo", "tickets", "--method", "merge"], None);
+    // Methods that answer nothing have nothing to map.
+    let out = run(&["map", "trengo", "tickets", "--method", "close"], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("`trengo tickets` has no `merge` method; it has: list, get, create"),
+        stderr.contains("`trengo tickets` has no `close` method; it has: list, get, create\n"),
         "{stderr}"
     );
     let out = run(

@@ -19,7 +19,8 @@ pub struct Capability {
     pub provenance: &'static str,
     /// The MCP tool name.
     pub tool: &'static str,
-    pub returns_records: bool,
+    /// What a call answers: `records`, `record` or `nothing`.
+    pub returns: &'static str,
     /// Where a response keeps its records (or its record).
     pub records: &'static [&'static str],
 }
@@ -35,7 +36,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/channels",
         provenance: "inferred",
         tool: "list_all_reamaze_channels",
-        returns_records: true,
+        returns: "records",
         records: &["channels"],
     },
     Capability {
@@ -48,7 +49,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/channels/{id}",
         provenance: "inferred",
         tool: "get_single_reamaze_channel_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -61,7 +62,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts",
         provenance: "documented",
         tool: "list_all_reamaze_contacts",
-        returns_records: true,
+        returns: "records",
         records: &["contacts"],
     },
     Capability {
@@ -74,7 +75,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts/{id}",
         provenance: "inferred",
         tool: "get_single_reamaze_contact_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -87,7 +88,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts",
         provenance: "documented",
         tool: "create_a_reamaze_contact",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -100,7 +101,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts/{id}",
         provenance: "documented",
         tool: "update_a_reamaze_contact_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -113,7 +114,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations",
         provenance: "documented",
         tool: "list_all_reamaze_conversations",
-        returns_records: true,
+        returns: "records",
         records: &["conversations"],
     },
     Capability {
@@ -126,7 +127,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations/{id}",
         provenance: "documented",
         tool: "get_single_reamaze_conversation_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -139,7 +140,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations",
         provenance: "documented",
         tool: "create_a_reamaze_conversation",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -152,7 +153,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations/{id}",
         provenance: "documented",
         tool: "update_a_reamaze_conversation_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -165,7 +166,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations/{query.ticket_id}/messages",
         provenance: "documented",
         tool: "list_all_reamaze_messages",
-        returns_records: true,
+        returns: "records",
         records: &["messages"],
     },
     Capability {
@@ -178,7 +179,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/conversations/{body.ticket.id}/messages",
         provenance: "documented",
         tool: "create_a_reamaze_message",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -191,7 +192,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/staff",
         provenance: "documented",
         tool: "list_all_reamaze_staff",
-        returns_records: true,
+        returns: "records",
         records: &["staff"],
     },
     Capability {
@@ -204,7 +205,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/channels",
         provenance: "observed",
         tool: "list_all_trengo_channels",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -217,7 +218,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/channels/{id}",
         provenance: "inferred",
         tool: "get_single_trengo_channel_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -230,7 +231,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts",
         provenance: "observed",
         tool: "list_all_trengo_contacts",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -243,7 +244,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts/{id}",
         provenance: "observed",
         tool: "get_single_trengo_contact_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -256,7 +257,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/channels/{query.collection_id}/contacts",
         provenance: "observed",
         tool: "create_a_trengo_contact",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -269,7 +270,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts/{id}",
         provenance: "observed",
         tool: "update_a_trengo_contact_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -282,7 +283,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/contacts/{id}/custom_fields",
         provenance: "observed",
         tool: "trengo_contacts_set_custom_field",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -295,7 +296,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/custom_fields",
         provenance: "observed",
         tool: "list_all_trengo_custom_fields",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -308,7 +309,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/custom_fields/{id}",
         provenance: "observed",
         tool: "get_single_trengo_custom_field_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -321,7 +322,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/labels",
         provenance: "observed",
         tool: "list_all_trengo_labels",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -334,7 +335,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/labels/{id}",
         provenance: "observed",
         tool: "get_single_trengo_label_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -347,7 +348,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/labels",
         provenance: "observed",
         tool: "create_a_trengo_label",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -360,7 +361,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/labels/{id}",
         provenance: "observed",
         tool: "update_a_trengo_label_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -373,7 +374,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/labels/{id}",
         provenance: "observed",
         tool: "delete_a_trengo_label_by_id",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -386,7 +387,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{query.ticket_id}/messages",
         provenance: "observed",
         tool: "list_all_trengo_messages",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -399,7 +400,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{query.ticket_id}/messages/{id}",
         provenance: "observed",
         tool: "get_single_trengo_message_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -412,7 +413,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{body.ticket.id}/messages",
         provenance: "observed",
         tool: "create_a_trengo_message",
-        returns_records: false,
+        returns: "record",
         records: &["message"],
     },
     Capability {
@@ -425,7 +426,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/teams",
         provenance: "observed",
         tool: "list_all_trengo_teams",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -438,7 +439,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/teams/{id}",
         provenance: "observed",
         tool: "get_single_trengo_team_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -451,7 +452,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets",
         provenance: "documented",
         tool: "list_all_trengo_tickets",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -464,7 +465,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}",
         provenance: "observed",
         tool: "get_single_trengo_ticket_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -477,7 +478,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets",
         provenance: "observed",
         tool: "create_a_trengo_ticket",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
     Capability {
@@ -490,7 +491,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}",
         provenance: "observed",
         tool: "delete_a_trengo_ticket_by_id",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -503,7 +504,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/labels",
         provenance: "observed",
         tool: "trengo_tickets_add_tag",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -516,7 +517,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/labels/{query.tag_id}",
         provenance: "observed",
         tool: "trengo_tickets_remove_tag",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -529,7 +530,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/close",
         provenance: "observed",
         tool: "trengo_tickets_close",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -542,7 +543,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/reopen",
         provenance: "observed",
         tool: "trengo_tickets_reopen",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -555,7 +556,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/assign",
         provenance: "observed",
         tool: "trengo_tickets_assign",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -568,7 +569,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/tickets/{id}/assign",
         provenance: "observed",
         tool: "trengo_tickets_assign_team",
-        returns_records: false,
+        returns: "nothing",
         records: &[],
     },
     Capability {
@@ -581,7 +582,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/users",
         provenance: "observed",
         tool: "list_all_trengo_users",
-        returns_records: true,
+        returns: "records",
         records: &["data"],
     },
     Capability {
@@ -594,7 +595,7 @@ pub static CAPABILITIES: &[Capability] = &[
         path: "/users/{id}",
         provenance: "observed",
         tool: "get_single_trengo_user_by_id",
-        returns_records: false,
+        returns: "record",
         records: &[],
     },
 ];

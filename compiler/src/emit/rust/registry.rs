@@ -17,9 +17,11 @@ pub(super) fn registry(ir: &Ir) -> Module {
                 continue;
             };
             for m in &r.methods {
-                let returns_records = u
-                    .method(&m.name)
-                    .is_some_and(|um| um.returns == Returns::Records);
+                let returns = match u.method(&m.name).map(|um| um.returns) {
+                    Some(Returns::Records) => "records",
+                    Some(Returns::Record) => "record",
+                    _ => "nothing",
+                };
                 let (provider, model_name, resource, provider_resource) =
                     (&p.name, &model.name, &u.name, &r.name);
                 let (method, http, path, provenance, tool) = (
@@ -41,7 +43,7 @@ pub(super) fn registry(ir: &Ir) -> Module {
                         path: #path,
                         provenance: #provenance,
                         tool: #tool,
-                        returns_records: #returns_records,
+                        returns: #returns,
                         records: &[#(#data),*],
                     },
                 });
@@ -70,7 +72,8 @@ pub(super) fn registry(ir: &Ir) -> Module {
             pub provenance: &'static str,
             /// The MCP tool name.
             pub tool: &'static str,
-            pub returns_records: bool,
+            /// What a call answers: `records`, `record` or `nothing`.
+            pub returns: &'static str,
             /// Where a response keeps its records (or its record).
             pub records: &'static [&'static str],
         }
