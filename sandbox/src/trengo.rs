@@ -777,15 +777,9 @@ async fn list_tickets(
         Ok(r) => r,
         Err(refusal) => return refusal.into_response(),
     };
-    let page: usize = match q.page.as_deref().map(str::parse::<usize>) {
-        None => 1,
-        Some(Ok(p)) if p >= 1 => p,
-        Some(_) => {
-            return message(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The page must be at least 1.",
-            );
-        }
+    let page = match page_number(q.page.as_deref()) {
+        Ok(p) => p,
+        Err(r) => return with_limits(*r, remaining),
     };
     let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
     let mut tickets: Vec<&Ticket> = seed
@@ -814,20 +808,9 @@ async fn get_ticket(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let remaining = match admit(&state, &headers) {
-        Ok(r) => r,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
-    let found = id.parse::<i64>().ok().and_then(|id| seed.ticket(id));
-    let response = match found {
-        Some(t) => Json(seed.detail(t)).into_response(),
-        None => message(
-            StatusCode::NOT_FOUND,
-            &format!("No query results for model [App\\Models\\Ticket] {id}"),
-        ),
-    };
-    with_limits(response, remaining)
+    one_of(&state, &headers, "Ticket", &id, |seed, id| {
+        seed.ticket(id).map(|t| seed.detail(t))
+    })
 }
 
 /// Laravel's 422: `{"message", "errors": {field: [messages]}}`.
@@ -848,6 +831,18 @@ fn no_model(model: &str, id: &str) -> Response {
         StatusCode::NOT_FOUND,
         &format!("No query results for model [App\\Models\\{model}] {id}"),
     )
+}
+
+/// The `page` parameter, 1-based; anything else is Laravel's 422.
+fn page_number(page: Option<&str>) -> Result<usize, Box<Response>> {
+    match page.map(str::parse::<usize>) {
+        None => Ok(1),
+        Some(Ok(p)) if p >= 1 => Ok(p),
+        Some(_) => Err(Box::new(invalid(&[(
+            "page",
+            "The page must be at least 1.",
+        )]))),
+    }
 }
 
 /// The host a request came to, for the links of a page.
@@ -896,12 +891,9 @@ fn length_aware(
     page: Option<&str>,
     all: Vec<Value>,
 ) -> Response {
-    let page: usize = match page.map(str::parse::<usize>) {
-        None => 1,
-        Some(Ok(p)) if p >= 1 => p,
-        Some(_) => {
-            return invalid(&[("page", "The page must be at least 1.")]);
-        }
+    let page = match page_number(page) {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
     let path = format!("http://{}/trengo/api/v2/{resource}", host(headers));
     let total = all.len();
@@ -1590,10 +1582,9 @@ async fn list_contacts(
         Ok(r) => r,
         Err(refusal) => return refusal.into_response(),
     };
-    let page: usize = match q.page.as_deref().map(str::parse::<usize>) {
-        None => 1,
-        Some(Ok(p)) if p >= 1 => p,
-        Some(_) => return invalid(&[("page", "The page must be at least 1.")]),
+    let page = match page_number(q.page.as_deref()) {
+        Ok(p) => p,
+        Err(r) => return with_limits(*r, remaining),
     };
     let seed = state.inner.seed.read().unwrap_or_else(|e| e.into_inner());
     // `term` matches name, email or phone, case-insensitively.
