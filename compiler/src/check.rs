@@ -123,6 +123,7 @@ impl Checker<'_> {
         overrides: Vec<(FileId, syntax::OverrideFile)>,
     ) -> Ir {
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        let mut stems = Stems::default();
         let mut lowered_models = Vec::new();
         for (_, m) in models {
             if let Some(first) = seen.get(&m.model.value) {
@@ -130,7 +131,7 @@ impl Checker<'_> {
                 continue;
             }
             seen.insert(m.model.value.clone(), m.model.span);
-            lowered_models.push(self.model(m));
+            lowered_models.push(self.model(m, &mut stems));
         }
         let providers: Vec<ir::Provider> = providers
             .into_iter()
@@ -164,13 +165,20 @@ impl Checker<'_> {
     // -----------------------------------------------------------------------------------------
     // Unified models
 
-    fn model(&mut self, m: syntax::ModelFile) -> ir::Model {
+    fn model(&mut self, m: syntax::ModelFile, stems: &mut Stems) -> ir::Model {
         self.name(&m.model, "model");
+        let prefix = m.prefix.filter(|p| self.name(p, "prefix")).map(|p| p.value);
         self.object_types.clear();
         let resources = m
             .resources
             .into_iter()
-            .filter_map(|(name, r)| self.unified_resource(name, r))
+            .filter_map(|(name, r)| {
+                let span = name.span;
+                let mut resource = self.unified_resource(name, r)?;
+                resource.prefix = prefix.clone();
+                self.name_clash(&resource, span, stems);
+                Some(resource)
+            })
             .collect();
         ir::Model {
             name: m.model.value.clone(),
@@ -204,10 +212,35 @@ impl Checker<'_> {
             origin: self.origin(name.span),
             name: name.value,
             singular: r.singular.value,
+            prefix: None,
             description: r.description.map(|d| d.value).unwrap_or_default(),
             fields,
             methods,
         })
+    }
+
+    /// Two unified resources must not generate the same function, tool or schema names.
+    fn name_clash(&mut self, r: &ir::Resource, span: Span, stems: &mut Stems) {
+        for (stem, seen, verb) in [
+            (r.stem(), &mut stems.plural, "list"),
+            (r.singular_stem(), &mut stems.singular, "get"),
+        ] {
+            if let Some(first) = seen.get(&stem) {
+                let d = Diagnostic::new(
+                    Code::NameClash,
+                    span,
+                    format!("resource `{}` would generate the same names as another resource", r.name),
+                )
+                .with_label(format!("generates `{verb}_{stem}`, as the other resource does"))
+                .with_secondary(*first, "the other resource")
+                .with_help(
+                    "give one of the two models a `prefix:` (its generated functions and schemas then start with it), or rename the resource or its `singular`",
+                );
+                self.err(d);
+                return;
+            }
+            seen.insert(stem, span);
+        }
     }
 
     fn field(
@@ -2814,6 +2847,13 @@ impl Checker<'_> {
             resources,
         })
     }
+}
+
+/// The generated-name stems of the unified resources lowered so far, and where each is defined.
+#[derive(Default)]
+struct Stems {
+    plural: BTreeMap<String, Span>,
+    singular: BTreeMap<String, Span>,
 }
 
 /// What a provider's resources can rely on.

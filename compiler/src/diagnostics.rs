@@ -69,6 +69,8 @@ codes! {
     InvalidName = "SB017", Error;
     /// A provider directory without `provider.yaml`.
     MissingProviderFile = "SB018", Error;
+    /// Two unified resources that would generate the same function or schema names.
+    NameClash = "SB019", Error;
 
     /// A field path that is not in any of the method's example payloads.
     PathNotInExample = "SB020", Error;

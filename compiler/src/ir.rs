@@ -45,6 +45,8 @@ impl Model {
 pub struct Resource {
     pub name: String,
     pub singular: String,
+    /// The model's `prefix` of generated names, if it has one.
+    pub prefix: Option<String>,
     pub description: String,
     pub origin: Origin,
     pub fields: Vec<Field>,
@@ -52,6 +54,24 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The stem of generated names for many records (`list_<stem>`, tool names): the name,
+    /// after the model's prefix.
+    pub fn stem(&self) -> String {
+        self.prefixed(&self.name)
+    }
+
+    /// The stem of generated names for one record (`get_<stem>`, mappers, schema names).
+    pub fn singular_stem(&self) -> String {
+        self.prefixed(&self.singular)
+    }
+
+    fn prefixed(&self, name: &str) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}_{name}"),
+            None => name.to_owned(),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }

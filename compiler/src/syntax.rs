@@ -14,6 +14,7 @@ pub type Str = Spanned<String>;
 #[derive(Debug, Clone)]
 pub struct ModelFile {
     pub model: Str,
+    pub prefix: Option<Str>,
     pub title: Option<Str>,
     pub description: Option<Str>,
     pub resources: Vec<(Str, UnifiedResource)>,
@@ -594,8 +595,13 @@ impl Decoder<'_> {
 
     pub fn model_file(&mut self, root: &Node) -> Option<ModelFile> {
         let what = "a unified model file";
-        let e = self.object(root, what, &["model", "title", "description", "resources"])?;
+        let e = self.object(
+            root,
+            what,
+            &["model", "prefix", "title", "description", "resources"],
+        )?;
         let model = self.req_string(&e, "model", what);
+        let prefix = self.opt_string(&e, "prefix");
         let title = self.opt_string(&e, "title");
         let description = self.opt_string(&e, "description");
         let mut resources = Vec::new();
@@ -608,6 +614,7 @@ impl Decoder<'_> {
         }
         Some(ModelFile {
             model: model?,
+            prefix,
             title,
             description,
             resources,

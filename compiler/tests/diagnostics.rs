@@ -65,6 +65,7 @@ cases! {
     duplicate_name: "SB015" => [("providers/acme/tickets_again.yaml", "", "resource: tickets\nunified: ticketing.tickets\nmethods: {}\n")];
     provider_dir_mismatch: "SB016" => [(PROVIDER, "provider: acme", "provider: acme_desk")];
     invalid_name: "SB017" => [(UNIFIED, "      priority:\n        type: integer", "      Priority:\n        type: integer")];
+    name_clash: "SB019" => [("unified/support.yaml", "", "model: support\nresources:\n  tickets:\n    singular: ticket\n    fields:\n      id:\n        type: string\n        required: true\n    methods:\n      list: {}\n")];
     missing_provider_file: "SB018" => [("providers/other/tickets.yaml", "", "resource: tickets\nunified: ticketing.tickets\nmethods: {}\n")];
     path_not_in_example: "SB020" => [(TICKETS, "name: contact.name", "name: contact.nmae")];
     example_not_found: "SB021" => [(TICKETS, "examples/get.json", "examples/gett.json")];

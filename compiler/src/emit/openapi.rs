@@ -234,7 +234,7 @@ fn unified(ir: &Ir, out: &mut Output) {
 
     for m in &ir.models {
         for r in &m.resources {
-            let schema_name = type_name(&r.singular);
+            let schema_name = type_name(&r.singular_stem());
             schemas.insert(schema_name.clone(), resource_schema(ir, m, r));
             let list_name = format!("{schema_name}List");
             let tag = format!("{} / {}", m.title, r.name);

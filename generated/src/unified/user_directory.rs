@@ -5,184 +5,184 @@
 //! Generated from mappings/unified/user_directory.yaml:2.
 /// A person with access to the provider's app.
 ///
-/// Unified `user_directory.users`, from mappings/unified/user_directory.yaml:6.
+/// Unified `user_directory.users`, from mappings/unified/user_directory.yaml:9.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:10.
+    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:13.
     pub id: ::std::string::String,
     /// The user's id in an identity provider, where the provider keeps one.
     ///
-    /// Unified field `external_id` (string), from mappings/unified/user_directory.yaml:15.
+    /// Unified field `external_id` (string), from mappings/unified/user_directory.yaml:18.
     #[serde(default)]
     pub external_id: ::std::option::Option<::std::string::String>,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:18.
+    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:21.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/user_directory.yaml:21.
+    /// Unified field `first_name` (string), from mappings/unified/user_directory.yaml:24.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/user_directory.yaml:24.
+    /// Unified field `last_name` (string), from mappings/unified/user_directory.yaml:27.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's job title.
     ///
-    /// Unified field `title` (string), from mappings/unified/user_directory.yaml:27.
+    /// Unified field `title` (string), from mappings/unified/user_directory.yaml:30.
     #[serde(default)]
     pub title: ::std::option::Option<::std::string::String>,
     /// The user's login name.
     ///
-    /// Unified field `username` (string), from mappings/unified/user_directory.yaml:30.
+    /// Unified field `username` (string), from mappings/unified/user_directory.yaml:33.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/user_directory.yaml:33.
+    /// Unified field `emails` (list of object), from mappings/unified/user_directory.yaml:36.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// The user's phone numbers.
     ///
-    /// Unified field `phones` (list of object), from mappings/unified/user_directory.yaml:50.
+    /// Unified field `phones` (list of object), from mappings/unified/user_directory.yaml:53.
     #[serde(default)]
     pub phones: ::std::vec::Vec<PhoneNumber>,
     /// Whether the user can use the app.
     ///
-    /// Unified field `status` (enum), from mappings/unified/user_directory.yaml:64.
+    /// Unified field `status` (enum), from mappings/unified/user_directory.yaml:67.
     #[serde(default)]
     pub status: ::std::option::Option<UserStatus>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/user_directory.yaml:68.
+    /// Unified field `roles` (list of reference), from mappings/unified/user_directory.yaml:71.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The groups (teams) the user belongs to.
     ///
-    /// Unified field `groups` (list of reference), from mappings/unified/user_directory.yaml:72.
+    /// Unified field `groups` (list of reference), from mappings/unified/user_directory.yaml:75.
     #[serde(default)]
     pub groups: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the user was last seen active.
     ///
-    /// Unified field `last_active_at` (datetime), from mappings/unified/user_directory.yaml:76.
+    /// Unified field `last_active_at` (datetime), from mappings/unified/user_directory.yaml:79.
     #[serde(default)]
     pub last_active_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:80.
+    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:83.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:84.
+    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:87.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:88.
+    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:91.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A group of users (a team or department).
 ///
-/// Unified `user_directory.groups`, from mappings/unified/user_directory.yaml:99.
+/// Unified `user_directory.groups`, from mappings/unified/user_directory.yaml:102.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Group {
     /// The provider's id of the group.
     ///
-    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:103.
+    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:106.
     pub id: ::std::string::String,
     /// The group's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:108.
+    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:111.
     pub name: ::std::string::String,
     /// What the group is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:112.
+    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:115.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// What kind of group it is.
     ///
-    /// Unified field `group_type` (enum), from mappings/unified/user_directory.yaml:115.
+    /// Unified field `group_type` (enum), from mappings/unified/user_directory.yaml:118.
     #[serde(default)]
     pub group_type: ::std::option::Option<GroupGroupType>,
     /// The users in the group, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/user_directory.yaml:119.
+    /// Unified field `members` (list of reference), from mappings/unified/user_directory.yaml:122.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the group was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:123.
+    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:126.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the group last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:127.
+    /// Unified field `updated_at` (datetime), from mappings/unified/user_directory.yaml:130.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:131.
+    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:134.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A set of permissions users can have.
 ///
-/// Unified `user_directory.roles`, from mappings/unified/user_directory.yaml:142.
+/// Unified `user_directory.roles`, from mappings/unified/user_directory.yaml:145.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Role {
     /// The provider's id of the role.
     ///
-    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:146.
+    /// Unified field `id` (string), from mappings/unified/user_directory.yaml:149.
     pub id: ::std::string::String,
     /// The role's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:151.
+    /// Unified field `name` (string), from mappings/unified/user_directory.yaml:154.
     pub name: ::std::string::String,
     /// The role as shown in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/user_directory.yaml:155.
+    /// Unified field `label` (string), from mappings/unified/user_directory.yaml:158.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the role allows.
     ///
-    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:158.
+    /// Unified field `description` (string), from mappings/unified/user_directory.yaml:161.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// When the role was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:161.
+    /// Unified field `created_at` (datetime), from mappings/unified/user_directory.yaml:164.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:165.
+    /// Unified field `remote_data` (json), from mappings/unified/user_directory.yaml:168.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// The user's email addresses.
 ///
-/// The object of unified field `emails`, from mappings/unified/user_directory.yaml:33.
+/// The object of unified field `emails`, from mappings/unified/user_directory.yaml:36.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmailAddress {
     /// The address.
     ///
-    /// Unified field `email` (string), from mappings/unified/user_directory.yaml:40.
+    /// Unified field `email` (string), from mappings/unified/user_directory.yaml:43.
     pub email: ::std::string::String,
     /// What the address is for (work, home, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/user_directory.yaml:44.
+    /// Unified field `type` (string), from mappings/unified/user_directory.yaml:47.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// Whether this is the user's main address.
     ///
-    /// Unified field `is_primary` (boolean), from mappings/unified/user_directory.yaml:47.
+    /// Unified field `is_primary` (boolean), from mappings/unified/user_directory.yaml:50.
     #[serde(default)]
     pub is_primary: ::std::option::Option<bool>,
 }
@@ -249,16 +249,16 @@ impl<'de> ::serde::Deserialize<'de> for GroupGroupType {
 }
 /// The user's phone numbers.
 ///
-/// The object of unified field `phones`, from mappings/unified/user_directory.yaml:50.
+/// The object of unified field `phones`, from mappings/unified/user_directory.yaml:53.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhoneNumber {
     /// The number, as the provider formats it.
     ///
-    /// Unified field `number` (string), from mappings/unified/user_directory.yaml:57.
+    /// Unified field `number` (string), from mappings/unified/user_directory.yaml:60.
     pub number: ::std::string::String,
     /// What the number is for (mobile, work, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/user_directory.yaml:61.
+    /// Unified field `type` (string), from mappings/unified/user_directory.yaml:64.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }

@@ -129,8 +129,8 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 None => r.fields.clone(),
             };
             let mapper = match &m.fields {
-                Some(_) => format_ident!("map_{}_{}", snake(&u.singular), snake(&m.name)),
-                None => format_ident!("map_{}", snake(&u.singular)),
+                Some(_) => format_ident!("map_{}_{}", snake(&u.singular_stem()), snake(&m.name)),
+                None => format_ident!("map_{}", snake(&u.singular_stem())),
             };
             if um.returns != Returns::Nothing {
                 if !generated_mappers.contains(&mapper) {
@@ -435,9 +435,9 @@ fn method(
     let rt = rt();
     let model_mod = module_ident(&r.model);
     let fn_name = match m.kind {
-        MethodKind::List => format_ident!("list_{}", snake(&u.name)),
-        MethodKind::Custom => format_ident!("{}_{}", snake(&u.singular), snake(&m.name)),
-        kind => format_ident!("{}_{}", kind.as_str(), snake(&u.singular)),
+        MethodKind::List => format_ident!("list_{}", snake(&u.stem())),
+        MethodKind::Custom => format_ident!("{}_{}", snake(&u.singular_stem()), snake(&m.name)),
+        kind => format_ident!("{}_{}", kind.as_str(), snake(&u.singular_stem())),
     };
     let upper = const_name(&fn_name.to_string());
     let spec_name = format_ident!("{}", upper);
