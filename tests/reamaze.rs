@@ -7,8 +7,8 @@
 use futures::TryStreamExt;
 use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
 use switchboard_generated::unified::ticketing::{
-    Comment, CommentCreateBody, CommentListQuery, Ticket, TicketCreateBody, TicketCreateQuery,
-    TicketListQuery, TicketStatus, TicketUpdateBody, User,
+    Comment, CommentCreateBody, CommentListQuery, Ticket, TicketAssignQuery, TicketCreateBody,
+    TicketCreateQuery, TicketListQuery, TicketStatus, TicketUpdateBody, User,
 };
 use switchboard_runtime::{ClientOptions, ErrorKind, Reference, Secret};
 use switchboard_sandbox::Sandbox;
@@ -144,6 +144,30 @@ async fn escalation_and_two_way_status_sync() {
         "{}",
         note.id
     );
+    // Assign it to a human: staff are identified by e-mail.
+    let agent = Seed::new().staff[1].email.clone();
+    r.ticket_assign(&created.id, &TicketAssignQuery::new(agent.clone()))
+        .await
+        .unwrap();
+    let assigned = r.get_ticket(&created.id).await.unwrap();
+    assert_eq!(
+        assigned
+            .assignees
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        [agent.as_str()]
+    );
+    let err = r
+        .ticket_assign(
+            &created.id,
+            &TicketAssignQuery::new("nobody@example.com".into()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert!(err.to_string().contains("not a staff member"), "{err}");
+
     let listed = comments(&r, &created.id).await;
     assert_eq!(listed.len(), 2);
     assert_eq!(

@@ -831,6 +831,28 @@ fn error_message(body: &Value, declared: Option<&[&str]>) -> Option<String> {
     ["message", "error_description", "error", "detail", "title"]
         .iter()
         .find_map(|k| body.get(*k).and_then(text))
+        .or_else(|| body.get("errors").and_then(field_errors))
+}
+
+/// Field errors as one line, for bodies that carry nothing else (Rails:
+/// `{"errors": {"name": ["can't be blank"]}}` → `name: can't be blank`).
+fn field_errors(errors: &Value) -> Option<String> {
+    let messages = |v: &Value| match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let parts: Vec<String> = match errors {
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(field, v)| format!("{field}: {}", messages(v).join(", ")))
+            .collect(),
+        other => messages(other),
+    };
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The scopes a 403 names as missing: RFC 6750's `WWW-Authenticate: Bearer
@@ -887,6 +909,26 @@ mod tests {
         assert_eq!(encode_path_segment("42"), "42");
         assert_eq!(encode_path_segment("a/b c?d"), "a%2Fb%20c%3Fd");
         assert_eq!(encode_path_segment("../x"), "..%2Fx");
+    }
+
+    #[test]
+    fn error_messages_fall_back_to_field_errors() {
+        let rails = serde_json::json!({"errors": {"name": ["can't be blank", "is too short"], "email": "is taken"}});
+        assert_eq!(
+            error_message(&rails, None).as_deref(),
+            Some("name: can't be blank, is too short; email: is taken")
+        );
+        let laravel = serde_json::json!({"message": "The given data was invalid.", "errors": {"name": ["required"]}});
+        assert_eq!(
+            error_message(&laravel, None).as_deref(),
+            Some("The given data was invalid.")
+        );
+        let list = serde_json::json!({"errors": ["first", "second"]});
+        assert_eq!(error_message(&list, None).as_deref(), Some("first; second"));
+        assert_eq!(
+            error_message(&serde_json::json!({"errors": {}}), None),
+            None
+        );
     }
 
     #[test]

@@ -613,6 +613,16 @@ async fn update_conversation(
             _ => return invalid(&[("status", "is not included in the list")]),
         }
     }
+    // The documentation sends `{"email": …}`; other clients send the e-mail alone: both work.
+    if let Some(assignee) = c.get("assignee") {
+        let email = assignee.get("email").unwrap_or(assignee);
+        match email.as_str() {
+            Some(e) if seed.staff.iter().any(|s| s.email == e) => {
+                seed.conversations[at].assignee = Some(e.to_owned());
+            }
+            _ => return invalid(&[("assignee", "is not a staff member of this brand")]),
+        }
+    }
     if let Some(tags) = c.get("tag_list").and_then(Value::as_array) {
         seed.conversations[at].tags = tags
             .iter()
