@@ -1436,6 +1436,21 @@ impl Checker<'_> {
         examples: &mut Vec<serde_json::Value>,
     ) -> (Option<ir::Method>, bool) {
         let kind = um.kind;
+        if let Some(f) = &m.fixed
+            && kind != MethodKind::List
+        {
+            self.err(
+                Diagnostic::new(
+                    Code::StaticMethod,
+                    f.span,
+                    format!("`{}` cannot be static: only a list can", um.name),
+                )
+                .with_label("records served without a request")
+                .with_help("give this method a `request`; `static` is for lists of fixed records"),
+            );
+            // Its examples are not read, so field paths are not checked against them either.
+            return (None, false);
+        }
         let http = m.http_method.value.as_str();
         if !HTTP_METHODS.contains(&http) {
             self.err(
@@ -1608,6 +1623,7 @@ impl Checker<'_> {
         }
 
         let paginated = match m.pagination.as_ref().map(|s| s.value.as_str()) {
+            None if m.fixed.is_some() => false,
             None => kind == MethodKind::List || um.returns == Returns::Records,
             Some("none") => false,
             Some(other) => {
@@ -1635,8 +1651,9 @@ impl Checker<'_> {
         }
 
         let returns_records = um.returns == Returns::Records;
+        // A static file is the records array itself.
         let data = if returns_records {
-            if m.records.is_none() {
+            if m.records.is_none() && m.fixed.is_none() {
                 self.err(
                     Diagnostic::new(
                         Code::MissingKey,
@@ -1662,11 +1679,15 @@ impl Checker<'_> {
         };
 
         let mut examples_ok = true;
-        for example in &m.examples {
+        let mut fixed = None;
+        for example in m.fixed.iter().chain(&m.examples) {
             let Some(body) = self.example(file, example) else {
                 examples_ok = false;
                 continue;
             };
+            if m.fixed.as_ref() == Some(example) && body.is_array() {
+                fixed = Some(body.to_string());
+            }
             let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
             match (returns_records, data) {
                 (true, Some(serde_json::Value::Array(items))) => {
@@ -1697,7 +1718,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if m.examples.is_empty() && um.returns != Returns::Nothing {
+        if m.examples.is_empty() && m.fixed.is_none() && um.returns != Returns::Nothing {
             self.err(
                 Diagnostic::new(
                     Code::NoExamples,
@@ -1804,10 +1825,12 @@ impl Checker<'_> {
             provenance,
             tool_name,
             examples: m
-                .examples
+                .fixed
                 .iter()
+                .chain(&m.examples)
                 .map(|e| example_path(&self.sources.get(file).path, &e.value))
                 .collect(),
+            fixed,
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
             fields: None,
             origin: self.origin(m.span),

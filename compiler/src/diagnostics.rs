@@ -172,6 +172,8 @@ codes! {
     ProvenanceWithoutSource = "SB091", Warning;
     /// A list method on a provider without pagination (and not `pagination: none`).
     ListWithoutPagination = "SB092", Error;
+    /// A `static` method that also has a request, or is not a list.
+    StaticMethod = "SB094", Error;
     /// An error mapping with an invalid HTTP status or error kind.
     InvalidErrorMapping = "SB093", Error;
 

@@ -406,7 +406,21 @@ pub struct Method {
     pub tool_span: crate::source::Span,
     /// Response mappings for this method only, replacing the resource's.
     pub fields: Option<Vec<FieldMapping>>,
+    /// A `static` list's records (JSON array text), answered without a request: `http_method`,
+    /// `path` and the request parts are then unused.
+    pub fixed: Option<String>,
     pub origin: Origin,
+}
+
+impl Method {
+    /// How the method is answered, for documentation: `GET /tickets/{{ id }}`, or `static` for a
+    /// list of records kept in the mapping.
+    pub fn request_line(&self) -> String {
+        match self.fixed {
+            Some(_) => "static (no request)".to_owned(),
+            None => format!("{} {}", self.http_method, self.path.display()),
+        }
+    }
 }
 
 /// A value sent in a query or body.

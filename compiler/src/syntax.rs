@@ -157,6 +157,9 @@ pub struct Method {
     pub tool: Option<Str>,
     /// Declared safe to send twice (a write the runtime may retry after a transient failure).
     pub retry_safe: Option<Spanned<bool>>,
+    /// `static: <file>`: a list answered with the file's records, without a request (a
+    /// provider's fixed set of statuses, for instance).
+    pub fixed: Option<Str>,
     /// The span of the method's key, for diagnostics about the method as a whole.
     pub span: Span,
 }
@@ -911,9 +914,27 @@ impl Decoder<'_> {
                 "provenance",
                 "fields",
                 "tool",
+                "static",
             ],
         )?;
-        let request = self.required(&e, "request", what).and_then(|n| {
+        let fixed = self.opt_string(&e, "static");
+        let request_node = match (&fixed, e.get("request")) {
+            (Some(f), Some(_)) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::StaticMethod,
+                        f.span,
+                        "a method has either `request` or `static`, not both",
+                    )
+                    .with_label("records served without a request")
+                    .with_help("remove `static` to call the provider, or `request` to serve the file's records"),
+                );
+                None
+            }
+            (Some(_), None) => None,
+            (None, _) => self.required(&e, "request", what),
+        };
+        let request = request_node.and_then(|n| {
             self.object(
                 n,
                 "`request`",
@@ -941,7 +962,17 @@ impl Decoder<'_> {
                     )
                 }),
             ),
-            None => (None, None, Vec::new(), Vec::new(), None),
+            // A static method sends nothing: it is a GET of no path.
+            None => match &fixed {
+                Some(f) => (
+                    Some(Str::new("GET".into(), f.span)),
+                    Some(Str::new(String::new(), f.span)),
+                    Vec::new(),
+                    Vec::new(),
+                    None,
+                ),
+                None => (None, None, Vec::new(), Vec::new(), None),
+            },
         };
         let response = e
             .get("response")
@@ -979,6 +1010,7 @@ impl Decoder<'_> {
                 .unwrap_or_default(),
             tool: self.opt_string(&e, "tool"),
             retry_safe,
+            fixed,
             span,
         })
     }

@@ -14,6 +14,7 @@ pub struct Capability {
     pub provider_resource: &'static str,
     pub method: &'static str,
     pub http_method: &'static str,
+    /// The request path template; empty for a static list (answered without a request).
     pub path: &'static str,
     /// `documented`, `observed` or `inferred`.
     pub provenance: &'static str,
@@ -102,6 +103,19 @@ pub static CAPABILITIES: &[Capability] = &[
         provenance: "documented",
         tool: "update_a_reamaze_contact_by_id",
         returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "reamaze",
+        model: "ticketing",
+        resource: "ticket_status",
+        provider_resource: "conversation_statuses",
+        method: "list",
+        http_method: "GET",
+        path: "",
+        provenance: "documented",
+        tool: "list_all_reamaze_conversation_statuses",
+        returns: "records",
         records: &[],
     },
     Capability {
@@ -453,6 +467,19 @@ pub static CAPABILITIES: &[Capability] = &[
         provenance: "observed",
         tool: "get_single_trengo_team_by_id",
         returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "trengo",
+        model: "ticketing",
+        resource: "ticket_status",
+        provider_resource: "ticket_statuses",
+        method: "list",
+        http_method: "GET",
+        path: "",
+        provenance: "documented",
+        tool: "list_all_trengo_ticket_statuses",
+        returns: "records",
         records: &[],
     },
     Capability {

@@ -145,6 +145,37 @@ pub fn error_stream<T: Send + 'static>(e: Error) -> RecordStream<T> {
     Box::pin(futures::stream::once(async move { Err(e) }))
 }
 
+/// The records of a `static` list (mapped from records in the mapping, no request) as a
+/// stream, like any list's.
+pub fn fixed_stream<T: Send + 'static>(records: Result<Vec<T>, Error>) -> RecordStream<T> {
+    match records {
+        Ok(records) => Box::pin(futures::stream::iter(records.into_iter().map(Ok))),
+        Err(e) => error_stream(e),
+    }
+}
+
+/// A `static` list as one page: every record, no next cursor. A cursor cannot come from this
+/// list (it never gives one), so any cursor is refused.
+pub fn fixed_page<T>(
+    provider: &str,
+    records: Result<Vec<T>, Error>,
+    cursor: Option<&str>,
+) -> Result<Page<T>, Error> {
+    if cursor.is_some() {
+        return Err(Error::new(
+            ErrorKind::Validation,
+            provider,
+            "this list has a single page and gives no cursor; call it without one",
+        ));
+    }
+    let result = records?;
+    Ok(Page {
+        result_count: result.len(),
+        result,
+        next_cursor: None,
+    })
+}
+
 /// Unified JSON of a typed value.
 pub fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value)

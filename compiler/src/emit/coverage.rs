@@ -111,11 +111,10 @@ pub fn emit(ir: &Ir, out: &mut Output) {
                     .unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "| {} | {} | `{} {}` | {}{} | {} | `{}` |",
+                    "| {} | {} | `{}` | {}{} | {} | `{}` |",
                     r.name,
                     me.name,
-                    me.http_method,
-                    me.path.display(),
+                    me.request_line(),
                     me.provenance.kind.as_str(),
                     note,
                     source,

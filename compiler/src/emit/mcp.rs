@@ -112,15 +112,19 @@ fn tool(
         ""
     };
     let description = format!(
-        "{} {returns} Calls `{} {}` on {}.{inferred}",
+        "{} {returns} {}{inferred}",
         if m.description.is_empty() {
             format!("{verb}.")
         } else {
             m.description.clone()
         },
-        m.http_method,
-        m.path.display(),
-        p.title,
+        match m.fixed {
+            Some(_) => format!(
+                "{} has no endpoint for this: the list is fixed and answered without calling {}.",
+                p.title, p.title
+            ),
+            None => format!("Calls `{}` on {}.", m.request_line(), p.title),
+        },
     );
     let http = m.http_method.as_str();
     json!({
@@ -133,7 +137,7 @@ fn tool(
             "readOnlyHint": http == "GET",
             "destructiveHint": http == "DELETE",
             "idempotentHint": matches!(http, "GET" | "PUT" | "DELETE"),
-            "openWorldHint": true,
+            "openWorldHint": m.fixed.is_none(),
         },
     })
 }

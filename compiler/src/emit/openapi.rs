@@ -79,7 +79,8 @@ fn proxy(p: &ir::Provider, out: &mut Output) {
         o.insert("variables".into(), Value::Object(server_vars));
     }
     for r in &p.resources {
-        for m in &r.methods {
+        // A static list is no endpoint of the provider's.
+        for m in r.methods.iter().filter(|m| m.fixed.is_none()) {
             let mut path = String::new();
             let mut params = Vec::new();
             for piece in &m.path.pieces {

@@ -583,7 +583,10 @@ impl Reamaze {
                         "Re:amaze cannot apply `collection_id` to `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -595,7 +598,10 @@ impl Reamaze {
                         "Re:amaze cannot set `first_name` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -607,7 +613,10 @@ impl Reamaze {
                         "Re:amaze cannot set `last_name` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -685,7 +694,10 @@ impl Reamaze {
                         "Re:amaze cannot set `first_name` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -697,7 +709,10 @@ impl Reamaze {
                         "Re:amaze cannot set `last_name` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -709,7 +724,10 @@ impl Reamaze {
                         "Re:amaze cannot set `emails` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -721,7 +739,10 @@ impl Reamaze {
                         "Re:amaze cannot set `phones` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -778,6 +799,78 @@ impl Reamaze {
             mapped,
         )
     }
+    /// Lists the statuses a ticket can have.
+    ///
+    /// `static (no request)`. Provenance: documented (https://support.reamaze.com/kb/everything-about-conversations/understanding-conversation-states). Codes 0-8 and their names are documented; 9 is seen only in newer third-party sources. MCP tool `list_all_reamaze_conversation_statuses`.
+    ///
+    /// From mappings/providers/reamaze/conversation_statuses.yaml:6.
+    pub fn list_ticket_status(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::TicketState> {
+        ::switchboard_runtime::fixed_stream(
+            self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
+        )
+    }
+    /// [`Self::list_ticket_status`] as one page (a static list has no other): `cursor` must be `None`.
+    ///
+    /// From mappings/providers/reamaze/conversation_statuses.yaml:6.
+    pub async fn list_ticket_status_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
+        ::switchboard_runtime::fixed_page(
+                Self::NAME,
+                self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
+                cursor,
+            )
+            .map_err(|e| {
+                e
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversation_statuses",
+                            method: "list",
+                        }),
+                    )
+            })
+    }
+    /// Decodes a response body of [`Self::list_ticket_status`] (without fetching it) into unified records.
+    pub fn decode_list_ticket_status(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "conversation_statuses",
+            if self.full {
+                &LIST_TICKET_STATUS_SHAPE_FULL
+            } else {
+                &LIST_TICKET_STATUS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &[],
+            |record| {
+                let mapped = map_ticket_state(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("conversation_statuses", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "conversation_statuses",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
     /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
     /// `GET /conversations`. Provenance: documented (https://www.reamaze.com/api/get_conversations). MCP tool `list_all_reamaze_conversations`.
@@ -794,7 +887,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `status` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.contact_id.is_some() {
@@ -804,7 +902,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `contact_id` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.assignee_id.is_some() {
@@ -814,7 +917,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `assignee_id` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.updated_after.is_some() {
@@ -824,7 +932,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `updated_after` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -891,7 +1004,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `status` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.contact_id.is_some() {
@@ -901,7 +1019,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `contact_id` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.assignee_id.is_some() {
@@ -911,7 +1034,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `assignee_id` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         if query.updated_after.is_some() {
@@ -921,7 +1049,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot apply `updated_after` to `list` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -1078,7 +1211,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `status` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.priority.is_some() {
@@ -1088,7 +1226,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `priority` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.r#type.is_some() {
@@ -1098,7 +1241,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `type` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.assignees.is_some() {
@@ -1108,7 +1256,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `assignees` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.team.is_some() {
@@ -1118,7 +1271,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `team` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.collections.is_some() {
@@ -1128,7 +1286,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `collections` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.tags.is_some() {
@@ -1138,7 +1301,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `tags` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.due_date.is_some() {
@@ -1148,7 +1316,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `due_date` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.custom_fields.is_some() {
@@ -1158,7 +1331,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `custom_fields` with `create` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -1234,7 +1412,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `name` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.description.is_some() {
@@ -1244,7 +1427,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `description` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.priority.is_some() {
@@ -1254,7 +1442,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `priority` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.r#type.is_some() {
@@ -1264,7 +1457,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `type` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.assignees.is_some() {
@@ -1274,7 +1472,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `assignees` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.team.is_some() {
@@ -1284,7 +1487,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `team` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.due_date.is_some() {
@@ -1294,7 +1502,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `due_date` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         if body.custom_fields.is_some() {
@@ -1304,7 +1517,12 @@ impl Reamaze {
                         Self::NAME,
                         "Re:amaze cannot set `custom_fields` with `update` of conversations",
                     )
-                    .with_operation(::std::option::Option::Some(UPDATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "conversations",
+                            method: "update",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -1539,7 +1757,10 @@ impl Reamaze {
                         "Re:amaze cannot set `html_body` with `create` of messages",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_COMMENT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "messages",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -1822,6 +2043,18 @@ impl Reamaze {
                     ),
                 )
             }
+            ("ticketing", "ticket_status", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_ticket_status(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
             ("ticketing", "tickets", "list") => {
                 let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -2001,6 +2234,12 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_contact(record, &context, full)
                         .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("conversation_statuses", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_ticket_state(record, &context, full)
+                        .map_err(|e| context.error("conversation_statuses", e))?,
                 )?
             }
             ("conversations", "list") => {
@@ -2326,6 +2565,20 @@ static UPDATE_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtim
     ],
 );
 static UPDATE_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+/// The records `list_ticket_status` answers, from its `static` file.
+static LIST_TICKET_STATUS_RECORDS: &str = "[{\"status\":0,\"name\":\"Open\",\"description\":\"Needs a staff response (formerly Unresolved).\"},{\"status\":1,\"name\":\"Responded\",\"description\":\"Staff replied; waiting on the customer (formerly Pending).\"},{\"status\":2,\"name\":\"Done\",\"description\":\"Resolved; a customer reply reopens it (formerly Resolved).\"},{\"status\":3,\"name\":\"Spam\",\"description\":\"Marked as spam.\"},{\"status\":4,\"name\":\"Archived\",\"description\":\"Archived: hidden from the default conversation list.\"},{\"status\":5,\"name\":\"On Hold\",\"description\":\"On hold until `hold_until`.\"},{\"status\":6,\"name\":\"Auto-Done\",\"description\":\"Resolved by automation or a rule (formerly Auto-Resolved).\"},{\"status\":7,\"name\":\"AI Agent Assigned\",\"description\":\"Handled by the AI agent (formerly Chatbot Assigned).\"},{\"status\":8,\"name\":\"AI Agent Done\",\"description\":\"Resolved by the AI agent (formerly Chatbot Resolved).\"},{\"status\":9,\"name\":\"Spam identified by AI\",\"description\":\"Marked as spam by the AI (seen only in newer third-party sources).\"}]";
+static LIST_TICKET_STATUS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Records(
+    &::switchboard_runtime::Shape::Keys(
+        &[
+            ("status", ::switchboard_runtime::Shape::All),
+            ("name", ::switchboard_runtime::Shape::All),
+            ("description", ::switchboard_runtime::Shape::All),
+        ],
+    ),
+);
+static LIST_TICKET_STATUS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Records(
+    &::switchboard_runtime::Shape::All,
+);
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "conversations",
@@ -3026,6 +3279,106 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
             context,
             &[],
         )?,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a conversation_statuses record to unified `ticketing.ticket_status` (compiled from mappings/providers/reamaze/conversation_statuses.yaml:3).
+pub(crate) fn map_ticket_state<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::TicketState,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::TicketState {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        description: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["description"]),
+            "description",
+        )?,
+        category: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "category",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("0") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Open,
+                )
+            }
+            ::std::option::Option::Some("1") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Pending,
+                )
+            }
+            ::std::option::Option::Some("2") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Closed,
+                )
+            }
+            ::std::option::Option::Some("3") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Spam,
+                )
+            }
+            ::std::option::Option::Some("4") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Closed,
+                )
+            }
+            ::std::option::Option::Some("5") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::OnHold,
+                )
+            }
+            ::std::option::Option::Some("6") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Closed,
+                )
+            }
+            ::std::option::Option::Some("7") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Open,
+                )
+            }
+            ::std::option::Option::Some("8") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Closed,
+                )
+            }
+            ::std::option::Option::Some("9") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Spam,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Other(
+                        other.to_owned(),
+                    ),
+                )
+            }
+        },
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {

@@ -568,7 +568,10 @@ impl Trengo {
                         "Trengo cannot set `first_name` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -580,7 +583,10 @@ impl Trengo {
                         "Trengo cannot set `last_name` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -592,7 +598,10 @@ impl Trengo {
                         "Trengo cannot set `phones` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -604,7 +613,10 @@ impl Trengo {
                         "Trengo cannot set `custom_fields` with `create` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -682,7 +694,10 @@ impl Trengo {
                         "Trengo cannot set `first_name` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -694,7 +709,10 @@ impl Trengo {
                         "Trengo cannot set `last_name` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -706,7 +724,10 @@ impl Trengo {
                         "Trengo cannot set `emails` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -718,7 +739,10 @@ impl Trengo {
                         "Trengo cannot set `phones` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -730,7 +754,10 @@ impl Trengo {
                         "Trengo cannot set `custom_fields` with `update` of contacts",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(UPDATE_CONTACT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "contacts",
+                            method: "update",
+                        }),
                     ),
             );
         }
@@ -1582,7 +1609,10 @@ impl Trengo {
                         "Trengo cannot set `html_body` with `create` of messages",
                     )
                     .with_operation(
-                        ::std::option::Option::Some(CREATE_COMMENT.operation),
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "messages",
+                            method: "create",
+                        }),
                     ),
             );
         }
@@ -1837,6 +1867,78 @@ impl Trengo {
             mapped,
         )
     }
+    /// Lists the statuses a ticket can have.
+    ///
+    /// `static (no request)`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets). The values are those the `status` filter accepts; the names are the Trengo app's (New, Assigned, Closed) and "Spam" for INVALID. MCP tool `list_all_trengo_ticket_statuses`.
+    ///
+    /// From mappings/providers/trengo/ticket_statuses.yaml:6.
+    pub fn list_ticket_status(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::TicketState> {
+        ::switchboard_runtime::fixed_stream(
+            self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
+        )
+    }
+    /// [`Self::list_ticket_status`] as one page (a static list has no other): `cursor` must be `None`.
+    ///
+    /// From mappings/providers/trengo/ticket_statuses.yaml:6.
+    pub async fn list_ticket_status_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
+        ::switchboard_runtime::fixed_page(
+                Self::NAME,
+                self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
+                cursor,
+            )
+            .map_err(|e| {
+                e
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "ticket_statuses",
+                            method: "list",
+                        }),
+                    )
+            })
+    }
+    /// Decodes a response body of [`Self::list_ticket_status`] (without fetching it) into unified records.
+    pub fn decode_list_ticket_status(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "ticket_statuses",
+            if self.full {
+                &LIST_TICKET_STATUS_SHAPE_FULL
+            } else {
+                &LIST_TICKET_STATUS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &[],
+            |record| {
+                let mapped = map_ticket_state(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("ticket_statuses", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "ticket_statuses",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
     /// Lists the tickets of the connected account, most recent activity first where the provider orders so.
     ///
     /// `GET /tickets`. Provenance: documented (https://developers.trengo.com/reference/list-all-tickets). MCP tool `list_all_trengo_tickets`.
@@ -1853,7 +1955,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot apply `updated_after` to `list` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -1920,7 +2027,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot apply `updated_after` to `list` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(LIST_TICKETS.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "list",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -2077,7 +2189,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `description` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.status.is_some() {
@@ -2087,7 +2204,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `status` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.priority.is_some() {
@@ -2097,7 +2219,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `priority` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.r#type.is_some() {
@@ -2107,7 +2234,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `type` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.assignees.is_some() {
@@ -2117,7 +2249,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `assignees` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.team.is_some() {
@@ -2127,7 +2264,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `team` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.collections.is_some() {
@@ -2137,7 +2279,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `collections` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.tags.is_some() {
@@ -2147,7 +2294,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `tags` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.due_date.is_some() {
@@ -2157,7 +2309,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `due_date` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         if body.custom_fields.is_some() {
@@ -2167,7 +2324,12 @@ impl Trengo {
                         Self::NAME,
                         "Trengo cannot set `custom_fields` with `create` of tickets",
                     )
-                    .with_operation(::std::option::Option::Some(CREATE_TICKET.operation)),
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "tickets",
+                            method: "create",
+                        }),
+                    ),
             );
         }
         let vars = self
@@ -2831,6 +2993,18 @@ impl Trengo {
                     ),
                 )
             }
+            ("ticketing", "ticket_status", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_ticket_status(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
             ("ticketing", "tickets", "list") => {
                 let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -3091,6 +3265,12 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_team(record, &context, full)
                         .map_err(|e| context.error("teams", e))?,
+                )?
+            }
+            ("ticket_statuses", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_ticket_state(record, &context, full)
+                        .map_err(|e| context.error("ticket_statuses", e))?,
                 )?
             }
             ("tickets", "list") => {
@@ -3912,6 +4092,20 @@ static GET_TEAM_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Sha
     ],
 );
 static GET_TEAM_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+/// The records `list_ticket_status` answers, from its `static` file.
+static LIST_TICKET_STATUS_RECORDS: &str = "[{\"status\":\"OPEN\",\"name\":\"New\",\"description\":\"New: no user is assigned (a ticket with only a team assigned stays OPEN).\"},{\"status\":\"ASSIGNED\",\"name\":\"Assigned\",\"description\":\"A user is assigned.\"},{\"status\":\"CLOSED\",\"name\":\"Closed\",\"description\":\"Closed.\"},{\"status\":\"INVALID\",\"name\":\"Spam\",\"description\":\"Marked as spam.\"}]";
+static LIST_TICKET_STATUS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Records(
+    &::switchboard_runtime::Shape::Keys(
+        &[
+            ("status", ::switchboard_runtime::Shape::All),
+            ("name", ::switchboard_runtime::Shape::All),
+            ("description", ::switchboard_runtime::Shape::All),
+        ],
+    ),
+);
+static LIST_TICKET_STATUS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Records(
+    &::switchboard_runtime::Shape::All,
+);
 static LIST_TICKETS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "tickets",
@@ -4821,6 +5015,76 @@ pub(crate) fn map_team<J: ::switchboard_runtime::Json>(
         members: ::std::vec::Vec::new(),
         created_at: ::std::option::Option::None,
         updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a ticket_statuses record to unified `ticketing.ticket_status` (compiled from mappings/providers/trengo/ticket_statuses.yaml:3).
+pub(crate) fn map_ticket_state<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::TicketState,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::TicketState {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        description: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["description"]),
+            "description",
+        )?,
+        category: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "category",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("OPEN") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Open,
+                )
+            }
+            ::std::option::Option::Some("ASSIGNED") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::InProgress,
+                )
+            }
+            ::std::option::Option::Some("CLOSED") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Closed,
+                )
+            }
+            ::std::option::Option::Some("INVALID") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Spam,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStateCategory::Other(
+                        other.to_owned(),
+                    ),
+                )
+            }
+        },
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {

@@ -443,6 +443,7 @@ fn method(
     let spec_name = format_ident!("{}", upper);
     let shape_name = format_ident!("{}_SHAPE", upper);
     let full_shape_name = format_ident!("{}_SHAPE_FULL", upper);
+    let fixed_name = format_ident!("{}_RECORDS", upper);
 
     let has_id = m.kind.takes_id() || m.path.vars().any(|(v, _)| v == ["id"]);
     let query_ty = (!um.query.is_empty()).then(|| {
@@ -542,9 +543,8 @@ fn method(
     let d = doc(&[
         summary,
         format!(
-            "`{} {}`. {prov}. MCP tool `{}`.",
-            m.http_method,
-            m.path.display(),
+            "`{}`. {prov}. MCP tool `{}`.",
+            m.request_line(),
             m.tool_name
         ),
         format!("From {}.", m.origin),
@@ -552,6 +552,7 @@ fn method(
     let resource_name = &r.name;
     // A filter this provider cannot apply is refused, never silently dropped.
     let method_name = &m.name;
+    let operation = quote!(#rt::Operation { resource: #resource_name, method: #method_name });
     let guards = |in_stream: bool| -> Vec<TokenStream> {
         m.unsupported_query
             .iter()
@@ -563,7 +564,7 @@ fn method(
                 );
                 let error = quote! {
                     #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
-                        .with_operation(::std::option::Option::Some(#spec_name.operation))
+                        .with_operation(::std::option::Option::Some(#operation))
                 };
                 let bail = if in_stream {
                     quote!(return #rt::error_stream(#error))
@@ -582,7 +583,7 @@ fn method(
                     if body.#ident.is_some() {
                         return ::std::result::Result::Err(
                             #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
-                                .with_operation(::std::option::Option::Some(#spec_name.operation)),
+                                .with_operation(::std::option::Option::Some(#operation)),
                         );
                     }
                 }
@@ -627,6 +628,31 @@ fn method(
         Returns::Nothing => quote!(),
     };
     let method = match um.returns {
+        // A `static` list maps the records kept in the mapping; nothing is sent.
+        Returns::Records if m.fixed.is_some() => {
+            let (in_stream, in_page) = (guards(true), guards(false));
+            let page_name = format_ident!("{}_page", fn_name);
+            let page_doc = doc(&[
+                format!(
+                    "[`Self::{fn_name}`] as one page (a static list has no other): `cursor` must be `None`."
+                ),
+                format!("From {}.", m.origin),
+            ]);
+            quote! {
+                #d
+                pub fn #fn_name(&self, #(#params),*) -> #rt::RecordStream<#ty> {
+                    #(#in_stream)*
+                    #rt::fixed_stream(self.#decode_name(#fixed_name.as_bytes()))
+                }
+
+                #page_doc
+                pub async fn #page_name(&self, #(#params,)* cursor: ::std::option::Option<&str>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
+                    #(#in_page)*
+                    #rt::fixed_page(Self::NAME, self.#decode_name(#fixed_name.as_bytes()), cursor)
+                        .map_err(|e| e.with_operation(::std::option::Option::Some(#operation)))
+                }
+            }
+        }
         Returns::Records => {
             let pagination = if paginated {
                 quote!(::std::option::Option::Some(&PAGINATION))
@@ -709,7 +735,18 @@ fn method(
             body: #body,
         };
     };
-    let statics = if um.returns == Returns::Nothing {
+    let statics = if let Some(records) = &m.fixed {
+        let fixed_doc = format!(
+            " The records `{}` answers, from its `static` file.",
+            fn_name
+        );
+        quote! {
+            #[doc = #fixed_doc]
+            static #fixed_name: &str = #records;
+            static #shape_name: #rt::Shape = #lean;
+            static #full_shape_name: #rt::Shape = #full;
+        }
+    } else if um.returns == Returns::Nothing {
         statics
     } else {
         quote! {

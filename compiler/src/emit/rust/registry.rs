@@ -67,6 +67,7 @@ pub(super) fn registry(ir: &Ir) -> Module {
             pub provider_resource: &'static str,
             pub method: &'static str,
             pub http_method: &'static str,
+            /// The request path template; empty for a static list (answered without a request).
             pub path: &'static str,
             /// `documented`, `observed` or `inferred`.
             pub provenance: &'static str,
