@@ -1651,6 +1651,38 @@ impl Checker<'_> {
         }
 
         let returns_records = um.returns == Returns::Records;
+        if let Some(d) = &m.distinct
+            && d.value
+            && um.returns != Returns::Records
+        {
+            self.err(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    d.span,
+                    format!(
+                        "`{}` returns one record: `distinct` does not apply",
+                        um.name
+                    ),
+                )
+                .with_label("only lists have duplicates to drop")
+                .with_help("remove `distinct`"),
+            );
+        } else if let Some(d) = &m.distinct
+            && d.value
+            && !fields
+                .iter()
+                .any(|f| f.name == "id" && f.required && f.ty == FieldType::String)
+        {
+            self.err(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    d.span,
+                    "`distinct` compares unified ids, and this resource has no required string `id`",
+                )
+                .with_label("duplicates cannot be told apart")
+                .with_help("remove `distinct`, or give the unified resource `id: { type: string, required: true }`"),
+            );
+        }
         // A static file is the records array itself.
         let data = if returns_records {
             if m.records.is_none() && m.fixed.is_none() {
@@ -1831,6 +1863,7 @@ impl Checker<'_> {
                 .map(|e| example_path(&self.sources.get(file).path, &e.value))
                 .collect(),
             fixed,
+            distinct: m.distinct.as_ref().is_some_and(|d| d.value),
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
             fields: None,
             origin: self.origin(m.span),

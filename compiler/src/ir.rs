@@ -409,6 +409,9 @@ pub struct Method {
     /// A `static` list's records (JSON array text), answered without a request: `http_method`,
     /// `path` and the request parts are then unused.
     pub fixed: Option<String>,
+    /// Records with the same unified id are listed once (a list derived from another
+    /// resource's records, such as roles from users).
+    pub distinct: bool,
     pub origin: Origin,
 }
 

@@ -160,6 +160,8 @@ pub struct Method {
     /// `static: <file>`: a list answered with the file's records, without a request (a
     /// provider's fixed set of statuses, for instance).
     pub fixed: Option<Str>,
+    /// `response.distinct: true`: records with the same unified id are listed once.
+    pub distinct: Option<Spanned<bool>>,
     /// The span of the method's key, for diagnostics about the method as a whole.
     pub span: Span,
 }
@@ -976,11 +978,15 @@ impl Decoder<'_> {
         };
         let response = e
             .get("response")
-            .and_then(|n| self.object(n, "`response`", &["records", "record"]));
+            .and_then(|n| self.object(n, "`response`", &["records", "record", "distinct"]));
         let (records, record) = match &response {
             Some(r) => (self.opt_string(r, "records"), self.opt_string(r, "record")),
             None => (None, None),
         };
+        let distinct = response
+            .as_ref()
+            .and_then(|r| r.get("distinct"))
+            .and_then(|n| self.node_bool(n, "distinct"));
         let provenance = e.get("provenance").and_then(|n| {
             let p = self.object(n, "`provenance`", &["kind", "source", "note"])?;
             Some(Provenance {
@@ -1011,6 +1017,7 @@ impl Decoder<'_> {
             tool: self.opt_string(&e, "tool"),
             retry_safe,
             fixed,
+            distinct,
             span,
         })
     }

@@ -176,6 +176,26 @@ pub fn fixed_page<T>(
     })
 }
 
+/// A list whose records may repeat (one derived from another resource's records, such as
+/// roles from users), each unified id listed once, at its first place.
+pub fn distinct<T: Send + 'static>(
+    records: RecordStream<T>,
+    id: fn(&T) -> &str,
+) -> RecordStream<T> {
+    use futures::TryStreamExt;
+    let mut seen = std::collections::HashSet::new();
+    Box::pin(records.try_filter(move |r| std::future::ready(seen.insert(id(r).to_owned()))))
+}
+
+/// [`distinct`] for one page: duplicates within the page are dropped (a later page may repeat
+/// a record of an earlier one, since pages are fetched independently).
+pub fn distinct_page<T>(mut page: Page<T>, id: fn(&T) -> &str) -> Page<T> {
+    let mut seen = std::collections::HashSet::new();
+    page.result.retain(|r| seen.insert(id(r).to_owned()));
+    page.result_count = page.result.len();
+    page
+}
+
 /// Unified JSON of a typed value.
 pub fn to_json<T: serde::Serialize>(value: T) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value)
@@ -221,4 +241,53 @@ pub fn credential(
     credentials.get(name).cloned().ok_or_else(|| {
         Error::configuration(provider, format!("the account has no `{name}` credential"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::TryStreamExt;
+
+    use super::*;
+
+    fn id(s: &(String, u32)) -> &str {
+        &s.0
+    }
+
+    #[tokio::test]
+    async fn distinct_keeps_the_first_of_each_id_across_the_whole_stream() {
+        let records = ["a", "b", "a", "c", "b"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Ok(((*k).to_owned(), i as u32)));
+        let stream: RecordStream<(String, u32)> = Box::pin(futures::stream::iter(records));
+        let kept: Vec<_> = distinct(stream, id).try_collect().await.unwrap();
+        assert_eq!(kept, [("a".into(), 0), ("b".into(), 1), ("c".into(), 3)]);
+
+        let page = distinct_page(
+            Page {
+                result: vec![("x".into(), 0), ("x".into(), 1)],
+                next_cursor: Some("next".into()),
+                result_count: 2,
+            },
+            id,
+        );
+        assert_eq!(
+            (page.result_count, page.next_cursor.as_deref()),
+            (1, Some("next"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_in_a_distinct_stream_comes_through() {
+        let items = vec![
+            Ok(("a".to_owned(), 0)),
+            Err(Error::new(ErrorKind::Remote, "p", "broken page")),
+        ];
+        let stream: RecordStream<(String, u32)> = Box::pin(futures::stream::iter(items));
+        let err = distinct(stream, id)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Remote);
+    }
 }

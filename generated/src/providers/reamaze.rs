@@ -1602,6 +1602,301 @@ impl Reamaze {
         self.client.send_full(&request).await?;
         ::std::result::Result::Ok(())
     }
+    /// Lists the roles.
+    ///
+    /// `GET /staff`. Provenance: inferred (https://www.reamaze.com/api/get_staff). Derived from the staff's embedded `role` (the documentation says the Role resource is not in the API); a role no staff member has is not listed. MCP tool `list_all_reamaze_directory_roles`.
+    ///
+    /// From mappings/providers/reamaze/directory_roles.yaml:7.
+    pub fn list_directory_roles(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::user_directory::Role> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_ROLES,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_role(record, &context, full)
+                .map_err(|e| context.error("directory_roles", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "directory_roles",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        ::switchboard_runtime::distinct(
+            self
+                .client
+                .paginate(
+                    request,
+                    ::std::option::Option::Some(&PAGINATION),
+                    &["staff"],
+                    shape,
+                    map,
+                ),
+            |r| r.id.as_str(),
+        )
+    }
+    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/reamaze/directory_roles.yaml:7.
+    pub async fn list_directory_roles_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_ROLES,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_role(record, &self.context, self.full)
+                .map_err(|e| self.context.error("directory_roles", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "directory_roles",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["staff"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+            .map(|p| ::switchboard_runtime::distinct_page(p, |r| r.id.as_str()))
+    }
+    /// Decodes a response body of [`Self::list_directory_roles`] (without fetching it) into unified records.
+    pub fn decode_list_directory_roles(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["staff"],
+            |record| {
+                let mapped = map_directory_role(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("directory_roles", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "directory_roles",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Lists the users.
+    ///
+    /// `GET /staff`. Provenance: documented (https://www.reamaze.com/api/get_staff). MCP tool `list_all_reamaze_directory_users`.
+    ///
+    /// From mappings/providers/reamaze/directory_users.yaml:6.
+    pub fn list_directory_users(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::user_directory::User> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_USERS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_user(record, &context, full)
+                .map_err(|e| context.error("directory_users", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "directory_users",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["staff"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/reamaze/directory_users.yaml:6.
+    pub async fn list_directory_users_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_USERS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_user(record, &self.context, self.full)
+                .map_err(|e| self.context.error("directory_users", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "directory_users",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["staff"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_directory_users`] (without fetching it) into unified records.
+    pub fn decode_list_directory_users(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["staff"],
+            |record| {
+                let mapped = map_directory_user(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("directory_users", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "directory_users",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
     /// Lists the comments of a ticket, oldest first.
     ///
     /// `GET /conversations/{query.ticket_id}/messages`. Provenance: documented (https://www.reamaze.com/api/get_messages). MCP tool `list_all_reamaze_messages`.
@@ -2126,6 +2421,30 @@ impl Reamaze {
                     ::std::result::Result::Ok(::switchboard_runtime::Output::Nothing)
                 }
             }
+            ("user_directory", "roles", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_directory_roles(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("user_directory", "users", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_directory_users(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
             ("ticketing", "comments", "list") => {
                 let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
                     Self::NAME,
@@ -2264,6 +2583,18 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_ticket(record, &context, full)
                         .map_err(|e| context.error("conversations", e))?,
+                )?
+            }
+            ("directory_roles", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_role(record, &context, full)
+                        .map_err(|e| context.error("directory_roles", e))?,
+                )?
+            }
+            ("directory_users", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_user(record, &context, full)
+                        .map_err(|e| context.error("directory_users", e))?,
                 )?
             }
             ("messages", "list") => {
@@ -2973,6 +3304,103 @@ static TICKET_ASSIGN: ::switchboard_runtime::request::Spec = ::switchboard_runti
         ],
     ),
 };
+static LIST_DIRECTORY_ROLES: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_roles",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/staff")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_DIRECTORY_ROLES_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "staff",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        (
+                            "role",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                    ("description", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static LIST_DIRECTORY_ROLES_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "staff",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[("role", ::switchboard_runtime::Shape::All)],
+                ),
+            ),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static LIST_DIRECTORY_USERS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_users",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/staff")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_DIRECTORY_USERS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "staff",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("email", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("display_name", ::switchboard_runtime::Shape::All),
+                        (
+                            "role",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
+static LIST_DIRECTORY_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "staff",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        ("page_count", ::switchboard_runtime::Shape::All),
+    ],
+);
 static LIST_COMMENTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "messages",
@@ -3518,6 +3946,127 @@ pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
         custom_fields: ::switchboard_runtime::convert::json(
             ::switchboard_runtime::value::path(record, &["data"]),
         ),
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a directory_roles record to unified `user_directory.roles` (compiled from mappings/providers/reamaze/directory_roles.yaml:4).
+pub(crate) fn map_directory_role<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::user_directory::Role,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::user_directory::Role {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["role", "id"]),
+                    ::switchboard_runtime::value::path(record, &["role", "name"]),
+                ),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["role", "name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        label: ::std::option::Option::None,
+        description: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["role", "description"]),
+            "description",
+        )?,
+        created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(
+                ::switchboard_runtime::value::path(record, &["role"]),
+            )
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a directory_users record to unified `user_directory.users` (compiled from mappings/providers/reamaze/directory_users.yaml:3).
+pub(crate) fn map_directory_user<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::user_directory::User,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::user_directory::User {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["email"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        external_id: ::std::option::Option::None,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["name"]),
+            "name",
+        )?,
+        first_name: ::std::option::Option::None,
+        last_name: ::std::option::Option::None,
+        title: ::std::option::Option::None,
+        username: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["display_name"]),
+            "username",
+        )?,
+        emails: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["email"]),
+            ) {
+                out.push(crate::unified::user_directory::EmailAddress {
+                    email: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["email"]),
+                            "email",
+                        )?,
+                        "email",
+                    )?,
+                    r#type: ::std::option::Option::None,
+                    is_primary: ::std::option::Option::None,
+                });
+            }
+            out
+        },
+        phones: ::std::vec::Vec::new(),
+        status: ::std::option::Option::None,
+        roles: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["role", "id"]),
+                    ::switchboard_runtime::value::path(record, &["role", "name"]),
+                ),
+                ::switchboard_runtime::value::path(record, &["role", "name"]),
+                "roles",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        groups: ::std::vec::Vec::new(),
+        last_active_at: ::std::option::Option::None,
         created_at: ::switchboard_runtime::convert::datetime(
             ::switchboard_runtime::value::path(record, &["created_at"]),
             "created_at",

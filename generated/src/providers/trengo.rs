@@ -1036,6 +1036,584 @@ impl Trengo {
             mapped,
         )
     }
+    /// Lists the groups.
+    ///
+    /// `GET /teams`. Provenance: observed (https://github.com/Bixoto/PyTrengo). Only `id` and `name` are confirmed; team membership is in no source, so `members` stays empty. MCP tool `list_all_trengo_directory_groups`.
+    ///
+    /// From mappings/providers/trengo/directory_groups.yaml:6.
+    pub fn list_directory_groups(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::user_directory::Group> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_GROUPS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_groups",
+            if self.full {
+                &LIST_DIRECTORY_GROUPS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_GROUPS_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_group(record, &context, full)
+                .map_err(|e| context.error("directory_groups", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "directory_groups",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_directory_groups`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/directory_groups.yaml:6.
+    pub async fn list_directory_groups_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::user_directory::Group>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_GROUPS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_groups",
+            if self.full {
+                &LIST_DIRECTORY_GROUPS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_GROUPS_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_group(record, &self.context, self.full)
+                .map_err(|e| self.context.error("directory_groups", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "directory_groups",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_directory_groups`] (without fetching it) into unified records.
+    pub fn decode_list_directory_groups(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Group>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_groups",
+            if self.full {
+                &LIST_DIRECTORY_GROUPS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_GROUPS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_directory_group(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("directory_groups", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "directory_groups",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one group.
+    ///
+    /// `GET /teams/{id}`. Provenance: observed (https://github.com/WouterVeen/TrengoSDK). MCP tool `get_single_trengo_directory_group_by_id`.
+    ///
+    /// From mappings/providers/trengo/directory_groups.yaml:17.
+    pub async fn get_directory_group(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::Group,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_DIRECTORY_GROUP,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_directory_group(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_directory_group`] (without fetching it) into unified records.
+    pub fn decode_get_directory_group(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::Group,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_groups",
+            if self.full {
+                &GET_DIRECTORY_GROUP_SHAPE_FULL
+            } else {
+                &GET_DIRECTORY_GROUP_SHAPE
+            },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_directory_group(record, &self.context, self.full)
+            .map_err(|e| self.context.error("directory_groups", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "directory_groups",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
+    /// Lists the roles.
+    ///
+    /// `GET /users`. Provenance: inferred. Derived from the users' embedded `role` (no endpoint); a role no user has is not listed. The product names five roles (Administrator, Supervisor, Advanced agent, Agent, Light user); only `administrator` has been seen as an API value. MCP tool `list_all_trengo_directory_roles`.
+    ///
+    /// From mappings/providers/trengo/directory_roles.yaml:6.
+    pub fn list_directory_roles(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::user_directory::Role> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_ROLES,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_role(record, &context, full)
+                .map_err(|e| context.error("directory_roles", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "directory_roles",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        ::switchboard_runtime::distinct(
+            self
+                .client
+                .paginate(
+                    request,
+                    ::std::option::Option::Some(&PAGINATION),
+                    &["data"],
+                    shape,
+                    map,
+                ),
+            |r| r.id.as_str(),
+        )
+    }
+    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/directory_roles.yaml:6.
+    pub async fn list_directory_roles_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_ROLES,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_role(record, &self.context, self.full)
+                .map_err(|e| self.context.error("directory_roles", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "directory_roles",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+            .map(|p| ::switchboard_runtime::distinct_page(p, |r| r.id.as_str()))
+    }
+    /// Decodes a response body of [`Self::list_directory_roles`] (without fetching it) into unified records.
+    pub fn decode_list_directory_roles(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_roles",
+            if self.full {
+                &LIST_DIRECTORY_ROLES_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_ROLES_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_directory_role(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("directory_roles", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "directory_roles",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Lists the users.
+    ///
+    /// `GET /users`. Provenance: observed (https://github.com/Bixoto/PyTrengo). The list item is presumed to be the captured embedded user object; the paginator flavour is modeled length-aware. MCP tool `list_all_trengo_directory_users`.
+    ///
+    /// From mappings/providers/trengo/directory_users.yaml:6.
+    pub fn list_directory_users(
+        &self,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::user_directory::User> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_USERS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        let (context, full, overrides) = (
+            self.context.clone(),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_user(record, &context, full)
+                .map_err(|e| context.error("directory_users", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "directory_users",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+            )
+    }
+    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/trengo/directory_users.yaml:6.
+    pub async fn list_directory_users_page(
+        &self,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_DIRECTORY_USERS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_directory_user(record, &self.context, self.full)
+                .map_err(|e| self.context.error("directory_users", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "directory_users",
+                record,
+                &self.context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::Some(&PAGINATION),
+                &["data"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_directory_users`] (without fetching it) into unified records.
+    pub fn decode_list_directory_users(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &LIST_DIRECTORY_USERS_SHAPE_FULL
+            } else {
+                &LIST_DIRECTORY_USERS_SHAPE
+            },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["data"],
+            |record| {
+                let mapped = map_directory_user(record, &self.context, self.full)
+                    .map_err(|e| self.context.error("directory_users", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "directory_users",
+                    record,
+                    &self.context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Fetches one user.
+    ///
+    /// `GET /users/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `get_single_trengo_directory_user_by_id`.
+    ///
+    /// From mappings/providers/trengo/directory_users.yaml:17.
+    pub async fn get_directory_user(
+        &self,
+        id: &str,
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::User,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::Some(id),
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &GET_DIRECTORY_USER,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_get_directory_user(&response.body)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::get_directory_user`] (without fetching it) into unified records.
+    pub fn decode_get_directory_user(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::User,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "directory_users",
+            if self.full {
+                &GET_DIRECTORY_USER_SHAPE_FULL
+            } else {
+                &GET_DIRECTORY_USER_SHAPE
+            },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::path(&body, &[])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_directory_user(record, &self.context, self.full)
+            .map_err(|e| self.context.error("directory_users", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "directory_users",
+            record,
+            &self.context,
+            mapped,
+        )
+    }
     /// Lists the tags.
     ///
     /// `GET /labels`. Provenance: observed (https://github.com/Bixoto/PyTrengo). In every public SDK; the list's paginator flavour is not captured (modeled length-aware). MCP tool `list_all_trengo_labels`.
@@ -2873,6 +3451,62 @@ impl Trengo {
                     ),
                 )
             }
+            ("user_directory", "groups", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_directory_groups(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("user_directory", "groups", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.get_directory_group(id).await?,
+                        )?,
+                    ),
+                )
+            }
+            ("user_directory", "roles", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_directory_roles(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("user_directory", "users", "list") => {
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_directory_users(),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("user_directory", "users", "get") => {
+                let id = ::switchboard_runtime::require_id(Self::NAME, id)?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.get_directory_user(id).await?,
+                        )?,
+                    ),
+                )
+            }
             ("ticketing", "tags", "list") => {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Records(
@@ -3211,6 +3845,36 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_field(record, &context, full)
                         .map_err(|e| context.error("custom_fields", e))?,
+                )?
+            }
+            ("directory_groups", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_group(record, &context, full)
+                        .map_err(|e| context.error("directory_groups", e))?,
+                )?
+            }
+            ("directory_groups", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_group(record, &context, full)
+                        .map_err(|e| context.error("directory_groups", e))?,
+                )?
+            }
+            ("directory_roles", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_role(record, &context, full)
+                        .map_err(|e| context.error("directory_roles", e))?,
+                )?
+            }
+            ("directory_users", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_user(record, &context, full)
+                        .map_err(|e| context.error("directory_users", e))?,
+                )?
+            }
+            ("directory_users", "get") => {
+                ::switchboard_runtime::to_json(
+                    map_directory_user(record, &context, full)
+                        .map_err(|e| context.error("directory_users", e))?,
                 )?
             }
             ("labels", "list") => {
@@ -3672,6 +4336,234 @@ static GET_FIELD_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Sh
     ],
 );
 static GET_FIELD_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static LIST_DIRECTORY_GROUPS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_groups",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/teams")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_DIRECTORY_GROUPS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_DIRECTORY_GROUPS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_DIRECTORY_GROUP: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_groups",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/teams/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_DIRECTORY_GROUP_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_DIRECTORY_GROUP_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
+static LIST_DIRECTORY_ROLES: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_roles",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/users")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_DIRECTORY_ROLES_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        (
+                            "role",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_DIRECTORY_ROLES_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[("role", ::switchboard_runtime::Shape::All)],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_DIRECTORY_USERS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_users",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[::switchboard_runtime::request::Part::Text("/users")],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_DIRECTORY_USERS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("full_name", ::switchboard_runtime::Shape::All),
+                        ("name", ::switchboard_runtime::Shape::All),
+                        ("first_name", ::switchboard_runtime::Shape::All),
+                        ("last_name", ::switchboard_runtime::Shape::All),
+                        ("email", ::switchboard_runtime::Shape::All),
+                        ("phone", ::switchboard_runtime::Shape::All),
+                        ("status", ::switchboard_runtime::Shape::All),
+                        (
+                            "role",
+                            ::switchboard_runtime::Shape::Keys(
+                                &[
+                                    ("id", ::switchboard_runtime::Shape::All),
+                                    ("name", ::switchboard_runtime::Shape::All),
+                                ],
+                            ),
+                        ),
+                        ("created_at", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static LIST_DIRECTORY_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "data",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+        (
+            "links",
+            ::switchboard_runtime::Shape::Keys(
+                &[("next", ::switchboard_runtime::Shape::All)],
+            ),
+        ),
+    ],
+);
+static GET_DIRECTORY_USER: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "directory_users",
+        method: "get",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/users/"),
+        ::switchboard_runtime::request::Part::Var(&["id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static GET_DIRECTORY_USER_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        ("id", ::switchboard_runtime::Shape::All),
+        ("full_name", ::switchboard_runtime::Shape::All),
+        ("name", ::switchboard_runtime::Shape::All),
+        ("first_name", ::switchboard_runtime::Shape::All),
+        ("last_name", ::switchboard_runtime::Shape::All),
+        ("email", ::switchboard_runtime::Shape::All),
+        ("phone", ::switchboard_runtime::Shape::All),
+        ("status", ::switchboard_runtime::Shape::All),
+        (
+            "role",
+            ::switchboard_runtime::Shape::Keys(
+                &[
+                    ("id", ::switchboard_runtime::Shape::All),
+                    ("name", ::switchboard_runtime::Shape::All),
+                ],
+            ),
+        ),
+        ("created_at", ::switchboard_runtime::Shape::All),
+    ],
+);
+static GET_DIRECTORY_USER_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
 static LIST_TAGS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "labels",
@@ -4838,6 +5730,194 @@ pub(crate) fn map_field<J: ::switchboard_runtime::Json>(
         },
         options: ::std::vec::Vec::new(),
         created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a directory_groups record to unified `user_directory.groups` (compiled from mappings/providers/trengo/directory_groups.yaml:3).
+pub(crate) fn map_directory_group<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::user_directory::Group,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::user_directory::Group {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        description: ::std::option::Option::None,
+        group_type: ::std::option::Option::None,
+        members: ::std::vec::Vec::new(),
+        created_at: ::std::option::Option::None,
+        updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a directory_roles record to unified `user_directory.roles` (compiled from mappings/providers/trengo/directory_roles.yaml:3).
+pub(crate) fn map_directory_role<J: ::switchboard_runtime::Json>(
+    record: &J,
+    _context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::user_directory::Role,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::user_directory::Role {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["role", "id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        name: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["role", "name"]),
+                "name",
+            )?,
+            "name",
+        )?,
+        label: ::std::option::Option::None,
+        description: ::std::option::Option::None,
+        created_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(
+                ::switchboard_runtime::value::path(record, &["role"]),
+            )
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a directory_users record to unified `user_directory.users` (compiled from mappings/providers/trengo/directory_users.yaml:3).
+pub(crate) fn map_directory_user<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::user_directory::User,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::user_directory::User {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        external_id: ::std::option::Option::None,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::or(
+                ::switchboard_runtime::value::path(record, &["full_name"]),
+                ::switchboard_runtime::value::path(record, &["name"]),
+            ),
+            "name",
+        )?,
+        first_name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["first_name"]),
+            "first_name",
+        )?,
+        last_name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["last_name"]),
+            "last_name",
+        )?,
+        title: ::std::option::Option::None,
+        username: ::std::option::Option::None,
+        emails: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["email"]),
+            ) {
+                out.push(crate::unified::user_directory::EmailAddress {
+                    email: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["email"]),
+                            "email",
+                        )?,
+                        "email",
+                    )?,
+                    r#type: ::std::option::Option::None,
+                    is_primary: ::std::option::Option::None,
+                });
+            }
+            out
+        },
+        phones: {
+            let mut out = ::std::vec::Vec::new();
+            if ::switchboard_runtime::convert::present(
+                ::switchboard_runtime::value::path(record, &["phone"]),
+            ) {
+                out.push(crate::unified::user_directory::PhoneNumber {
+                    number: ::switchboard_runtime::convert::required(
+                        (::switchboard_runtime::convert::string)(
+                            ::switchboard_runtime::value::path(record, &["phone"]),
+                            "number",
+                        )?,
+                        "number",
+                    )?,
+                    r#type: ::std::option::Option::None,
+                });
+            }
+            out
+        },
+        status: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "status",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("ACTIVE") => {
+                ::std::option::Option::Some(
+                    crate::unified::user_directory::UserStatus::Active,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::user_directory::UserStatus::Other(other.to_owned()),
+                )
+            }
+        },
+        roles: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["role", "id"]),
+                ::switchboard_runtime::value::path(record, &["role", "name"]),
+                "roles",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        groups: ::std::vec::Vec::new(),
+        last_active_at: ::std::option::Option::None,
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::std::option::Option::None,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {

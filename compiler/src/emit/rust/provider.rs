@@ -660,6 +660,13 @@ fn method(
                 quote!(::std::option::Option::None)
             };
             let (in_stream, in_page) = (prepare(true), prepare(false));
+            let mut stream =
+                quote!(self.client.paginate(request, #pagination, &[#(#data),*], shape, map));
+            let mut page = quote!(self.client.list_page(request, #pagination, &[#(#data),*], shape, map, cursor).await);
+            if m.distinct {
+                stream = quote!(#rt::distinct(#stream, |r| r.id.as_str()));
+                page = quote!(#page.map(|p| #rt::distinct_page(p, |r| r.id.as_str())));
+            }
             let page_name = format_ident!("{}_page", fn_name);
             let page_doc = doc(&[
                 format!(
@@ -681,7 +688,7 @@ fn method(
                         let mapped = #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
                         #rt::interpret::patched(overrides.as_deref(), #resource_name, record, &context, mapped)
                     };
-                    self.client.paginate(request, #pagination, &[#(#data),*], shape, map)
+                    #stream
                 }
 
                 #page_doc
@@ -693,7 +700,7 @@ fn method(
                         let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
                         #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
                     };
-                    self.client.list_page(request, #pagination, &[#(#data),*], shape, map, cursor).await
+                    #page
                 }
             }
         }
