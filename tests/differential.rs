@@ -136,6 +136,21 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         }
     }
     assert!(others.len() > 100, "{} records", others.len());
+    for u in &seed.users {
+        let record = seed.user_json(Some(u.id));
+        agree(&ir, "trengo", "directory_users", "get", &record);
+        let role = agree(&ir, "trengo", "directory_roles", "list", &record);
+        assert_eq!(role["id"], u.role.0.to_string());
+    }
+    for t in &seed.teams {
+        agree(
+            &ir,
+            "trengo",
+            "directory_groups",
+            "list",
+            &trengo::team_json(t),
+        );
+    }
 
     let brand = reamaze::Seed::new();
     for c in &brand.conversations {
@@ -170,7 +185,9 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         agree(&ir, "reamaze", "channels", "list", &brand.channel_json(c));
     }
     for st in &brand.staff {
-        agree(&ir, "reamaze", "staff", "list", &brand.staff_json(st));
+        for resource in ["staff", "directory_users", "directory_roles"] {
+            agree(&ir, "reamaze", resource, "list", &brand.staff_json(st));
+        }
     }
 }
 
