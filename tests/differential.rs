@@ -66,11 +66,13 @@ fn compiled_and_interpreted_agree_on_every_example() {
                 for example in &m.examples {
                     let text = std::fs::read_to_string(repo_root().join(example)).unwrap();
                     let body: Value = serde_json::from_str(&text).unwrap();
-                    let data = m.data_path.iter().try_fold(&body, |v, k| v.get(k)).unwrap();
-                    let records: Vec<&Value> = match data {
-                        Value::Array(items) => items.iter().collect(),
-                        record => vec![record],
-                    };
+                    let records: Vec<&Value> =
+                        match switchboard_compiler::ir::records_in(&body, &m.data_path) {
+                            Some(records) => records,
+                            None => {
+                                vec![m.data_path.iter().try_fold(&body, |v, k| v.get(k)).unwrap()]
+                            }
+                        };
                     for record in records {
                         agree(&ir, &p.name, &r.name, &m.name, record);
                         compared += 1;

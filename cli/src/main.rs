@@ -139,16 +139,20 @@ fn map(args: &MapArgs) -> Result<(), String> {
 
     // A whole response holds its records at the method's path; an array is records; anything
     // else is one record.
+    // (A list's path may go through arrays: `messages[].attachments`.)
     let records_path = mapper.records_path();
+    let listed = (!records_path.is_empty())
+        .then(|| switchboard_runtime::take_records(&payload, &records_path, &args.provider).ok())
+        .flatten();
     let at_path = records_path
         .iter()
         .try_fold(&payload, |v, k| v.get(k))
         .filter(|_| !records_path.is_empty());
-    let records: Vec<&serde_json::Value> = match (at_path, &payload) {
-        (Some(serde_json::Value::Array(items)), _) => items.iter().collect(),
-        (Some(record @ serde_json::Value::Object(_)), _) => vec![record],
-        (_, serde_json::Value::Array(items)) => items.iter().collect(),
-        (_, record) => vec![record],
+    let (records, many): (Vec<&serde_json::Value>, bool) = match (listed, at_path, &payload) {
+        (Some(records), _, _) => (records, true),
+        (None, Some(record @ serde_json::Value::Object(_)), _) => (vec![record], false),
+        (None, _, serde_json::Value::Array(items)) => (items.iter().collect(), true),
+        (None, _, record) => (vec![record], false),
     };
 
     let mapped: Vec<serde_json::Value> = match &mapper {
@@ -175,10 +179,7 @@ fn map(args: &MapArgs) -> Result<(), String> {
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?,
     };
-    let output = match (
-        mapped.len(),
-        payload.is_array() || at_path.is_some_and(serde_json::Value::is_array),
-    ) {
+    let output = match (mapped.len(), many) {
         (1, false) => mapped.into_iter().next().unwrap_or_default(),
         _ => serde_json::Value::Array(mapped),
     };

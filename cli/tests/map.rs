@@ -135,3 +135,22 @@ fn bad_input_gives_a_clear_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn maps_records_inside_the_items_of_a_list() {
+    // Re:amaze attachments live in each message: `messages[].attachments`.
+    let file = "mappings/providers/reamaze/examples/message_attachments_list.json";
+    let args = ["map", "reamaze", "attachments", "--file", file];
+    let compiled = run(&args, None);
+    assert!(compiled.status.success(), "{compiled:?}");
+    let interpreted = run(&[&args[..], &["--interpret"]].concat(), None);
+    assert_eq!(compiled.stdout, interpreted.stdout);
+    let files: serde_json::Value = serde_json::from_slice(&compiled.stdout).unwrap();
+    let names: Vec<&str> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["invoice-1042.pdf", "screenshot.png"]);
+}

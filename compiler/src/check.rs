@@ -1202,7 +1202,22 @@ impl Checker<'_> {
     /// An expression that must be a plain field path (where the runtime walks it directly).
     fn plain_path(&mut self, s: &Str) -> Option<Vec<String>> {
         let e = expr::lower(s, &mut self.diags)?;
-        match e.as_path() {
+        self.path_of(s, e.as_path(), "write a path such as `links.next`")
+    }
+
+    /// Where a list response keeps its records: a plain path, or one through arrays
+    /// (`messages[].attachments`).
+    fn records_path(&mut self, s: &Str) -> Option<Vec<String>> {
+        let e = expr::lower(s, &mut self.diags)?;
+        self.path_of(
+            s,
+            e.as_records_path(),
+            "write a path such as `data`, or `messages[].attachments` for records inside each item",
+        )
+    }
+
+    fn path_of(&mut self, s: &Str, path: Option<Vec<&str>>, help: &str) -> Option<Vec<String>> {
+        match path {
             Some(p) => Some(p.into_iter().map(str::to_owned).collect()),
             None => {
                 self.err(
@@ -1212,7 +1227,7 @@ impl Checker<'_> {
                         "a plain field path is needed here",
                     )
                     .with_label("not a plain path")
-                    .with_help("write a path such as `links.next`"),
+                    .with_help(help),
                 );
                 None
             }
@@ -1703,6 +1718,10 @@ impl Checker<'_> {
             m.record.as_ref()
         };
         let data_path = match data {
+            Some(d) if returns_records => match self.records_path(d) {
+                Some(p) => p,
+                None => return (None, true),
+            },
             Some(d) => match self.plain_path(d) {
                 Some(p) => p,
                 None => return (None, true),
@@ -1720,12 +1739,13 @@ impl Checker<'_> {
             if m.fixed.as_ref() == Some(example) && body.is_array() {
                 fixed = Some(body.to_string());
             }
+            let records = returns_records
+                .then(|| ir::records_in(&body, &data_path))
+                .flatten();
             let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
-            match (returns_records, data) {
-                (true, Some(serde_json::Value::Array(items))) => {
-                    examples.extend(items.iter().cloned())
-                }
-                (false, Some(record @ serde_json::Value::Object(_))) => {
+            match (returns_records, records, data) {
+                (true, Some(items), _) => examples.extend(items.into_iter().cloned()),
+                (false, _, Some(record @ serde_json::Value::Object(_))) => {
                     examples.push(record.clone())
                 }
                 _ => {
@@ -1741,7 +1761,7 @@ impl Checker<'_> {
                             example.span,
                             format!(
                                 "the example has no {what} at `{}`",
-                                display_path(&data_path)
+                                ir::path_text(&data_path)
                             ),
                         )
                         .with_label("example does not match the response path")
@@ -2942,14 +2962,6 @@ fn example_path(resource_file: &str, example: &str) -> String {
         .map(|(d, _)| d)
         .unwrap_or_default();
     format!("{dir}/{example}")
-}
-
-fn display_path(path: &[String]) -> String {
-    if path.is_empty() {
-        "@".to_owned()
-    } else {
-        path.join(".")
-    }
 }
 
 /// The unified parameters a template reads (`query.<parameter>`).

@@ -82,6 +82,25 @@ impl Expr {
     }
 
     /// The dotted path when the expression is a plain path.
+    /// The expression as a records path: a plain path, or one that goes through arrays
+    /// (`messages[].attachments`: each message's attachments, one after another), with `[]`
+    /// segments where it does. `None` for anything else.
+    pub fn as_records_path(&self) -> Option<Vec<&str>> {
+        match self {
+            Expr::Project {
+                base,
+                then,
+                flatten: true,
+            } => {
+                let mut path = base.as_records_path()?;
+                path.push("[]");
+                path.extend(then.as_records_path()?);
+                Some(path)
+            }
+            other => other.as_path(),
+        }
+    }
+
     pub fn as_path(&self) -> Option<Vec<&str>> {
         match self {
             Expr::Current => Some(Vec::new()),

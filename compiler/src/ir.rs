@@ -415,6 +415,50 @@ pub struct Method {
     pub origin: Origin,
 }
 
+/// A response path as mappings write it: `@` for the body itself, `messages[].attachments`.
+pub fn path_text(path: &[String]) -> String {
+    if path.is_empty() {
+        "@".to_owned()
+    } else {
+        path.join(".").replace(".[]", "[]")
+    }
+}
+
+/// A records path split at its first `[]`: the path to the page's items, and the rest (where
+/// each item keeps its records) if the path goes through arrays.
+pub fn split_records(path: &[String]) -> (&[String], Option<&[String]>) {
+    match path.iter().position(|s| s == "[]") {
+        Some(i) => (&path[..i], Some(&path[i + 1..])),
+        None => (path, None),
+    }
+}
+
+/// The records of a list response at `path`, where `[]` segments go through arrays
+/// (`messages, [], attachments`: each message's attachments, one after another); a missing or
+/// null list below a `[]` holds none. `None` when the page has no array where the path says.
+/// The runtime reads pages the same way (`switchboard_runtime::take_records`).
+pub fn records_in<'a>(
+    body: &'a serde_json::Value,
+    path: &[String],
+) -> Option<Vec<&'a serde_json::Value>> {
+    let (outer, inner) = split_records(path);
+    let items = outer.iter().try_fold(body, |v, k| v.get(k))?.as_array()?;
+    match inner {
+        None => Some(items.iter().collect()),
+        Some(inner) => {
+            let mut out = Vec::new();
+            for item in items {
+                let (here, _) = split_records(inner);
+                match here.iter().try_fold(item, |v, k| v.get(k)) {
+                    None | Some(serde_json::Value::Null) => {}
+                    Some(_) => out.extend(records_in(item, inner)?),
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
 impl Method {
     /// How the method is answered, for documentation: `GET /tickets/{{ id }}`, or `static` for a
     /// list of records kept in the mapping.

@@ -47,10 +47,11 @@ pub fn parse_body<'a>(
 }
 
 /// Parses a list response whose records are at `records` (where `shape` holds a
-/// [`Shape::Records`]), handing each record and its byte range in `body` to `on_record` as it
-/// is read: memory holds one record's nodes at a time, not the page's. Returns the rest of the
-/// page (its pagination signals). A missing records array, or one that is not an array, is an
-/// error; `null` has no records.
+/// [`Shape::Records`]), handing each page item and its byte range in `body` to `on_record` as
+/// it is read: memory holds one item's nodes at a time, not the page's. The items are the
+/// records, or hold them where the path goes through arrays (`messages, [], attachments`: see
+/// [`take_records`]). Returns the rest of the page (its pagination signals). A missing items
+/// array, or one that is not an array, is an error; `null` has no items.
 pub fn parse_records<'a>(
     provider: &str,
     body: &'a [u8],
@@ -67,9 +68,10 @@ pub fn parse_records<'a>(
             shape::Failure::Record(e) => e,
         })?
     };
-    // Records a shape without `Records` kept in the page come out here (their place unknown).
-    for record in take_records(&page, records, provider)? {
-        on_record(record, 0..0)?;
+    // Items a shape without `Records` kept in the page come out here (their place unknown).
+    let (outer, _) = paginate::split_records(records);
+    for item in paginate::page_items(&page, outer, provider)? {
+        on_record(item, 0..0)?;
     }
     Ok(page)
 }
@@ -85,8 +87,16 @@ pub fn decode_records<T>(
 ) -> Result<Vec<T>, Error> {
     let arena = Bump::new();
     let mut out = Vec::new();
-    parse_records(provider, body, shape, records, &arena, |record, at| {
-        push_record(&mut out, body.len(), &at, map(record)?);
+    let (_, inner) = paginate::split_records(records);
+    parse_records(provider, body, shape, records, &arena, |item, at| {
+        match inner {
+            None => push_record(&mut out, body.len(), &at, map(item)?),
+            Some(_) => {
+                for record in paginate::item_records(item, inner, provider)? {
+                    out.push(map(record)?);
+                }
+            }
+        }
         Ok(())
     })?;
     Ok(out)

@@ -199,13 +199,27 @@ impl<T> Lister<'_, T> {
         state.fetched += 1;
         let arena = bumpalo::Bump::new();
         let mut mapped: Vec<Result<T, Error>> = Vec::new();
+        // The page's items drive the page signals (an empty page, a repeated one), whether
+        // they are the records or hold them (`messages[].attachments`).
         let mut print = Fingerprint::default();
+        let (_, inner) = split_records(self.records);
+        let provider = client.provider();
         let body =
-            client.parse_records(&response, self.shape, self.records, &arena, |record, at| {
-                crate::push_record(&mut mapped, response.body.len(), &at, (self.map)(record));
-                print.add(record, at);
+            client.parse_records(&response, self.shape, self.records, &arena, |item, at| {
+                match inner {
+                    None => {
+                        crate::push_record(&mut mapped, response.body.len(), &at, (self.map)(item))
+                    }
+                    Some(_) => {
+                        for record in item_records(item, inner, provider)? {
+                            mapped.push((self.map)(record));
+                        }
+                    }
+                }
+                print.add(item, at);
                 Ok(())
             })?;
+        let items = print.count;
         let Some(pagination) = self.pagination else {
             return Ok(Some(mapped));
         };
@@ -220,7 +234,7 @@ impl<T> Lister<'_, T> {
             PaginationKind::PageNumber { .. } | PaginationKind::OffsetLimit { .. }
         ) {
             let fingerprint = print.finish(&response.body);
-            if !mapped.is_empty() && state.previous == Some(fingerprint) {
+            if items > 0 && state.previous == Some(fingerprint) {
                 return Err(Error::new(
                     ErrorKind::Remote,
                     client.provider(),
@@ -229,12 +243,8 @@ impl<T> Lister<'_, T> {
             }
             state.previous = Some(fingerprint);
         }
-        state.empty = if mapped.is_empty() {
-            state.empty + 1
-        } else {
-            0
-        };
-        state.next = stop_after(&pagination.kind, mapped.len(), state.empty, next);
+        state.empty = if items == 0 { state.empty + 1 } else { 0 };
+        state.next = stop_after(&pagination.kind, items, state.empty, next);
         Ok(Some(mapped))
     }
 }
@@ -508,8 +518,33 @@ fn next_from_link_header(header: &str) -> Option<String> {
     })
 }
 
-/// The records of a page: the array at `path` (`null` means none).
+/// The records of a page at `path` (`null` means none). A path through arrays
+/// (`messages, [], attachments`) lists each item's records in turn; an item whose list is
+/// missing or `null` has none.
 pub fn take_records<'a, J: Json>(
+    body: &'a J,
+    path: &[&str],
+    provider: &str,
+) -> Result<Vec<&'a J>, Error> {
+    let (outer, inner) = split_records(path);
+    let mut out = Vec::new();
+    for item in page_items(body, outer, provider)? {
+        out.extend(item_records(item, inner, provider)?);
+    }
+    Ok(out)
+}
+
+/// A records path split at its first `[]`: where the page's items are, and where each item
+/// keeps its records (`None`: each item is a record).
+pub(crate) fn split_records<'p>(path: &'p [&'p str]) -> (&'p [&'p str], Option<&'p [&'p str]>) {
+    match path.iter().position(|s| *s == "[]") {
+        Some(i) => (&path[..i], Some(&path[i + 1..])),
+        None => (path, None),
+    }
+}
+
+/// The items of a page: the array at `path` (`null` means none).
+pub(crate) fn page_items<'a, J: Json>(
     body: &'a J,
     path: &[&str],
     provider: &str,
@@ -536,6 +571,23 @@ pub fn take_records<'a, J: Json>(
                 format!("`{}` in the list response is not an array", path.join(".")),
             )
         })
+}
+
+/// The records one page item holds (see [`split_records`]): the item itself, or the records
+/// of its array at `inner` (none when it is missing or `null`).
+pub(crate) fn item_records<'a, J: Json>(
+    item: &'a J,
+    inner: Option<&[&str]>,
+    provider: &str,
+) -> Result<Vec<&'a J>, Error> {
+    let Some(inner) = inner else {
+        return Ok(vec![item]);
+    };
+    let (here, _) = split_records(inner);
+    match here.iter().try_fold(item, |v, k| v.get(k)) {
+        None => Ok(Vec::new()),
+        Some(_) => take_records(item, inner, provider),
+    }
 }
 
 /// Cheap identity of a page: its length and its first and last records.

@@ -78,6 +78,51 @@ pub struct Message {
     /// The author's e-mail (staff or customer).
     pub user: String,
     pub created_at: Timestamp,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: &'static str,
+    /// Unknown for a file attached by URL (Re:amaze downloads it; the emulator does not).
+    pub size: Option<i64>,
+    /// Where a file attached by URL came from; seeded files are on the brand's CDN.
+    pub url: Option<String>,
+}
+
+impl Attachment {
+    /// The files a written message attaches by URL: `attachment` (one) or `attachments`.
+    fn by_url(message: &Value) -> Vec<Attachment> {
+        let one = message.get("attachment").and_then(Value::as_str);
+        let many = message
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        one.into_iter()
+            .chain(many)
+            .map(|url| {
+                let name = url.rsplit('/').next().unwrap_or(url).to_owned();
+                let lower = name.to_ascii_lowercase();
+                let content_type = match lower.rsplit('.').next() {
+                    Some("png") => "image/png",
+                    Some("jpg" | "jpeg") => "image/jpeg",
+                    Some("pdf") => "application/pdf",
+                    Some("txt") => "text/plain",
+                    _ => "application/octet-stream",
+                };
+                Attachment {
+                    name,
+                    content_type,
+                    size: None,
+                    url: Some(url.to_owned()),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The emulated brand's data, the same on every start.
@@ -190,12 +235,31 @@ impl Seed {
                 assignee: (i % 2 == 1).then(|| staff[1 + i % 2].email.clone()),
                 channel: channels[i % 2].slug,
             };
+            // Some customers send an invoice, a screenshot, or both.
+            let mut attachments = Vec::new();
+            if i % 2 == 0 {
+                attachments.push(Attachment {
+                    name: format!("invoice-{}.pdf", 1000 + i),
+                    content_type: "application/pdf",
+                    size: Some(48_213 + i as i64),
+                    url: None,
+                });
+            }
+            if i % 3 == 0 {
+                attachments.push(Attachment {
+                    name: format!("screenshot-{}.png", 1000 + i),
+                    content_type: "image/png",
+                    size: Some(311_776 + i as i64),
+                    url: None,
+                });
+            }
             messages.push(Message {
                 conversation: conversation.slug.clone(),
                 body: format!("Hello, about {}.", conversation.subject.to_lowercase()),
                 visibility: 0,
                 user: author,
                 created_at,
+                attachments,
             });
             if i % 2 == 1 {
                 messages.push(Message {
@@ -204,6 +268,7 @@ impl Seed {
                     visibility: 0,
                     user: staff[1].email.clone(),
                     created_at: created_at + jiff::SignedDuration::from_millis(60_123),
+                    attachments: Vec::new(),
                 });
             }
             if i % 4 == 3 {
@@ -213,6 +278,7 @@ impl Seed {
                     visibility: 1,
                     user: staff[2].email.clone(),
                     created_at: created_at + jiff::SignedDuration::from_millis(120_456),
+                    attachments: Vec::new(),
                 });
             }
             conversations.push(conversation);
@@ -299,6 +365,27 @@ impl Seed {
     }
 
     /// A message as `GET /conversations/{slug}/messages` lists it.
+    /// The files of a message, in Re:amaze's Paperclip-style shape.
+    pub fn attachments(&self, m: &Message) -> Value {
+        m.attachments
+            .iter()
+            .map(|a| {
+                let url = a.url.clone().unwrap_or_else(|| {
+                    format!("https://cdn.reamaze.example/{}/{}", m.conversation, a.name)
+                });
+                let image = a.content_type.starts_with("image/");
+                json!({
+                    "file_file_name": a.name,
+                    "file_content_type": a.content_type,
+                    "file_file_size": a.size,
+                    "thumb_url": if image { Value::from(format!("{url}?style=thumb")) } else { Value::Null },
+                    "url": url,
+                    "image?": image,
+                })
+            })
+            .collect()
+    }
+
     pub fn message_json(&self, m: &Message) -> Value {
         let c = self.conversations.iter().find(|c| c.slug == m.conversation);
         let mut user = self.person(&m.user);
@@ -310,7 +397,7 @@ impl Seed {
             "created_at": self.time(m.created_at),
             "user": user,
             "recipients": [],
-            "attachments": [],
+            "attachments": self.attachments(m),
             "conversation": c.map_or(Value::Null, |c| json!({
                 "subject": c.subject,
                 "slug": c.slug,
@@ -584,6 +671,7 @@ async fn create_conversation(
         visibility: 0,
         user: email,
         created_at: now,
+        attachments: Attachment::by_url(&c["message"]),
     });
     let answer = seed.conversation_json(&conversation, true);
     seed.conversations.push(conversation);
@@ -693,6 +781,7 @@ async fn create_message(
         visibility,
         user: EMAIL.to_owned(),
         created_at: now,
+        attachments: Attachment::by_url(m),
     };
     if visibility == 0 {
         seed.conversations[at].status = 1;

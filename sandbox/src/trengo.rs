@@ -126,6 +126,8 @@ pub struct Message {
     /// The agent who wrote it (none for `INBOUND`).
     pub user_id: Option<i64>,
     pub created_at: Timestamp,
+    /// The names of its files.
+    pub attachments: Vec<String>,
 }
 
 impl Default for Seed {
@@ -166,6 +168,12 @@ fn seed_messages(t: &Ticket, fallback_agent: i64) -> Vec<Message> {
                 text,
                 user_id,
                 created_at: t.created_at + jiff::SignedDuration::from_mins(k),
+                // Every third inbound message carries a photo.
+                attachments: if kind == "INBOUND" && (t.id * 10 + k) % 3 == 0 {
+                    vec![format!("photo-{}.jpg", t.id * 10 + k)]
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect()
@@ -1429,6 +1437,20 @@ async fn ticket_action(
 
 impl Seed {
     /// A message as `GET /tickets/{id}/messages` shows it.
+    /// The files of a message. Trengo's item shape has never been seen with data; it is
+    /// modeled as `{url, filename}` (the one claim in the sources).
+    pub fn attachments(&self, m: &Message) -> Value {
+        m.attachments
+            .iter()
+            .map(|filename| {
+                json!({
+                    "url": format!("https://assets.trengo.example/attachments/{}/{filename}", m.ticket_id),
+                    "filename": filename,
+                })
+            })
+            .collect()
+    }
+
     pub fn message_json(&self, m: &Message) -> Value {
         let ticket = self.ticket(m.ticket_id);
         json!({
@@ -1445,7 +1467,7 @@ impl Seed {
             "user_id": m.user_id,
             "contact": ticket.map_or(Value::Null, |t| self.contact_json(t.contact_id)),
             "agent": self.user_json(m.user_id),
-            "attachments": [],
+            "attachments": self.attachments(m),
             "mentions": [],
             "contacts": [],
             "meta": null,
@@ -1542,6 +1564,8 @@ async fn create_message(
             text: text.to_owned(),
             user_id: seed.users.first().map(|u| u.id),
             created_at: now,
+            // Files are attached only from uploads (`attachment_ids`), which are not emulated.
+            attachments: Vec::new(),
         };
         let answer = json!({ "message": seed.message_json(&message) });
         seed.messages.entry(ticket).or_default().push(message);

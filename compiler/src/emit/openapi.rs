@@ -118,7 +118,7 @@ fn proxy(p: &ir::Provider, out: &mut Output) {
                 "parameters": params,
                 "responses": {
                     "200": {
-                        "description": format!("The provider's response; the unified mapping reads it at `{}`.", if m.data_path.is_empty() { "@".to_owned() } else { m.data_path.join(".") }),
+                        "description": format!("The provider's response; the unified mapping reads it at `{}`.", ir::path_text(&m.data_path)),
                         "content": { "application/json": { "schema": {} } }
                     },
                     "default": { "description": "An error, in the provider's own shape." }

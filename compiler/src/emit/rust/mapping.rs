@@ -490,6 +490,21 @@ impl ShapeNode {
         self.merge(ShapeNode::Keys(vec![(first.clone(), child)]))
     }
 
+    /// Puts the records of a list at `path`, below this node: the page's items are
+    /// [`ShapeNode::Records`] (handed over one by one), and a path through arrays
+    /// (`messages, [], attachments`) shapes each item's own records array alike.
+    pub(super) fn place_records(self, path: &[String], record: ShapeNode) -> ShapeNode {
+        fn inside(path: Option<&[String]>, record: ShapeNode) -> ShapeNode {
+            let Some(path) = path else {
+                return record;
+            };
+            let (here, rest) = ir::split_records(path);
+            ShapeNode::Keys(Vec::new()).place(here, ShapeNode::Each(Box::new(inside(rest, record))))
+        }
+        let (outer, inner) = ir::split_records(path);
+        self.place(outer, ShapeNode::Records(Box::new(inside(inner, record))))
+    }
+
     /// Adds what `e` reads, relative to this node.
     fn read(self, e: &Expr) -> ShapeNode {
         match e {

@@ -512,8 +512,7 @@ fn method(
             Returns::Nothing => ShapeNode::Keys(Vec::new()),
             Returns::Record => ShapeNode::Keys(Vec::new()).place(data, record),
             Returns::Records => {
-                let mut page =
-                    ShapeNode::Keys(Vec::new()).place(data, ShapeNode::Records(Box::new(record)));
+                let mut page = ShapeNode::Keys(Vec::new()).place_records(data, record);
                 if paginated && let Some(pg) = &p.pagination {
                     for path in pagination_paths(&pg.kind) {
                         page = page.place(&path, ShapeNode::All);
