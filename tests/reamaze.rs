@@ -420,3 +420,47 @@ async fn channels_are_collections() {
         ErrorKind::NotFound
     );
 }
+
+#[tokio::test]
+async fn auto_tagging_adds_and_removes_tags() {
+    // Re:amaze replaces a conversation's tags with the list sent: add and remove are a read,
+    // a change and an update of the whole list.
+    let sandbox = Sandbox::start().await.unwrap();
+    let r = connect(&sandbox);
+    let slug = Seed::new().conversations[1].slug.clone();
+    let before = r.get_ticket(&slug).await.unwrap().tags;
+    assert_eq!(before, ["order", "vip"]);
+
+    let mut tags = before.clone();
+    tags.push("late-delivery".into());
+    let tagged = r
+        .update_ticket(&slug, &TicketUpdateBody::new().with_tags(tags))
+        .await
+        .unwrap();
+    assert_eq!(tagged.tags, ["order", "vip", "late-delivery"]);
+
+    // Changing only the status leaves the tags alone.
+    r.update_ticket(
+        &slug,
+        &TicketUpdateBody::new().with_status(TicketStatus::Pending),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.get_ticket(&slug).await.unwrap().tags,
+        ["order", "vip", "late-delivery"]
+    );
+
+    let without_vip: Vec<String> = tagged.tags.into_iter().filter(|t| t != "vip").collect();
+    r.update_ticket(&slug, &TicketUpdateBody::new().with_tags(without_vip))
+        .await
+        .unwrap();
+    let read = r.get_ticket(&slug).await.unwrap();
+    assert_eq!(read.tags, ["order", "late-delivery"]);
+    assert_eq!(read.status, Some(TicketStatus::Pending));
+
+    // The list sees the change too.
+    let listed = tickets(&r).await;
+    let found = listed.iter().find(|t| t.id == slug).unwrap();
+    assert_eq!(found.tags, ["order", "late-delivery"]);
+}

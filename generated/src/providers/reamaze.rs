@@ -1539,7 +1539,7 @@ impl Reamaze {
             mapped,
         )
     }
-    /// Changes a ticket; only the fields given change.
+    /// Changes a ticket; only the fields given change (`tags` replaces the whole list).
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). The answer is not shown in the documentation; modeled as the updated conversation. MCP tool `update_a_reamaze_conversation_by_id`.
     ///
@@ -1729,7 +1729,7 @@ impl Reamaze {
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). Staff have no id, so the assignee id is the staff member's e-mail (as `users` lists it). MCP tool `reamaze_conversations_assign`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:63.
+    /// From mappings/providers/reamaze/conversations.yaml:66.
     pub async fn ticket_assign(
         &self,
         id: &str,
@@ -3443,6 +3443,14 @@ static UPDATE_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runti
                                     ("closed", "2"),
                                     ("spam", "3"),
                                 ],
+                            },
+                        ),
+                        (
+                            "tag_list",
+                            ::switchboard_runtime::request::Value::From {
+                                var: &["body", "tags"],
+                                as_type: ::std::option::Option::None,
+                                cases: &[],
                             },
                         ),
                     ],

@@ -327,6 +327,9 @@ pub struct TicketUpdateBody {
     /// The team (group) the ticket is assigned to.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub team: ::std::option::Option<::switchboard_runtime::Reference>,
+    /// The names of the ticket's tags (labels).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// When the ticket is due.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub due_date: ::std::option::Option<::switchboard_runtime::Timestamp>,
@@ -345,6 +348,7 @@ impl TicketUpdateBody {
             r#type: ::std::option::Option::None,
             assignees: ::std::option::Option::None,
             team: ::std::option::Option::None,
+            tags: ::std::option::Option::None,
             due_date: ::std::option::Option::None,
             custom_fields: ::std::option::Option::None,
         }
@@ -385,6 +389,11 @@ impl TicketUpdateBody {
     /// Sets `team`.
     pub fn with_team(mut self, value: ::switchboard_runtime::Reference) -> Self {
         self.team = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tags`.
+    pub fn with_tags(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.tags = ::std::option::Option::Some(value);
         self
     }
     /// Sets `due_date`.
@@ -448,84 +457,84 @@ impl TicketAssignTeamQuery {
 }
 /// A status a ticket can have in the provider, with the unified status it maps to.
 ///
-/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:180.
+/// Unified `ticketing.ticket_status`, from mappings/unified/ticketing.yaml:181.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TicketState {
     /// The provider's id (or value) of the status.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:184.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:185.
     pub id: ::std::string::String,
     /// The status as the provider names it.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:189.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:190.
     pub name: ::std::string::String,
     /// What the status means.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:193.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:194.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The unified status this provider status maps to.
     ///
-    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:196.
+    /// Unified field `category` (enum), from mappings/unified/ticketing.yaml:197.
     #[serde(default)]
     pub category: ::std::option::Option<TicketStateCategory>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:200.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:201.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A message or internal note on a ticket.
 ///
-/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:209.
+/// Unified `ticketing.comments`, from mappings/unified/ticketing.yaml:210.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Comment {
     /// The provider's id of the comment, or a stable id derived from the ticket and position where the provider has none.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:213.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:214.
     pub id: ::std::string::String,
     /// The ticket the comment belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:218.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:219.
     pub ticket: ::switchboard_runtime::Reference,
     /// The comment as plain text.
     ///
-    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:222.
+    /// Unified field `body` (string), from mappings/unified/ticketing.yaml:223.
     #[serde(default)]
     pub body: ::std::option::Option<::std::string::String>,
     /// The comment as HTML, where the provider has it.
     ///
-    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:225.
+    /// Unified field `html_body` (string), from mappings/unified/ticketing.yaml:226.
     #[serde(default)]
     pub html_body: ::std::option::Option<::std::string::String>,
     /// Who wrote the comment.
     ///
-    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:228.
+    /// Unified field `author` (object), from mappings/unified/ticketing.yaml:229.
     #[serde(default)]
     pub author: ::std::option::Option<Author>,
     /// Whether the comment is an internal note, hidden from the customer.
     ///
-    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:243.
+    /// Unified field `is_private` (boolean), from mappings/unified/ticketing.yaml:244.
     #[serde(default)]
     pub is_private: ::std::option::Option<bool>,
     /// Files attached to the comment.
     ///
-    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:246.
+    /// Unified field `attachments` (list of reference), from mappings/unified/ticketing.yaml:247.
     #[serde(default)]
     pub attachments: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the comment was written.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:250.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:251.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the comment last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:254.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:255.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:258.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:259.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -601,61 +610,61 @@ impl CommentCreateBody {
 }
 /// A customer of the helpdesk (a requester, end user or contact).
 ///
-/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:285.
+/// Unified `ticketing.contacts`, from mappings/unified/ticketing.yaml:286.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Contact {
     /// The provider's id of the contact.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:289.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:290.
     pub id: ::std::string::String,
     /// The contact's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:294.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:295.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The contact's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:297.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:298.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The contact's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:300.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:301.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The contact's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:303.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:304.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// The contact's phone numbers.
     ///
-    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:317.
+    /// Unified field `phones` (list of object), from mappings/unified/ticketing.yaml:318.
     #[serde(default)]
     pub phones: ::std::vec::Vec<PhoneNumber>,
     /// The organisation the contact belongs to.
     ///
-    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:331.
+    /// Unified field `account` (reference), from mappings/unified/ticketing.yaml:332.
     #[serde(default)]
     pub account: ::std::option::Option<::switchboard_runtime::Reference>,
     /// Values of the provider's custom fields, by field name.
     ///
-    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:334.
+    /// Unified field `custom_fields` (json), from mappings/unified/ticketing.yaml:335.
     #[serde(default)]
     pub custom_fields: ::std::option::Option<::serde_json::Value>,
     /// When the contact was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:337.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:338.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the contact last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:341.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:342.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:345.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:346.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -845,51 +854,51 @@ impl ContactSetCustomFieldQuery {
 }
 /// A file attached to a ticket or comment.
 ///
-/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:394.
+/// Unified `ticketing.attachments`, from mappings/unified/ticketing.yaml:395.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Attachment {
     /// The provider's id of the file.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:398.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:399.
     pub id: ::std::string::String,
     /// The file's name.
     ///
-    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:403.
+    /// Unified field `file_name` (string), from mappings/unified/ticketing.yaml:404.
     #[serde(default)]
     pub file_name: ::std::option::Option<::std::string::String>,
     /// The ticket the file belongs to.
     ///
-    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:406.
+    /// Unified field `ticket` (reference), from mappings/unified/ticketing.yaml:407.
     #[serde(default)]
     pub ticket: ::std::option::Option<::switchboard_runtime::Reference>,
     /// The file's size in bytes.
     ///
-    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:409.
+    /// Unified field `size` (integer), from mappings/unified/ticketing.yaml:410.
     #[serde(default)]
     pub size: ::std::option::Option<i64>,
     /// Where the file can be downloaded.
     ///
-    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:412.
+    /// Unified field `file_url` (string), from mappings/unified/ticketing.yaml:413.
     #[serde(default)]
     pub file_url: ::std::option::Option<::std::string::String>,
     /// The file's media type.
     ///
-    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:415.
+    /// Unified field `content_type` (string), from mappings/unified/ticketing.yaml:416.
     #[serde(default)]
     pub content_type: ::std::option::Option<::std::string::String>,
     /// Who uploaded the file.
     ///
-    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:418.
+    /// Unified field `uploaded_by` (reference), from mappings/unified/ticketing.yaml:419.
     #[serde(default)]
     pub uploaded_by: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the file was uploaded.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:421.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:422.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:425.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:426.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -907,90 +916,90 @@ impl AttachmentListQuery {
 }
 /// A custom field the provider lets its users define on tickets, contacts or users.
 ///
-/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:441.
+/// Unified `ticketing.fields`, from mappings/unified/ticketing.yaml:442.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Field {
     /// The provider's id of the field.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:445.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:446.
     pub id: ::std::string::String,
     /// The field's machine name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:450.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:451.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// The field's label in the provider's app.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:453.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:454.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// What the field is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:456.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:457.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of values the field holds.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:459.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:460.
     #[serde(default)]
     pub r#type: ::std::option::Option<FieldType>,
     /// Which records the field is defined on.
     ///
-    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:463.
+    /// Unified field `entity_type` (enum), from mappings/unified/ticketing.yaml:464.
     #[serde(default)]
     pub entity_type: ::std::option::Option<FieldEntityType>,
     /// Whether a value is required.
     ///
-    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:467.
+    /// Unified field `is_required` (boolean), from mappings/unified/ticketing.yaml:468.
     #[serde(default)]
     pub is_required: ::std::option::Option<bool>,
     /// Whether the provider's users created the field (rather than the provider).
     ///
-    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:470.
+    /// Unified field `is_user_defined` (boolean), from mappings/unified/ticketing.yaml:471.
     #[serde(default)]
     pub is_user_defined: ::std::option::Option<bool>,
     /// The allowed values of an enum field.
     ///
-    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:473.
+    /// Unified field `options` (list of object), from mappings/unified/ticketing.yaml:474.
     #[serde(default)]
     pub options: ::std::vec::Vec<FieldOption>,
     /// When the field was defined.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:487.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:488.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:491.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:492.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// A label that can be put on tickets.
 ///
-/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:502.
+/// Unified `ticketing.tags`, from mappings/unified/ticketing.yaml:503.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Tag {
     /// The provider's id of the tag.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:506.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:507.
     pub id: ::std::string::String,
     /// The tag's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:511.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:512.
     pub name: ::std::string::String,
     /// The tag's colour, as the provider gives it (often `#rrggbb`).
     ///
-    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:515.
+    /// Unified field `color` (string), from mappings/unified/ticketing.yaml:516.
     #[serde(default)]
     pub color: ::std::option::Option<::std::string::String>,
     /// When the tag was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:518.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:519.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:522.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:523.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
@@ -1048,169 +1057,169 @@ impl TagUpdateBody {
 }
 /// A group of agents that tickets can be assigned to.
 ///
-/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:545.
+/// Unified `ticketing.teams`, from mappings/unified/ticketing.yaml:546.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// The provider's id of the team.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:549.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:550.
     pub id: ::std::string::String,
     /// The team's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:554.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:555.
     pub name: ::std::string::String,
     /// What the team does.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:558.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:559.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The agents in the team, where the provider lists them.
     ///
-    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:561.
+    /// Unified field `members` (list of reference), from mappings/unified/ticketing.yaml:562.
     #[serde(default)]
     pub members: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// When the team was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:565.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:566.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the team last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:569.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:570.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:573.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:574.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An agent of the helpdesk.
 ///
-/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:584.
+/// Unified `ticketing.users`, from mappings/unified/ticketing.yaml:585.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct User {
     /// The provider's id of the user.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:588.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:589.
     pub id: ::std::string::String,
     /// The user's full name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:593.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:594.
     pub name: ::std::string::String,
     /// The user's first name.
     ///
-    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:597.
+    /// Unified field `first_name` (string), from mappings/unified/ticketing.yaml:598.
     #[serde(default)]
     pub first_name: ::std::option::Option<::std::string::String>,
     /// The user's last name.
     ///
-    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:600.
+    /// Unified field `last_name` (string), from mappings/unified/ticketing.yaml:601.
     #[serde(default)]
     pub last_name: ::std::option::Option<::std::string::String>,
     /// The user's login name, where it differs from the email.
     ///
-    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:603.
+    /// Unified field `username` (string), from mappings/unified/ticketing.yaml:604.
     #[serde(default)]
     pub username: ::std::option::Option<::std::string::String>,
     /// The user's email addresses.
     ///
-    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:606.
+    /// Unified field `emails` (list of object), from mappings/unified/ticketing.yaml:607.
     #[serde(default)]
     pub emails: ::std::vec::Vec<EmailAddress>,
     /// Whether the user can sign in.
     ///
-    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:620.
+    /// Unified field `is_active` (boolean), from mappings/unified/ticketing.yaml:621.
     #[serde(default)]
     pub is_active: ::std::option::Option<bool>,
     /// The teams the user belongs to.
     ///
-    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:623.
+    /// Unified field `teams` (list of reference), from mappings/unified/ticketing.yaml:624.
     #[serde(default)]
     pub teams: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The user's roles.
     ///
-    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:627.
+    /// Unified field `roles` (list of reference), from mappings/unified/ticketing.yaml:628.
     #[serde(default)]
     pub roles: ::std::vec::Vec<::switchboard_runtime::Reference>,
     /// The URL of the user's picture.
     ///
-    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:631.
+    /// Unified field `avatar` (string), from mappings/unified/ticketing.yaml:632.
     #[serde(default)]
     pub avatar: ::std::option::Option<::std::string::String>,
     /// When the user was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:634.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:635.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// When the user last changed.
     ///
-    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:638.
+    /// Unified field `updated_at` (datetime), from mappings/unified/ticketing.yaml:639.
     #[serde(default)]
     pub updated_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:642.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:643.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// An inbox, channel or project that groups tickets.
 ///
-/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:653.
+/// Unified `ticketing.collections`, from mappings/unified/ticketing.yaml:654.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Collection {
     /// The provider's id of the collection.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:657.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:658.
     pub id: ::std::string::String,
     /// The collection's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:662.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:663.
     pub name: ::std::string::String,
     /// What the collection is for.
     ///
-    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:666.
+    /// Unified field `description` (string), from mappings/unified/ticketing.yaml:667.
     #[serde(default)]
     pub description: ::std::option::Option<::std::string::String>,
     /// The kind of collection as the provider names it (an email inbox, a chat channel, ...).
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:669.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:670.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// The collection this one is part of.
     ///
-    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:672.
+    /// Unified field `parent_collection` (reference), from mappings/unified/ticketing.yaml:673.
     #[serde(default)]
     pub parent_collection: ::std::option::Option<::switchboard_runtime::Reference>,
     /// When the collection was created.
     ///
-    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:675.
+    /// Unified field `created_at` (datetime), from mappings/unified/ticketing.yaml:676.
     #[serde(default)]
     pub created_at: ::std::option::Option<::switchboard_runtime::Timestamp>,
     /// The provider's record, unchanged.
     ///
-    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:679.
+    /// Unified field `remote_data` (json), from mappings/unified/ticketing.yaml:680.
     #[serde(default)]
     pub remote_data: ::std::option::Option<::serde_json::Value>,
 }
 /// Who wrote the comment.
 ///
-/// The object of unified field `author`, from mappings/unified/ticketing.yaml:228.
+/// The object of unified field `author`, from mappings/unified/ticketing.yaml:229.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Author {
     /// The author's id.
     ///
-    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:233.
+    /// Unified field `id` (string), from mappings/unified/ticketing.yaml:234.
     #[serde(default)]
     pub id: ::std::option::Option<::std::string::String>,
     /// The author's name.
     ///
-    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:236.
+    /// Unified field `name` (string), from mappings/unified/ticketing.yaml:237.
     #[serde(default)]
     pub name: ::std::option::Option<::std::string::String>,
     /// Whether an agent, a customer or the system wrote it.
     ///
-    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:239.
+    /// Unified field `type` (enum), from mappings/unified/ticketing.yaml:240.
     #[serde(default)]
     pub r#type: ::std::option::Option<AuthorType>,
 }
@@ -1277,16 +1286,16 @@ impl<'de> ::serde::Deserialize<'de> for AuthorType {
 }
 /// The contact's email addresses.
 ///
-/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:303.
+/// The object of unified field `emails`, from mappings/unified/ticketing.yaml:304.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmailAddress {
     /// The address.
     ///
-    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:310.
+    /// Unified field `email` (string), from mappings/unified/ticketing.yaml:311.
     pub email: ::std::string::String,
     /// What the address is for (work, home, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:314.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:315.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
@@ -1358,17 +1367,17 @@ impl<'de> ::serde::Deserialize<'de> for FieldEntityType {
 }
 /// The allowed values of an enum field.
 ///
-/// The object of unified field `options`, from mappings/unified/ticketing.yaml:473.
+/// The object of unified field `options`, from mappings/unified/ticketing.yaml:474.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldOption {
     /// The option as shown.
     ///
-    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:480.
+    /// Unified field `label` (string), from mappings/unified/ticketing.yaml:481.
     #[serde(default)]
     pub label: ::std::option::Option<::std::string::String>,
     /// The option's value.
     ///
-    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:483.
+    /// Unified field `value` (string), from mappings/unified/ticketing.yaml:484.
     pub value: ::std::string::String,
 }
 /// Values of `type`. `Other` holds a provider value outside the unified set, unchanged.
@@ -1469,16 +1478,16 @@ impl<'de> ::serde::Deserialize<'de> for FieldType {
 }
 /// The contact's phone numbers.
 ///
-/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:317.
+/// The object of unified field `phones`, from mappings/unified/ticketing.yaml:318.
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhoneNumber {
     /// The number, as the provider formats it.
     ///
-    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:324.
+    /// Unified field `number` (string), from mappings/unified/ticketing.yaml:325.
     pub number: ::std::string::String,
     /// What the number is for (mobile, work, ...), where the provider says.
     ///
-    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:328.
+    /// Unified field `type` (string), from mappings/unified/ticketing.yaml:329.
     #[serde(default)]
     pub r#type: ::std::option::Option<::std::string::String>,
 }
