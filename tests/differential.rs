@@ -153,6 +153,12 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
             &trengo::team_json(t),
         );
     }
+    for c in &seed.channels {
+        let mapped = agree(&ir, "trengo", "channels", "list", &seed.channel_json(c.id));
+        if c.kind == "EMAIL" {
+            assert_eq!(mapped["remote_data"]["password"], "[redacted]");
+        }
+    }
 
     let brand = reamaze::Seed::new();
     for c in &brand.conversations {

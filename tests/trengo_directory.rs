@@ -96,4 +96,34 @@ async fn channels_are_collections() {
         trengo.get_collection("1").await.unwrap_err().kind(),
         ErrorKind::NotFound
     );
+
+    // The e-mail channel carries its mailbox login: remote data never has it.
+    let raw: Vec<Collection> = trengo
+        .clone()
+        .with_remote_data(true)
+        .list_collections()
+        .try_collect()
+        .await
+        .unwrap();
+    let email = raw
+        .iter()
+        .find(|c| c.r#type.as_deref() == Some("EMAIL"))
+        .unwrap();
+    let record = email.remote_data.as_ref().unwrap();
+    assert_eq!(record["password"], "[redacted]");
+    assert_eq!(record["username"], "[redacted]");
+    assert_eq!(record["title"], email.name.as_str(), "the rest is kept");
+    let voice = raw.iter().find(|c| c.r#type.as_deref() == Some("VOIP"));
+    if let Some(voice) = voice {
+        assert!(voice.remote_data.as_ref().unwrap()["password"].is_null());
+    }
+    let one = trengo
+        .clone()
+        .with_remote_data(true)
+        .get_collection(&email.id)
+        .await
+        .unwrap();
+    assert_eq!(one.remote_data.unwrap()["password"], "[redacted]");
+    let everything = format!("{raw:?}");
+    assert!(!everything.contains(trengo::CONNECTOR_PASSWORD));
 }

@@ -79,6 +79,8 @@ pub struct Checker<'a> {
     pub broken_fields: Vec<String>,
     /// Object types of the model being lowered: one generated type per name.
     pub object_types: Vec<(String, ObjectShape, Span)>,
+    /// The `redact` paths of the provider resource being lowered.
+    pub redacting: Vec<Vec<String>>,
 }
 
 fn is_snake(name: &str) -> bool {
@@ -1251,6 +1253,12 @@ impl Checker<'_> {
             formats: p.formats,
             check_dates: p.formats_ok,
         };
+        self.redacting = rf
+            .redact
+            .iter()
+            .filter_map(|path| self.plain_path(path))
+            .filter(|path| !path.is_empty())
+            .collect();
 
         let mut methods = Vec::new();
         let mut all_examples: Vec<serde_json::Value> = Vec::new();
@@ -1383,6 +1391,7 @@ impl Checker<'_> {
             origin: self.origin(rf.resource.span),
             methods,
             fields,
+            redact: std::mem::take(&mut self.redacting),
         })
     }
 
@@ -2213,6 +2222,7 @@ impl Checker<'_> {
                 out.push(ir::FieldMapping {
                     field: field.name.clone(),
                     origin: self.origin(name.span),
+                    redact: self.redactions(field, &value),
                     value,
                 });
             }
@@ -2223,7 +2233,40 @@ impl Checker<'_> {
     fn lower_checked(&mut self, s: &Str, examples: &[&serde_json::Value]) -> Option<Expr> {
         let e = expr::lower(s, &mut self.diags)?;
         expr::check_against_examples(&e, examples, &mut self.diags);
+        if let Some(hidden) = self
+            .redacting
+            .iter()
+            .find(|r| e.read_paths().iter().any(|p| p.starts_with(r)))
+        {
+            self.err(
+                Diagnostic::new(
+                    Code::RedactedFieldRead,
+                    s.span,
+                    format!("`{}` is redacted in this resource", ir::path_text(hidden)),
+                )
+                .with_label("reads a redacted value")
+                .with_help(
+                    "remove the mapping, or take the path out of `redact` if it is no secret",
+                ),
+            );
+            return None;
+        }
         Some(e)
+    }
+
+    /// The `redact` paths inside what a `json` field reads with a plain path (`@`: all).
+    fn redactions(&self, field: &ir::Field, value: &ir::ValueMapping) -> Vec<Vec<String>> {
+        let (FieldType::Json, ir::ValueMapping::Expr(e)) = (&field.ty, value) else {
+            return Vec::new();
+        };
+        let Some(base) = e.as_path() else {
+            return Vec::new();
+        };
+        self.redacting
+            .iter()
+            .filter(|r| r.len() > base.len() && r.iter().zip(&base).all(|(a, b)| a == b))
+            .map(|r| r[base.len()..].to_vec())
+            .collect()
     }
 
     fn mismatch(
@@ -2913,7 +2956,9 @@ impl Checker<'_> {
                 formats: &provider.datetime.formats,
                 check_dates: false,
             };
+            self.redacting = r.redact.clone();
             let mapped = self.field_mappings(fields, &cx, &[]);
+            self.redacting.clear();
             resources.push((r.name.clone(), mapped));
         }
         Some(ir::Override {

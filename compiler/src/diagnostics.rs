@@ -174,6 +174,8 @@ codes! {
     ListWithoutPagination = "SB092", Error;
     /// A `static` method that also has a request, or is not a list.
     StaticMethod = "SB094", Error;
+    /// A field mapping that reads a path the resource redacts.
+    RedactedFieldRead = "SB095", Error;
     /// An error mapping with an invalid HTTP status or error kind.
     InvalidErrorMapping = "SB093", Error;
 

@@ -101,6 +101,26 @@ impl Expr {
         }
     }
 
+    /// The paths the expression reads from the current value: a projection reads its base,
+    /// and its `then` inside each element (`tags[].name` reads `tags` and `tags.name`).
+    pub fn read_paths(&self) -> Vec<Vec<String>> {
+        match self {
+            Expr::Current => vec![Vec::new()],
+            Expr::Path(segs) => vec![segs.iter().map(|s| s.name.clone()).collect()],
+            Expr::Or(a, b) => [a.read_paths(), b.read_paths()].concat(),
+            Expr::Project { base, then, .. } => {
+                let bases = base.read_paths();
+                let mut out = bases.clone();
+                for b in &bases {
+                    for t in then.read_paths() {
+                        out.push([b.clone(), t].concat());
+                    }
+                }
+                out
+            }
+        }
+    }
+
     pub fn as_path(&self) -> Option<Vec<&str>> {
         match self {
             Expr::Current => Some(Vec::new()),

@@ -68,12 +68,18 @@ pub fn fields(fields: &[ir::Field], mappings: &[&ir::FieldMapping]) -> Vec<Value
                 .iter()
                 .find(|m| m.field == f.name)
                 .map(|m| mapping(&m.value, &f.ty));
+            let redact = mappings
+                .iter()
+                .find(|m| m.field == f.name)
+                .map(|m| m.redact.clone())
+                .unwrap_or_default();
             json!({
                 "name": f.name,
                 "type": ty(&f.ty),
                 "required": f.required,
                 "on_request": f.on_request,
                 "mapping": mapping,
+                "redact": redact,
             })
         })
         .collect()

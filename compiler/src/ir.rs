@@ -375,6 +375,8 @@ pub struct ProviderResource {
     pub origin: Origin,
     pub methods: Vec<Method>,
     pub fields: Vec<FieldMapping>,
+    /// Paths of the provider record whose values never leave Switchboard (`redact`).
+    pub redact: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -512,6 +514,9 @@ pub struct FieldMapping {
     pub field: String,
     pub origin: Origin,
     pub value: ValueMapping,
+    /// Paths inside this `json` value replaced by `"[redacted]"`: the resource's `redact`
+    /// paths below what the field reads (all of them for `@`).
+    pub redact: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -344,6 +344,7 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
         incomplete,
         broken_fields: Vec::new(),
         object_types: Vec::new(),
+        redacting: Vec::new(),
     };
     let ir = checker.lower(models, providers, overrides);
     let diags = std::mem::take(&mut checker.diags);

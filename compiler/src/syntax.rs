@@ -133,6 +133,8 @@ pub struct Datetime {
 pub struct ResourceFile {
     pub resource: Str,
     pub unified: Str,
+    /// Paths of the provider record whose values never leave Switchboard.
+    pub redact: Vec<Str>,
     pub methods: Vec<(Str, Method)>,
     pub fields: Vec<(Str, FieldMapping)>,
 }
@@ -879,7 +881,11 @@ impl Decoder<'_> {
 
     pub fn resource_file(&mut self, root: &Node) -> Option<ResourceFile> {
         let what = "a provider resource file";
-        let e = self.object(root, what, &["resource", "unified", "methods", "fields"])?;
+        let e = self.object(
+            root,
+            what,
+            &["resource", "unified", "redact", "methods", "fields"],
+        )?;
         let resource = self.req_string(&e, "resource", what);
         let unified = self.req_string(&e, "unified", what);
         let mut methods = Vec::new();
@@ -894,9 +900,14 @@ impl Decoder<'_> {
             .get("fields")
             .map(|n| self.field_mappings(n))
             .unwrap_or_default();
+        let redact = e
+            .get("redact")
+            .map(|n| self.string_list(n, "`redact`"))
+            .unwrap_or_default();
         Some(ResourceFile {
             resource: resource?,
             unified: unified?,
+            redact,
             methods,
             fields,
         })

@@ -113,6 +113,7 @@ cases! {
     provenance_without_source: "SB091" => [(TICKETS, "      source: https://docs.acme.test/tickets\n", "")];
     list_without_pagination: "SB092" => [(PROVIDER, "pagination:\n  kind: page_number\n  param: page\n  next_link: links.next\n  stop_on_empty_page: true\n", "")];
     invalid_error_mapping: "SB093" => [(PROVIDER, "409: validation", "409: validaton")];
+    redacted_field_read: "SB095" => [(TICKETS, "unified: ticketing.tickets\n", "unified: ticketing.tickets\nredact: [subject]\n")];
     static_method: "SB094" => [(TICKETS, "  get:\n    request:\n      method: GET\n      path: \"/tickets/{{ id }}\"\n", "  get:\n    static: examples/get.json\n")];
     invalid_tool_name: "SB100" => [(TICKETS, "    response:\n      records: data", "    tool: list tickets!\n    response:\n      records: data")];
     duplicate_tool_name: "SB101" => [(TICKETS, "    examples: [examples/get.json]", "    tool: list_all_acme_tickets\n    examples: [examples/get.json]")];

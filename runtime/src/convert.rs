@@ -210,6 +210,30 @@ fn parse_time<J: Json, T>(
 
 /// Any JSON value, with object keys in sorted order (JSON objects are unordered; a fixed order
 /// makes compiled and interpreted mappings, and repeated runs, byte-identical).
+/// What a redacted value becomes.
+pub const REDACTED: &str = "[redacted]";
+
+/// A `json` value with the values at `paths` (object keys, from the value) replaced by
+/// [`REDACTED`], where they are present and not null: secrets a provider puts in its records
+/// (a channel's connector password) never leave in `remote_data`.
+pub fn redact<P: AsRef<str>>(v: Option<Value>, paths: &[&[P]]) -> Option<Value> {
+    let mut v = v?;
+    for path in paths {
+        let Some((last, parents)) = path.split_last() else {
+            continue;
+        };
+        let parent = parents
+            .iter()
+            .try_fold(&mut v, |at, k| at.get_mut(k.as_ref()));
+        if let Some(slot) = parent.and_then(|p| p.get_mut(last.as_ref()))
+            && !slot.is_null()
+        {
+            *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+    Some(v)
+}
+
 pub fn json<J: Json>(v: Option<&J>) -> Option<Value> {
     fn sorted(v: Value) -> Value {
         match v {
@@ -296,4 +320,34 @@ pub fn list<'a, J: Json, T>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn redact_replaces_present_values_only() {
+        let record = json!({"title": "Support", "password": "hunter2", "username": null, "login": {"token": "t"}});
+        let out = redact(
+            Some(record),
+            &[
+                &["password"],
+                &["username"],
+                &["login", "token"],
+                &["absent", "x"],
+                &[],
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"title": "Support", "password": REDACTED, "username": null, "login": {"token": REDACTED}})
+        );
+        assert_eq!(redact::<&str>(None, &[&["password"]]), None);
+        // A value that is not an object along the path is left alone.
+        assert_eq!(redact(Some(json!([1])), &[&["password"]]), Some(json!([1])));
+    }
 }

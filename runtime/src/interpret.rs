@@ -39,6 +39,9 @@ pub struct FieldSpec {
     #[serde(default)]
     pub on_request: bool,
     pub mapping: Option<MappingSpec>,
+    /// Paths inside the (json) value replaced by `"[redacted]"`.
+    #[serde(default)]
+    pub redact: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -295,7 +298,12 @@ impl Interpreter {
                 Some(_) if f.on_request && !full => Value::Null,
                 None if matches!(f.ty, TypeSpec::List { .. }) => Value::Array(Vec::new()),
                 None => Value::Null,
-                Some(m) => self.field(f, m, data, cx, full)?,
+                Some(m) if f.redact.is_empty() => self.field(f, m, data, cx, full)?,
+                Some(m) => {
+                    let paths: Vec<&[String]> = f.redact.iter().map(Vec::as_slice).collect();
+                    convert::redact(Some(self.field(f, m, data, cx, full)?), &paths)
+                        .unwrap_or(Value::Null)
+                }
             };
             if f.required && value.is_null() {
                 return Err(MappingError::new(

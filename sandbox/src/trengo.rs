@@ -22,6 +22,8 @@ pub const TOKEN: &str = "sandbox-trengo-token";
 pub const TIMEZONE: &str = "Europe/Amsterdam";
 /// Tickets per page, fixed as in Trengo.
 pub const PER_PAGE: usize = 25;
+/// The mailbox password the e-mail channel's connector carries (never in unified output).
+pub const CONNECTOR_PASSWORD: &str = "sandbox-imap-password";
 /// Number of seeded tickets (three pages, the last one partial).
 pub const TICKET_COUNT: usize = 63;
 /// Requests a minute per token.
@@ -533,6 +535,10 @@ impl Seed {
             "text": c.title,
             "users": [],
             "is_private": false,
+            // Channels carry their connector's login: an e-mail channel its mailbox account.
+            "username": if c.kind == "EMAIL" { Value::from(c.title) } else { Value::Null },
+            "password": if c.kind == "EMAIL" { Value::from(CONNECTOR_PASSWORD) } else { Value::Null },
+            "password_is_null": c.kind != "EMAIL",
         })
     }
 

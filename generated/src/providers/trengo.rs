@@ -288,7 +288,7 @@ impl Trengo {
     ///
     /// `GET /channels`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/tree/master/components/trengo). Works but is not in Trengo's documentation (found by trial); the paginator flavour is modeled length-aware. MCP tool `list_all_trengo_channels`.
     ///
-    /// From mappings/providers/trengo/channels.yaml:6.
+    /// From mappings/providers/trengo/channels.yaml:8.
     pub fn list_collections(
         &self,
     ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Collection> {
@@ -344,7 +344,7 @@ impl Trengo {
     }
     /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
     ///
-    /// From mappings/providers/trengo/channels.yaml:6.
+    /// From mappings/providers/trengo/channels.yaml:8.
     pub async fn list_collections_page(
         &self,
         cursor: ::std::option::Option<&str>,
@@ -433,7 +433,7 @@ impl Trengo {
     ///
     /// `GET /channels/{id}`. Provenance: inferred. No source shows a single-channel call; modeled after the other resources. MCP tool `get_single_trengo_channel_by_id`.
     ///
-    /// From mappings/providers/trengo/channels.yaml:17.
+    /// From mappings/providers/trengo/channels.yaml:19.
     pub async fn get_collection(
         &self,
         id: &str,
@@ -5825,7 +5825,12 @@ pub(crate) fn map_collection<J: ::switchboard_runtime::Json>(
         parent_collection: ::std::option::Option::None,
         created_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["username"], &["password"]],
+            )
         } else {
             ::std::option::Option::None
         },

@@ -142,6 +142,12 @@ fn struct_literal(
             None => quote!(::std::option::Option::None),
             Some(m) => {
                 let v = value_mapping(&m.value, f, owner, current, cx);
+                let v = if m.redact.is_empty() {
+                    v
+                } else {
+                    let paths = m.redact.iter().map(|p| quote!(&[#(#p),*]));
+                    quote!(#rt::convert::redact(#v, &[#(#paths),*]))
+                };
                 let v = if f.required && !matches!(f.ty, FieldType::List(_)) {
                     quote!(#rt::convert::required(#v, #name)?)
                 } else {
