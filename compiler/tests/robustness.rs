@@ -172,10 +172,19 @@ const KEYS: &[&str] = &[
     "delete",
     "tickets",
     "override",
+    "prefix",
+    "static",
+    "distinct",
+    "redact",
+    "retry_safe",
+    "join",
+    "separator",
 ];
 
 const SCALARS: &[&str] = &[
     "x",
+    "data[].attachments",
+    "true",
     "GET",
     "POST",
     "bearer",
