@@ -8,34 +8,10 @@
 use std::net::SocketAddr;
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
 use switchboard_generated::unified::ticketing::{Attachment, AttachmentListQuery};
-use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
+use switchboard_runtime::ErrorKind;
 use switchboard_sandbox::{Options, Sandbox, reamaze, trengo};
-
-fn trengo(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
-
-fn reamaze(sandbox: &Sandbox) -> Reamaze {
-    Reamaze::connect(
-        &ReamazeCredentials {
-            brand: reamaze::BRAND.into(),
-            email: reamaze::EMAIL.into(),
-            token: Secret::new(reamaze::TOKEN),
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("reamaze").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_tests::{reamaze as connect_reamaze, trengo as connect_trengo};
 
 fn of(ticket: &str) -> AttachmentListQuery {
     AttachmentListQuery::new(ticket.to_owned())
@@ -44,7 +20,7 @@ fn of(ticket: &str) -> AttachmentListQuery {
 #[tokio::test]
 async fn trengo_lists_the_files_of_a_tickets_messages() {
     let sandbox = Sandbox::start().await.unwrap();
-    let t = trengo(&sandbox);
+    let t = connect_trengo(&sandbox);
     let seed = trengo::Seed::new();
     let mut with_files = 0;
     for ticket in seed.tickets.iter().take(12) {
@@ -116,7 +92,7 @@ async fn trengo_pages_of_messages_without_files_do_not_end_the_list() {
     )
     .await
     .unwrap();
-    let files: Vec<Attachment> = trengo(&sandbox)
+    let files: Vec<Attachment> = connect_trengo(&sandbox)
         .list_attachments(&of(&ticket.to_string()))
         .try_collect()
         .await
@@ -145,7 +121,7 @@ async fn trengo_pages_of_messages_without_files_do_not_end_the_list() {
 #[tokio::test]
 async fn reamaze_lists_the_files_of_a_conversations_messages() {
     let sandbox = Sandbox::start().await.unwrap();
-    let r = reamaze(&sandbox);
+    let r = connect_reamaze(&sandbox);
     let seed = reamaze::Seed::new();
     for c in seed.conversations.iter().take(7) {
         let expected: Vec<&reamaze::Attachment> = seed
@@ -196,7 +172,7 @@ async fn reamaze_lists_the_files_of_a_conversations_messages() {
 async fn reamaze_files_attached_by_url_are_listed_over_pages() {
     // A conversation with 40 messages (two pages of 30 and 10): the file is on the second.
     let sandbox = Sandbox::start().await.unwrap();
-    let r = reamaze(&sandbox);
+    let r = connect_reamaze(&sandbox);
     let slug = reamaze::Seed::new().conversations[1].slug.clone();
     let http = reqwest::Client::new();
     let url = format!(

@@ -7,34 +7,10 @@
 use std::collections::BTreeSet;
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
 use switchboard_generated::unified::user_directory::{Group, Role, User, UserStatus};
-use switchboard_runtime::{ClientOptions, ErrorKind, Reference, Secret};
+use switchboard_runtime::{ErrorKind, Reference};
 use switchboard_sandbox::{Sandbox, reamaze, trengo};
-
-fn trengo(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
-
-fn reamaze(sandbox: &Sandbox) -> Reamaze {
-    Reamaze::connect(
-        &ReamazeCredentials {
-            brand: reamaze::BRAND.into(),
-            email: reamaze::EMAIL.into(),
-            token: Secret::new(reamaze::TOKEN),
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("reamaze").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_tests::{reamaze as connect_reamaze, trengo as connect_trengo};
 
 /// Every role a user has is in the role list, and every listed role is someone's.
 fn roles_agree(users: &[User], roles: &[Role]) {
@@ -50,7 +26,7 @@ fn roles_agree(users: &[User], roles: &[Role]) {
 #[tokio::test]
 async fn trengo_directory_users_groups_and_roles() {
     let sandbox = Sandbox::start().await.unwrap();
-    let t = trengo(&sandbox);
+    let t = connect_trengo(&sandbox);
     let seed = trengo::Seed::new();
 
     let users: Vec<User> = t.list_directory_users().try_collect().await.unwrap();
@@ -132,7 +108,7 @@ async fn trengo_directory_users_groups_and_roles() {
 #[tokio::test]
 async fn reamaze_directory_staff_and_roles() {
     let sandbox = Sandbox::start().await.unwrap();
-    let r = reamaze(&sandbox);
+    let r = connect_reamaze(&sandbox);
     let seed = reamaze::Seed::new();
 
     let users: Vec<User> = r.list_directory_users().try_collect().await.unwrap();
@@ -161,8 +137,8 @@ async fn reamaze_directory_staff_and_roles() {
 async fn agent_directory_on_both_providers() {
     // The workflow: list the agents, and show each one's roles by name from the role list.
     let sandbox = Sandbox::start().await.unwrap();
-    let t = trengo(&sandbox);
-    let r = reamaze(&sandbox);
+    let t = connect_trengo(&sandbox);
+    let r = connect_reamaze(&sandbox);
     let directory = |users: Vec<User>, roles: Vec<Role>| -> Vec<(String, Vec<String>)> {
         users
             .into_iter()

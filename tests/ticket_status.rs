@@ -5,36 +5,12 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
 use switchboard_generated::unified::ticketing::{
     Ticket, TicketListQuery, TicketState, TicketStateCategory as Category, TicketStatus,
 };
-use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
-use switchboard_sandbox::{Sandbox, reamaze, trengo};
-
-fn trengo(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
-
-fn reamaze(sandbox: &Sandbox) -> Reamaze {
-    Reamaze::connect(
-        &ReamazeCredentials {
-            brand: reamaze::BRAND.into(),
-            email: reamaze::EMAIL.into(),
-            token: Secret::new(reamaze::TOKEN),
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("reamaze").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_runtime::ErrorKind;
+use switchboard_sandbox::Sandbox;
+use switchboard_tests::{reamaze as connect_reamaze, trengo as connect_trengo};
 
 /// Whether a ticket's status is one of the listed categories (two enums of the same values).
 fn listed(states: &[TicketState], status: &TicketStatus) -> bool {
@@ -57,7 +33,7 @@ fn summary(states: &[TicketState]) -> Vec<(&str, &str, Option<Category>)> {
 #[tokio::test]
 async fn trengo_statuses_are_static_and_cover_every_ticket() {
     let sandbox = Sandbox::start().await.unwrap();
-    let t = trengo(&sandbox);
+    let t = connect_trengo(&sandbox);
     let states: Vec<TicketState> = t.list_ticket_status().try_collect().await.unwrap();
     assert_eq!(
         summary(&states),
@@ -98,7 +74,7 @@ async fn trengo_statuses_are_static_and_cover_every_ticket() {
 #[tokio::test]
 async fn reamaze_statuses_are_static_and_cover_every_conversation() {
     let sandbox = Sandbox::start().await.unwrap();
-    let r = reamaze(&sandbox);
+    let r = connect_reamaze(&sandbox);
     let page = r.list_ticket_status_page(None).await.unwrap();
     assert_eq!(page.result_count, 10);
     assert_eq!(page.next_cursor, None);
