@@ -464,3 +464,32 @@ async fn auto_tagging_adds_and_removes_tags() {
     let found = listed.iter().find(|t| t.id == slug).unwrap();
     assert_eq!(found.tags, ["order", "late-delivery"]);
 }
+
+#[tokio::test]
+async fn rate_limited_brand_answers_429_with_retry_after() {
+    use std::net::SocketAddr;
+    use switchboard_sandbox::Options;
+
+    let sandbox = Sandbox::start_with(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        Options {
+            reamaze: reamaze::State::default().with_rate_limit(2),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let r = connect(&sandbox);
+    let slug = Seed::new().conversations[0].slug.clone();
+    r.get_ticket(&slug).await.unwrap();
+    r.get_ticket(&slug).await.unwrap();
+    // The wait (up to a minute) is longer than the retry budget: the error comes back at once.
+    let e = r.get_ticket(&slug).await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status()),
+        (ErrorKind::RateLimited, Some(429)),
+        "{e}"
+    );
+    let wait = e.retry_after().unwrap();
+    assert!(wait.as_secs() >= 1 && wait.as_secs() <= 60, "{wait:?}");
+}

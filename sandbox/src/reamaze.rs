@@ -5,10 +5,11 @@
 //! ids and with `visibility` (0 regular, 1 internal note), ISO 8601 timestamps with
 //! milliseconds and the account's offset, Rails-style 422s on bad writes.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State as AxumState};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -440,13 +441,44 @@ fn slugify(text: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct State {
     seed: Arc<RwLock<Seed>>,
+    /// Requests a minute per token before 429 (Re:amaze publishes no number: off unless set).
+    rate_limit: Option<u32>,
+    window: Arc<Mutex<(Instant, u32)>>,
 }
 
 impl Default for State {
     fn default() -> Self {
         State {
             seed: Arc::new(RwLock::new(Seed::new())),
+            rate_limit: None,
+            window: Arc::new(Mutex::new((Instant::now(), 0))),
         }
+    }
+}
+
+impl State {
+    /// The brand with a rate limit of `requests` a minute: past it, Re:amaze's 429 (with
+    /// `Retry-After`, which Re:amaze does not document but clients must expect).
+    pub fn with_rate_limit(mut self, requests: u32) -> Self {
+        self.rate_limit = Some(requests);
+        self
+    }
+
+    fn throttled(&self) -> Option<Response> {
+        let limit = self.rate_limit?;
+        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 >= limit {
+            let retry_after = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return Some(r);
+        }
+        window.1 += 1;
+        None
     }
 }
 
@@ -496,7 +528,7 @@ fn invalid(errors: &[(&str, &str)]) -> Response {
 }
 
 /// Why a request is refused, if it is: another brand, or wrong Basic credentials.
-fn refusal(brand: &str, headers: &HeaderMap) -> Option<Response> {
+fn refusal(state: &State, brand: &str, headers: &HeaderMap) -> Option<Response> {
     if brand != BRAND {
         return Some(error(StatusCode::NOT_FOUND, "Not Found"));
     }
@@ -515,7 +547,7 @@ fn refusal(brand: &str, headers: &HeaderMap) -> Option<Response> {
             "Invalid login e-mail or API token",
         ));
     }
-    None
+    state.throttled()
 }
 
 /// A page of the list envelope: `{page_size, page_count, total_count, <key>: [...]}`.
@@ -552,7 +584,7 @@ async fn list_conversations(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -578,7 +610,7 @@ async fn get_conversation(
     Path((brand, slug)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -601,7 +633,7 @@ async fn create_conversation(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
@@ -684,7 +716,7 @@ async fn update_conversation(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
@@ -732,7 +764,7 @@ async fn list_messages(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -754,7 +786,7 @@ async fn create_message(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
@@ -797,7 +829,7 @@ async fn list_staff(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -837,7 +869,7 @@ async fn list_contacts(
     headers: HeaderMap,
     Query(q): Query<ContactQuery>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -869,7 +901,7 @@ async fn get_contact(
     Path((brand, identifier)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -896,7 +928,7 @@ async fn create_contact(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
@@ -936,7 +968,7 @@ async fn update_contact(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let mut seed = state.seed.write().unwrap_or_else(|e| e.into_inner());
@@ -983,7 +1015,7 @@ async fn list_channels(
     Path(brand): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
@@ -996,7 +1028,7 @@ async fn get_channel(
     Path((brand, slug)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = refusal(&brand, &headers) {
+    if let Some(r) = refusal(&state, &brand, &headers) {
         return r;
     }
     let seed = state.seed.read().unwrap_or_else(|e| e.into_inner());
