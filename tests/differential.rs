@@ -9,8 +9,8 @@ use serde_json::Value;
 use switchboard_compiler::{Settings, interpret};
 use switchboard_generated::registry;
 use switchboard_runtime::interpret::{Interpreter, Spec};
-use switchboard_sandbox::reamaze;
 use switchboard_sandbox::trengo::{self, Seed};
+use switchboard_sandbox::{reamaze, talkdesk};
 use switchboard_tests::repo_root;
 
 fn interpreter(
@@ -158,6 +158,33 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
         if c.kind == "EMAIL" {
             assert_eq!(mapped["remote_data"]["password"], "[redacted]");
         }
+    }
+
+    let account = talkdesk::Seed::new();
+    for c in &account.cases {
+        for method in ["list", "get"] {
+            let mapped = agree(&ir, "talkdesk", "cases", method, &account.case_json(c));
+            assert_eq!(mapped["id"], c.id.to_string());
+        }
+    }
+    let base = "https://api.talkdeskapp.com";
+    for a in &account.agents {
+        agree(
+            &ir,
+            "talkdesk",
+            "users",
+            "list",
+            &account.agent_json(a, base),
+        );
+    }
+    for c in &account.contacts {
+        agree(
+            &ir,
+            "talkdesk",
+            "contacts",
+            "list",
+            &account.contact_json(c, base),
+        );
     }
 
     let brand = reamaze::Seed::new();

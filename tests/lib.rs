@@ -11,9 +11,10 @@ pub fn repo_root() -> PathBuf {
 }
 
 use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
+use switchboard_generated::providers::talkdesk::{Talkdesk, TalkdeskCredentials};
 use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
 use switchboard_runtime::{ClientOptions, Secret};
-use switchboard_sandbox::{Sandbox, reamaze, trengo};
+use switchboard_sandbox::{Sandbox, reamaze, talkdesk, trengo};
 
 /// The sandbox's Trengo account, through the generated adapter.
 ///
@@ -46,4 +47,29 @@ pub fn reamaze(sandbox: &Sandbox) -> Reamaze {
         ClientOptions::default().with_base_url(sandbox.base_url("reamaze").unwrap()),
     )
     .unwrap()
+}
+
+/// The sandbox's Talkdesk account (API and token endpoint), through the generated adapter.
+///
+/// # Panics
+/// If the sandbox serves no Talkdesk (it always does).
+#[allow(clippy::unwrap_used)]
+pub fn talkdesk(sandbox: &Sandbox) -> Talkdesk {
+    Talkdesk::connect(
+        &talkdesk_credentials(talkdesk::CLIENT_SECRET),
+        ClientOptions::default()
+            .with_base_url(sandbox.base_url("talkdesk").unwrap())
+            .with_auth_url(sandbox.auth_url("talkdesk").unwrap()),
+    )
+    .unwrap()
+}
+
+/// The sandbox account's credentials, with the given client secret.
+pub fn talkdesk_credentials(secret: &str) -> TalkdeskCredentials {
+    TalkdeskCredentials {
+        account: talkdesk::ACCOUNT.into(),
+        region: None,
+        client_id: talkdesk::CLIENT_ID.into(),
+        client_secret: Secret::new(secret),
+    }
 }

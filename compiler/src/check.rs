@@ -566,7 +566,44 @@ impl Checker<'_> {
         let mut credentials: Vec<ir::Credential> = Vec::new();
         for (name, c) in &pf.credentials {
             self.name(name, "credential");
+            if c.secret && !c.values.is_empty() {
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        name.span,
+                        format!("secret credential `{}` has `values`", name.value),
+                    )
+                    .with_label("a secret is never one of a few known values")
+                    .with_help("remove `values`, or `secret: true` if the credential is no secret"),
+                );
+            }
+            if let Some(d) = &c.default
+                && !c.values.is_empty()
+                && !c.values.iter().any(|(k, _)| k.value == d.value)
+            {
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        d.span,
+                        format!(
+                            "default `{}` is not one of the credential's `values`",
+                            d.value
+                        ),
+                    )
+                    .with_label("not a declared value")
+                    .with_help(help_for_name(
+                        &d.value,
+                        c.values.iter().map(|(k, _)| k.value.as_str()),
+                        "value",
+                    )),
+                );
+            }
             credentials.push(ir::Credential {
+                values: c
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
                 name: name.value.clone(),
                 secret: c.secret,
                 default: c.default.as_ref().map(|d| d.value.clone()),

@@ -259,6 +259,9 @@ pub struct Credential {
     pub secret: bool,
     pub default: Option<String>,
     pub description: String,
+    /// The values an account may give and the text each stands for in templates (empty: any
+    /// value, as given).
+    pub values: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

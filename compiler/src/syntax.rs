@@ -77,6 +77,9 @@ pub struct Credential {
     pub secret: bool,
     pub default: Option<Str>,
     pub description: Option<Str>,
+    /// The values an account may give, each standing for a text templates see (a region and
+    /// its host suffix).
+    pub values: Vec<(Str, Str)>,
 }
 
 /// A section whose keys depend on its `kind` (auth, pagination). Keys were checked against the
@@ -783,15 +786,21 @@ impl Decoder<'_> {
         let mut credentials = Vec::new();
         if let Some(node) = e.get("credentials") {
             for (name, node) in self.named(node, "`credentials`") {
-                if let Some(c) =
-                    self.object(node, "a credential", &["secret", "default", "description"])
-                {
+                if let Some(c) = self.object(
+                    node,
+                    "a credential",
+                    &["secret", "default", "description", "values"],
+                ) {
                     credentials.push((
                         name,
                         Credential {
                             secret: self.boolean(&c, "secret").is_some_and(|b| b.value),
                             default: self.opt_string(&c, "default"),
                             description: self.opt_string(&c, "description"),
+                            values: c
+                                .get("values")
+                                .map(|n| self.string_map(n, "`values`"))
+                                .unwrap_or_default(),
                         },
                     ));
                 }

@@ -13,6 +13,7 @@ pub mod unified {
 #[rustfmt::skip]
 pub mod providers {
     pub mod reamaze;
+    pub mod talkdesk;
     pub mod trengo;
 }
 #[rustfmt::skip]

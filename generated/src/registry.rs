@@ -2,7 +2,7 @@
 // Regenerate with `cargo run -p switchboard-compiler -- build`.
 //! Every provider, what each supports, and dispatch by name.
 /// The names of every provider with an adapter.
-pub const PROVIDERS: &[&str] = &["reamaze", "trengo"];
+pub const PROVIDERS: &[&str] = &["reamaze", "talkdesk", "trengo"];
 /// One method a provider supports for a unified resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capability {
@@ -260,6 +260,162 @@ pub static CAPABILITIES: &[Capability] = &[
         tool: "list_all_reamaze_staff",
         returns: "records",
         records: &["staff"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "fields",
+        provider_resource: "case_fields",
+        method: "list",
+        http_method: "GET",
+        path: "/cm/meta/va/fields",
+        provenance: "documented",
+        tool: "list_all_talkdesk_case_fields",
+        returns: "records",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "ticket_status",
+        provider_resource: "case_statuses",
+        method: "list",
+        http_method: "GET",
+        path: "",
+        provenance: "documented",
+        tool: "list_all_talkdesk_case_statuses",
+        returns: "records",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "list",
+        http_method: "GET",
+        path: "/cm/core/va/cases",
+        provenance: "documented",
+        tool: "list_all_talkdesk_cases",
+        returns: "records",
+        records: &["_embedded", "data"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "get",
+        http_method: "GET",
+        path: "/cm/core/va/cases/{id}",
+        provenance: "documented",
+        tool: "get_single_talkdesk_case_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "create",
+        http_method: "POST",
+        path: "/cm/core/va/cases",
+        provenance: "documented",
+        tool: "create_a_talkdesk_case",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "update",
+        http_method: "PATCH",
+        path: "/cm/core/va/cases/{id}",
+        provenance: "documented",
+        tool: "update_a_talkdesk_case_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "assign",
+        http_method: "PATCH",
+        path: "/cm/core/va/cases/{id}",
+        provenance: "documented",
+        tool: "talkdesk_cases_assign",
+        returns: "nothing",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "cases",
+        method: "assign_team",
+        http_method: "PATCH",
+        path: "/cm/core/va/cases/{id}",
+        provenance: "documented",
+        tool: "talkdesk_cases_assign_team",
+        returns: "nothing",
+        records: &[],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "contacts",
+        method: "list",
+        http_method: "GET",
+        path: "/contacts",
+        provenance: "documented",
+        tool: "list_all_talkdesk_contacts",
+        returns: "records",
+        records: &["_embedded", "contacts"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "contacts",
+        method: "get",
+        http_method: "GET",
+        path: "/contacts/{id}",
+        provenance: "documented",
+        tool: "get_single_talkdesk_contact_by_id",
+        returns: "record",
+        records: &["contact"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "users",
+        provider_resource: "users",
+        method: "list",
+        http_method: "GET",
+        path: "/users",
+        provenance: "documented",
+        tool: "list_all_talkdesk_users",
+        returns: "records",
+        records: &["_embedded", "users"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "users",
+        provider_resource: "users",
+        method: "get",
+        http_method: "GET",
+        path: "/users/{id}",
+        provenance: "documented",
+        tool: "get_single_talkdesk_user_by_id",
+        returns: "record",
+        records: &[],
     },
     Capability {
         provider: "trengo",
@@ -774,6 +930,7 @@ pub fn capability(
 #[derive(Debug, Clone)]
 pub enum Account {
     Reamaze(crate::providers::reamaze::Reamaze),
+    Talkdesk(crate::providers::talkdesk::Talkdesk),
     Trengo(crate::providers::trengo::Trengo),
 }
 impl Account {
@@ -791,6 +948,16 @@ impl Account {
                 ::std::result::Result::Ok(
                     Account::Reamaze(
                         crate::providers::reamaze::Reamaze::connect_with(
+                            credentials,
+                            options,
+                        )?,
+                    ),
+                )
+            }
+            "talkdesk" => {
+                ::std::result::Result::Ok(
+                    Account::Talkdesk(
+                        crate::providers::talkdesk::Talkdesk::connect_with(
                             credentials,
                             options,
                         )?,
@@ -823,6 +990,7 @@ impl Account {
     pub fn provider(&self) -> &'static str {
         match self {
             Account::Reamaze(_) => "reamaze",
+            Account::Talkdesk(_) => "talkdesk",
             Account::Trengo(_) => "trengo",
         }
     }
@@ -830,6 +998,7 @@ impl Account {
     pub fn with_remote_data(self, on: bool) -> Self {
         match self {
             Account::Reamaze(a) => Account::Reamaze(a.with_remote_data(on)),
+            Account::Talkdesk(a) => Account::Talkdesk(a.with_remote_data(on)),
             Account::Trengo(a) => Account::Trengo(a.with_remote_data(on)),
         }
     }
@@ -848,6 +1017,7 @@ impl Account {
     > {
         match self {
             Account::Reamaze(a) => a.call(model, resource, method, id, input).await,
+            Account::Talkdesk(a) => a.call(model, resource, method, id, input).await,
             Account::Trengo(a) => a.call(model, resource, method, id, input).await,
         }
     }
@@ -865,6 +1035,9 @@ pub fn map_record(
     match provider {
         "reamaze" => {
             crate::providers::reamaze::map(resource, method, record, timezone, full)
+        }
+        "talkdesk" => {
+            crate::providers::talkdesk::map(resource, method, record, timezone, full)
         }
         "trengo" => {
             crate::providers::trengo::map(resource, method, record, timezone, full)

@@ -57,6 +57,9 @@ pub enum Auth {
 pub struct ClientOptions {
     /// Replaces the provider's base URL (for a sandbox, a proxy or a regional host).
     pub base_url: Option<String>,
+    /// Replaces the URL tokens come from (OAuth2 token URL, login URL), as `base_url` does for
+    /// API calls.
+    pub auth_url: Option<String>,
     /// Time allowed for one request, connection included.
     pub timeout: Duration,
     /// Most pages one list call may fetch before it stops with an error.
@@ -75,6 +78,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             base_url: None,
+            auth_url: None,
             timeout: Duration::from_secs(30),
             max_pages: 10_000,
             retry: RetryPolicy::default(),
@@ -87,6 +91,13 @@ impl Default for ClientOptions {
 impl ClientOptions {
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sends token requests (OAuth2 client credentials, login) to `auth_url` instead of the
+    /// provider's URL for them.
+    pub fn with_auth_url(mut self, auth_url: impl Into<String>) -> Self {
+        self.auth_url = Some(auth_url.into());
         self
     }
 
@@ -321,8 +332,16 @@ impl Client {
             })?;
             headers.insert(name, value);
         }
+        let mut auth = config.auth;
+        if let Some(url) = &config.options.auth_url {
+            match &mut auth {
+                Auth::OAuth2ClientCredentials { token_url, .. } => url.clone_into(token_url),
+                Auth::Login { url: login, .. } => url.clone_into(login),
+                _ => {}
+            }
+        }
         let mut secrets = Vec::new();
-        match &config.auth {
+        match &auth {
             Auth::None => {}
             Auth::Bearer(token) => {
                 headers.insert(
@@ -373,7 +392,7 @@ impl Client {
                 provider,
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 origin: parsed.origin(),
-                auth: config.auth,
+                auth,
                 token: Mutex::new(None),
                 secrets,
                 max_pages: config.options.max_pages,
@@ -634,9 +653,35 @@ impl Client {
             .map(|m| self.redact(m.as_bytes()))
             .unwrap_or_else(|| format!("{code} {}", status.canonical_reason().unwrap_or("error")));
         let mut details = serde_json::Map::new();
+        // Field errors: `errors` (Laravel, Rails), or `fields: [{name, description}]` (Talkdesk).
+        let listed = body
+            .as_ref()
+            .and_then(|b| b.get("fields"))
+            .and_then(Value::as_array)
+            .filter(|f| f.iter().all(|e| e.get("name").is_some()));
+        let message = match listed {
+            Some(fields) if !fields.is_empty() => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let name = f["name"].as_str().unwrap_or_default();
+                        let why = f
+                            .get("description")
+                            .or(f.get("message"))
+                            .and_then(Value::as_str);
+                        match why {
+                            Some(why) => format!("{name}: {why}"),
+                            None => name.to_owned(),
+                        }
+                    })
+                    .collect();
+                format!("{message} ({})", self.redact(parts.join("; ").as_bytes()))
+            }
+            _ => message,
+        };
         if let Some(errors) = body
             .as_ref()
-            .and_then(|b| b.get("errors"))
+            .and_then(|b| b.get("errors").or(listed.and(b.get("fields"))))
             .filter(|e| e.is_object() || e.is_array())
         {
             let text = self.redact(errors.to_string().as_bytes());
@@ -759,10 +804,18 @@ impl Client {
             } else {
                 ErrorKind::Auth
             };
+            let reason = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|b| error_message(&b, None))
+                .map(|m| format!(": {}", self.redact(m.as_bytes())))
+                .unwrap_or_default();
             return Err(Error::new(
                 kind,
                 provider,
-                format!("the token request failed with HTTP {}", status.as_u16()),
+                format!(
+                    "the token request failed with HTTP {}{reason}",
+                    status.as_u16()
+                ),
             )
             .with_status(status.as_u16())
             .with_remote_body(self.redact(&bytes)));

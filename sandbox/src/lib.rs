@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod lab;
 pub mod reamaze;
+pub mod talkdesk;
 pub mod trengo;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use tokio::task::JoinHandle;
 pub struct Options {
     pub trengo: trengo::State,
     pub reamaze: reamaze::State,
+    pub talkdesk: talkdesk::State,
     pub lab: lab::State,
 }
 
@@ -29,6 +31,7 @@ impl Default for Options {
         Options {
             trengo: trengo::State::seeded(),
             reamaze: reamaze::State::default(),
+            talkdesk: talkdesk::State::default(),
             lab: lab::State::default(),
         }
     }
@@ -71,6 +74,7 @@ impl Sandbox {
         let app = Router::new()
             .nest("/trengo/api/v2", trengo::router(options.trengo))
             .nest("/reamaze", reamaze::router(options.reamaze))
+            .nest("/talkdesk", talkdesk::router(options.talkdesk))
             .nest("/lab", lab::router(options.lab))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -112,7 +116,17 @@ impl Sandbox {
                 self.addr,
                 reamaze::BRAND
             )),
+            "talkdesk" => Some(format!("http://{}/talkdesk/api", self.addr)),
             "lab" => Some(format!("http://{}/lab", self.addr)),
+            _ => None,
+        }
+    }
+
+    /// Where a provider's emulator hands out tokens, to pass as the account's auth URL
+    /// (`ClientOptions::with_auth_url`), for providers whose tokens come from another host.
+    pub fn auth_url(&self, provider: &str) -> Option<String> {
+        match provider {
+            "talkdesk" => Some(format!("http://{}/talkdesk/id/oauth/token", self.addr)),
             _ => None,
         }
     }

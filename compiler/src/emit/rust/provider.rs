@@ -20,6 +20,10 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let cred_fields = p.credentials.iter().map(|c| {
         let ident = value_ident(&c.name);
         let mut lines = vec![c.description.clone()];
+        if !c.values.is_empty() {
+            let values: Vec<String> = c.values.iter().map(|(k, _)| format!("`{k}`")).collect();
+            lines.push(format!("One of {}.", values.join(", ")));
+        }
         if let Some(d) = &c.default {
             lines.push(format!("Default: `{d}`."));
         }
@@ -38,9 +42,29 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let public_names: Vec<&str> = public.iter().map(|c| c.name.as_str()).collect();
     let resolved = public.iter().map(|c| {
         let ident = value_ident(&c.name);
-        match &c.default {
+        let given = match &c.default {
             Some(d) => quote! { let #ident: ::std::string::String = credentials.#ident.clone().unwrap_or_else(|| #d.to_owned()); },
             None => quote! { let #ident: ::std::string::String = credentials.#ident.clone(); },
+        };
+        if c.values.is_empty() {
+            return given;
+        }
+        // A credential with declared values stands for its text in templates.
+        let keys = c.values.iter().map(|(k, _)| k);
+        let texts = c.values.iter().map(|(_, v)| v);
+        let known = c.values.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
+        let cname = &c.name;
+        quote! {
+            #given
+            let #ident: ::std::string::String = match #ident.as_str() {
+                #(#keys => #texts.to_owned(),)*
+                other => {
+                    return ::std::result::Result::Err(#rt::Error::configuration(
+                        #name,
+                        ::std::format!("credential `{}` is `{other}`, which is not one of: {}", #cname, #known),
+                    ));
+                }
+            };
         }
     });
     let from_map = p.credentials.iter().map(|c| {
