@@ -69,60 +69,92 @@ async fn main() -> ExitCode {
 
 async fn demo() -> Result<(), String> {
     use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
+    use switchboard_generated::providers::talkdesk::{Talkdesk, TalkdeskCredentials};
+    use switchboard_sandbox::{reamaze, talkdesk, trengo};
     let sandbox = Sandbox::start()
         .await
         .map_err(|e| format!("cannot start the sandbox on 127.0.0.1: {e}"))?;
     println!("Sandbox listening on http://{}\n", sandbox.addr());
-    let base_url = |provider: &str| {
+    let url = |provider: &str| {
         sandbox
             .base_url(provider)
             .ok_or_else(|| format!("the sandbox has no {provider} emulator"))
     };
+    let options = |provider: &str| url(provider).map(|u| ClientOptions::default().with_base_url(u));
+    let failed = |e: switchboard_runtime::Error| e.to_string();
 
-    let trengo_url = base_url(Trengo::NAME)?;
     let trengo = Trengo::connect(
         &TrengoCredentials {
-            token: Secret::new(switchboard_sandbox::trengo::TOKEN),
+            token: Secret::new(trengo::TOKEN),
             timezone: None,
         },
-        ClientOptions::default().with_base_url(&trengo_url),
+        options(Trengo::NAME)?,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(failed)?;
     let tickets: Vec<Ticket> = trengo
         .list_tickets(&TicketListQuery::default())
         .try_collect()
         .await
-        .map_err(|e| e.to_string())?;
-    println!("Trengo (emulated) at {trengo_url}\n");
-    print!("{}", table(&tickets));
-    println!(
-        "\n{} tickets from Trengo, mapped to the unified Ticketing model.\n",
-        tickets.len()
-    );
+        .map_err(failed)?;
+    show("Trengo", &url(Trengo::NAME)?, &tickets, "tickets");
 
-    let reamaze_url = base_url(Reamaze::NAME)?;
     let reamaze = Reamaze::connect(
         &ReamazeCredentials {
-            brand: switchboard_sandbox::reamaze::BRAND.into(),
-            email: switchboard_sandbox::reamaze::EMAIL.into(),
-            token: Secret::new(switchboard_sandbox::reamaze::TOKEN),
+            brand: reamaze::BRAND.into(),
+            email: reamaze::EMAIL.into(),
+            token: Secret::new(reamaze::TOKEN),
         },
-        ClientOptions::default().with_base_url(&reamaze_url),
+        options(Reamaze::NAME)?,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(failed)?;
     let conversations: Vec<Ticket> = reamaze
         .list_tickets(&TicketListQuery::default())
         .try_collect()
         .await
-        .map_err(|e| e.to_string())?;
-    println!("Re:amaze (emulated) at {reamaze_url}\n");
-    print!("{}", table(&conversations));
-    println!(
-        "\n{} conversations from Re:amaze, mapped to the same unified Ticketing model.",
-        conversations.len()
+        .map_err(failed)?;
+    show(
+        "Re:amaze",
+        &url(Reamaze::NAME)?,
+        &conversations,
+        "conversations",
     );
+
+    // Talkdesk's tokens come from the account's own host: the sandbox stands for it too.
+    let token_url = sandbox
+        .auth_url(Talkdesk::NAME)
+        .ok_or("the sandbox has no Talkdesk token endpoint")?;
+    let talkdesk = Talkdesk::connect(
+        &TalkdeskCredentials {
+            account: talkdesk::ACCOUNT.into(),
+            region: None,
+            client_id: talkdesk::CLIENT_ID.into(),
+            client_secret: Secret::new(talkdesk::CLIENT_SECRET),
+        },
+        options(Talkdesk::NAME)?.with_auth_url(token_url),
+    )
+    .map_err(failed)?;
+    let cases: Vec<Ticket> = talkdesk
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .map_err(failed)?;
+    show("Talkdesk Cases", &url(Talkdesk::NAME)?, &cases, "cases");
+
+    println!("Every provider's records come out as the same unified Ticketing model.");
     sandbox.stop().await;
     Ok(())
+}
+
+/// Prints a provider's tickets (the first 20 of a long list) and how many there were.
+fn show(provider: &str, url: &str, tickets: &[Ticket], noun: &str) {
+    const SHOWN: usize = 20;
+    println!("{provider} (emulated) at {url}\n");
+    print!("{}", table(&tickets[..tickets.len().min(SHOWN)]));
+    let more = tickets.len().saturating_sub(SHOWN);
+    if more > 0 {
+        println!("… and {more} more");
+    }
+    println!("\n{} {noun} from {provider}.\n", tickets.len());
 }
 
 /// `switchboard map`: the mapping author's way to try a mapping on a real sample.
