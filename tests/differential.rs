@@ -10,7 +10,7 @@ use switchboard_compiler::{Settings, interpret};
 use switchboard_generated::registry;
 use switchboard_runtime::interpret::{Interpreter, Spec};
 use switchboard_sandbox::trengo::{self, Seed};
-use switchboard_sandbox::{reamaze, talkdesk};
+use switchboard_sandbox::{puzzel_cm, reamaze, talkdesk};
 use switchboard_tests::repo_root;
 
 fn interpreter(
@@ -185,6 +185,44 @@ fn compiled_and_interpreted_agree_on_every_sandbox_record() {
             "list",
             &account.contact_json(c, base),
         );
+    }
+
+    let tenant = puzzel_cm::Seed::new();
+    for t in &tenant.tickets {
+        agree(
+            &ir,
+            "puzzel_case_management",
+            "tickets",
+            "list",
+            &tenant.ticket_json(t),
+        );
+    }
+    for m in &tenant.messages {
+        let record = tenant.message_json(m);
+        agree(&ir, "puzzel_case_management", "messages", "list", &record);
+        for file in record["attachments"].as_array().into_iter().flatten() {
+            agree(&ir, "puzzel_case_management", "attachments", "list", file);
+        }
+    }
+    for c in &tenant.customers {
+        agree(
+            &ir,
+            "puzzel_case_management",
+            "customers",
+            "get",
+            &tenant.customer_json(c),
+        );
+    }
+    for a in &tenant.agents {
+        for resource in ["users", "directory_users"] {
+            agree(
+                &ir,
+                "puzzel_case_management",
+                resource,
+                "get",
+                &tenant.agent_json(a),
+            );
+        }
     }
 
     let brand = reamaze::Seed::new();

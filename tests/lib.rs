@@ -73,3 +73,30 @@ pub fn talkdesk_credentials(secret: &str) -> TalkdeskCredentials {
         client_secret: Secret::new(secret),
     }
 }
+
+/// The sandbox's Puzzel Case Management tenant (API and Puzzel ID token endpoint).
+///
+/// # Panics
+/// If the sandbox serves no Puzzel Case Management (it always does).
+#[allow(clippy::unwrap_used)]
+pub fn puzzel_case_management(
+    sandbox: &Sandbox,
+) -> switchboard_generated::providers::puzzel_case_management::PuzzelCaseManagement {
+    use switchboard_generated::providers::puzzel_case_management::{
+        PuzzelCaseManagement, PuzzelCaseManagementCredentials,
+    };
+    use switchboard_sandbox::puzzel_cm;
+    let provider = PuzzelCaseManagement::NAME;
+    PuzzelCaseManagement::connect(
+        &PuzzelCaseManagementCredentials {
+            tenant: puzzel_cm::TENANT.into(),
+            platform_area: None,
+            client_id: puzzel_cm::CLIENT_ID.into(),
+            client_secret: Secret::new(puzzel_cm::CLIENT_SECRET),
+        },
+        ClientOptions::default()
+            .with_base_url(sandbox.base_url(provider).unwrap())
+            .with_auth_url(sandbox.auth_url(provider).unwrap()),
+    )
+    .unwrap()
+}

@@ -11,7 +11,11 @@ fn demo_lists_every_providers_tickets_from_the_sandbox() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for line in [
         "Trengo (emulated) at http://127.0.0.1:",
         "Re:amaze (emulated) at http://127.0.0.1:",

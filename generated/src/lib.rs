@@ -12,6 +12,7 @@ pub mod unified {
 /// Provider clients, one module per directory in `mappings/providers/`.
 #[rustfmt::skip]
 pub mod providers {
+    pub mod puzzel_case_management;
     pub mod reamaze;
     pub mod talkdesk;
     pub mod trengo;

@@ -2,7 +2,12 @@
 // Regenerate with `cargo run -p switchboard-compiler -- build`.
 //! Every provider, what each supports, and dispatch by name.
 /// The names of every provider with an adapter.
-pub const PROVIDERS: &[&str] = &["reamaze", "talkdesk", "trengo"];
+pub const PROVIDERS: &[&str] = &[
+    "puzzel_case_management",
+    "reamaze",
+    "talkdesk",
+    "trengo",
+];
 /// One method a provider supports for a unified resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capability {
@@ -27,6 +32,227 @@ pub struct Capability {
 }
 /// The capability matrix: every (provider, model, resource, method) that works.
 pub static CAPABILITIES: &[Capability] = &[
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "attachments",
+        provider_resource: "attachments",
+        method: "list",
+        http_method: "GET",
+        path: "/tickets/{query.ticket_id}/messages",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_attachments",
+        returns: "records",
+        records: &["items", "[]", "attachments"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "customers",
+        method: "list",
+        http_method: "GET",
+        path: "/customers",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_customers",
+        returns: "records",
+        records: &["items"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "customers",
+        method: "get",
+        http_method: "GET",
+        path: "/customers/{id}",
+        provenance: "inferred",
+        tool: "get_single_puzzel_case_management_customer_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "customers",
+        method: "create",
+        http_method: "POST",
+        path: "/customers",
+        provenance: "inferred",
+        tool: "create_a_puzzel_case_management_customer",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "contacts",
+        provider_resource: "customers",
+        method: "update",
+        http_method: "PATCH",
+        path: "/customers/{id}",
+        provenance: "inferred",
+        tool: "update_a_puzzel_case_management_customer_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "user_directory",
+        resource: "users",
+        provider_resource: "directory_users",
+        method: "list",
+        http_method: "GET",
+        path: "/users",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_directory_users",
+        returns: "records",
+        records: &["items"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "user_directory",
+        resource: "users",
+        provider_resource: "directory_users",
+        method: "get",
+        http_method: "GET",
+        path: "/users/{id}",
+        provenance: "inferred",
+        tool: "get_single_puzzel_case_management_directory_user_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "comments",
+        provider_resource: "messages",
+        method: "list",
+        http_method: "GET",
+        path: "/tickets/{query.ticket_id}/messages",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_messages",
+        returns: "records",
+        records: &["items"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "comments",
+        provider_resource: "messages",
+        method: "create",
+        http_method: "POST",
+        path: "/tickets/{body.ticket.id}/messages",
+        provenance: "inferred",
+        tool: "create_a_puzzel_case_management_message",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "list",
+        http_method: "GET",
+        path: "/tickets",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_tickets",
+        returns: "records",
+        records: &["items"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "get",
+        http_method: "GET",
+        path: "/tickets/{id}",
+        provenance: "inferred",
+        tool: "get_single_puzzel_case_management_ticket_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "create",
+        http_method: "POST",
+        path: "/tickets",
+        provenance: "inferred",
+        tool: "create_a_puzzel_case_management_ticket",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "update",
+        http_method: "PATCH",
+        path: "/tickets/{id}",
+        provenance: "inferred",
+        tool: "update_a_puzzel_case_management_ticket_by_id",
+        returns: "record",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "assign",
+        http_method: "PATCH",
+        path: "/tickets/{id}",
+        provenance: "inferred",
+        tool: "puzzel_case_management_tickets_assign",
+        returns: "nothing",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "tickets",
+        provider_resource: "tickets",
+        method: "assign_team",
+        http_method: "PATCH",
+        path: "/tickets/{id}",
+        provenance: "inferred",
+        tool: "puzzel_case_management_tickets_assign_team",
+        returns: "nothing",
+        records: &[],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "users",
+        provider_resource: "users",
+        method: "list",
+        http_method: "GET",
+        path: "/users",
+        provenance: "inferred",
+        tool: "list_all_puzzel_case_management_users",
+        returns: "records",
+        records: &["items"],
+    },
+    Capability {
+        provider: "puzzel_case_management",
+        model: "ticketing",
+        resource: "users",
+        provider_resource: "users",
+        method: "get",
+        http_method: "GET",
+        path: "/users/{id}",
+        provenance: "inferred",
+        tool: "get_single_puzzel_case_management_user_by_id",
+        returns: "record",
+        records: &[],
+    },
     Capability {
         provider: "reamaze",
         model: "ticketing",
@@ -929,6 +1155,7 @@ pub fn capability(
 /// A connected account of any provider.
 #[derive(Debug, Clone)]
 pub enum Account {
+    PuzzelCaseManagement(crate::providers::puzzel_case_management::PuzzelCaseManagement),
     Reamaze(crate::providers::reamaze::Reamaze),
     Talkdesk(crate::providers::talkdesk::Talkdesk),
     Trengo(crate::providers::trengo::Trengo),
@@ -944,6 +1171,16 @@ impl Account {
         options: ::switchboard_runtime::ClientOptions,
     ) -> ::std::result::Result<Self, ::switchboard_runtime::Error> {
         match provider {
+            "puzzel_case_management" => {
+                ::std::result::Result::Ok(
+                    Account::PuzzelCaseManagement(
+                        crate::providers::puzzel_case_management::PuzzelCaseManagement::connect_with(
+                            credentials,
+                            options,
+                        )?,
+                    ),
+                )
+            }
             "reamaze" => {
                 ::std::result::Result::Ok(
                     Account::Reamaze(
@@ -989,6 +1226,7 @@ impl Account {
     /// The provider's name.
     pub fn provider(&self) -> &'static str {
         match self {
+            Account::PuzzelCaseManagement(_) => "puzzel_case_management",
             Account::Reamaze(_) => "reamaze",
             Account::Talkdesk(_) => "talkdesk",
             Account::Trengo(_) => "trengo",
@@ -997,6 +1235,9 @@ impl Account {
     /// Also fills `on_request` fields (`remote_data`).
     pub fn with_remote_data(self, on: bool) -> Self {
         match self {
+            Account::PuzzelCaseManagement(a) => {
+                Account::PuzzelCaseManagement(a.with_remote_data(on))
+            }
             Account::Reamaze(a) => Account::Reamaze(a.with_remote_data(on)),
             Account::Talkdesk(a) => Account::Talkdesk(a.with_remote_data(on)),
             Account::Trengo(a) => Account::Trengo(a.with_remote_data(on)),
@@ -1016,6 +1257,9 @@ impl Account {
         ::switchboard_runtime::Error,
     > {
         match self {
+            Account::PuzzelCaseManagement(a) => {
+                a.call(model, resource, method, id, input).await
+            }
             Account::Reamaze(a) => a.call(model, resource, method, id, input).await,
             Account::Talkdesk(a) => a.call(model, resource, method, id, input).await,
             Account::Trengo(a) => a.call(model, resource, method, id, input).await,
@@ -1033,6 +1277,15 @@ pub fn map_record(
     full: bool,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     match provider {
+        "puzzel_case_management" => {
+            crate::providers::puzzel_case_management::map(
+                resource,
+                method,
+                record,
+                timezone,
+                full,
+            )
+        }
         "reamaze" => {
             crate::providers::reamaze::map(resource, method, record, timezone, full)
         }

@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod lab;
+pub mod puzzel_cm;
 pub mod reamaze;
 pub mod talkdesk;
 pub mod trengo;
@@ -23,6 +24,7 @@ pub struct Options {
     pub trengo: trengo::State,
     pub reamaze: reamaze::State,
     pub talkdesk: talkdesk::State,
+    pub puzzel_cm: puzzel_cm::State,
     pub lab: lab::State,
 }
 
@@ -32,6 +34,7 @@ impl Default for Options {
             trengo: trengo::State::seeded(),
             reamaze: reamaze::State::default(),
             talkdesk: talkdesk::State::default(),
+            puzzel_cm: puzzel_cm::State::default(),
             lab: lab::State::default(),
         }
     }
@@ -75,6 +78,7 @@ impl Sandbox {
             .nest("/trengo/api/v2", trengo::router(options.trengo))
             .nest("/reamaze", reamaze::router(options.reamaze))
             .nest("/talkdesk", talkdesk::router(options.talkdesk))
+            .nest("/puzzel-cm", puzzel_cm::router(options.puzzel_cm))
             .nest("/lab", lab::router(options.lab))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -117,6 +121,7 @@ impl Sandbox {
                 reamaze::BRAND
             )),
             "talkdesk" => Some(format!("http://{}/talkdesk/api", self.addr)),
+            "puzzel_case_management" => Some(format!("http://{}/puzzel-cm/api/v1", self.addr)),
             "lab" => Some(format!("http://{}/lab", self.addr)),
             _ => None,
         }
@@ -127,6 +132,9 @@ impl Sandbox {
     pub fn auth_url(&self, provider: &str) -> Option<String> {
         match provider {
             "talkdesk" => Some(format!("http://{}/talkdesk/id/oauth/token", self.addr)),
+            "puzzel_case_management" => {
+                Some(format!("http://{}/puzzel-cm/id/connect/token", self.addr))
+            }
             _ => None,
         }
     }
