@@ -68,9 +68,12 @@ async fn main() -> ExitCode {
 }
 
 async fn demo() -> Result<(), String> {
+    use switchboard_generated::providers::puzzel_case_management::{
+        PuzzelCaseManagement, PuzzelCaseManagementCredentials,
+    };
     use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
     use switchboard_generated::providers::talkdesk::{Talkdesk, TalkdeskCredentials};
-    use switchboard_sandbox::{reamaze, talkdesk, trengo};
+    use switchboard_sandbox::{puzzel_cm, reamaze, talkdesk, trengo};
     let sandbox = Sandbox::start()
         .await
         .map_err(|e| format!("cannot start the sandbox on 127.0.0.1: {e}"))?;
@@ -139,6 +142,32 @@ async fn demo() -> Result<(), String> {
         .await
         .map_err(failed)?;
     show("Talkdesk Cases", &url(Talkdesk::NAME)?, &cases, "cases");
+
+    // Puzzel Case Management has no public API reference: this is its modeled API.
+    let pcm_token_url = sandbox
+        .auth_url(PuzzelCaseManagement::NAME)
+        .ok_or("the sandbox has no Puzzel ID token endpoint")?;
+    let pcm = PuzzelCaseManagement::connect(
+        &PuzzelCaseManagementCredentials {
+            tenant: puzzel_cm::TENANT.into(),
+            platform_area: None,
+            client_id: puzzel_cm::CLIENT_ID.into(),
+            client_secret: Secret::new(puzzel_cm::CLIENT_SECRET),
+        },
+        options(PuzzelCaseManagement::NAME)?.with_auth_url(pcm_token_url),
+    )
+    .map_err(failed)?;
+    let pcm_tickets: Vec<Ticket> = pcm
+        .list_tickets(&TicketListQuery::default())
+        .try_collect()
+        .await
+        .map_err(failed)?;
+    show(
+        "Puzzel Case Management (modeled API, inferred)",
+        &url(PuzzelCaseManagement::NAME)?,
+        &pcm_tickets,
+        "tickets",
+    );
 
     println!("Every provider's records come out as the same unified Ticketing model.");
     sandbox.stop().await;

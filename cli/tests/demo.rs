@@ -22,6 +22,7 @@ fn demo_lists_every_providers_tickets_from_the_sandbox() {
         "Talkdesk Cases (emulated) at http://127.0.0.1:",
         "42 conversations from Re:amaze.",
         "120 cases from Talkdesk Cases.",
+        "60 tickets from Puzzel Case Management (modeled API, inferred).",
         "… and 100 more",
     ] {
         assert!(stdout.contains(line), "`{line}` missing from:\n{stdout}");

@@ -30,7 +30,47 @@ pub fn emit(ir: &Ir, out: &mut Output) {
         let _ = writeln!(md, "|{}|", vec!["---"; cols.len()].join("|"));
     };
 
-    let _ = writeln!(md, "## Methods\n");
+    let _ = writeln!(md, "## Providers\n");
+    let _ = writeln!(
+        md,
+        "| provider | methods | documented | observed | inferred |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for p in &providers {
+        let kinds: Vec<ir::ProvenanceKind> = p
+            .resources
+            .iter()
+            .flat_map(|r| r.methods.iter().map(|m| m.provenance.kind))
+            .collect();
+        let count = |k: ir::ProvenanceKind| kinds.iter().filter(|x| **x == k).count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            p.title,
+            kinds.len(),
+            count(ir::ProvenanceKind::Documented),
+            count(ir::ProvenanceKind::Observed),
+            count(ir::ProvenanceKind::Inferred),
+        );
+    }
+    for p in &providers {
+        let all_inferred = p
+            .resources
+            .iter()
+            .flat_map(|r| &r.methods)
+            .all(|m| m.provenance.kind == ir::ProvenanceKind::Inferred);
+        if all_inferred && p.resources.iter().any(|r| !r.methods.is_empty()) {
+            let _ = writeln!(
+                md,
+                "\n**{}: every method is inferred.** The provider publishes no API reference for it, so its \
+                 adapter and emulator follow a modeled API (its mappings in mappings/providers/{}/); expect the real \
+                 API to differ until the model is checked against it.",
+                p.title, p.name
+            );
+        }
+    }
+
+    let _ = writeln!(md, "\n## Methods\n");
     header(&mut md, &["model", "resource", "method"]);
     for m in &ir.models {
         for r in &m.resources {
