@@ -437,3 +437,25 @@ async fn one_token_for_many_calls_and_a_new_one_after_expiry() {
     p.get_ticket("1001").await.unwrap();
     assert_eq!(state.token_requests(), 2);
 }
+
+#[tokio::test]
+async fn rate_limited_tenant_answers_429() {
+    let sandbox = Sandbox::start_with(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        Options {
+            puzzel_cm: puzzel_cm::State::default().with_rate_limit(1),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let p = connect(&sandbox);
+    p.get_ticket("1001").await.unwrap();
+    let e = p.get_ticket("1001").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status()),
+        (ErrorKind::RateLimited, Some(429)),
+        "{e}"
+    );
+    assert!(e.retry_after().is_some());
+}

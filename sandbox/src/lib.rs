@@ -9,6 +9,7 @@ pub mod lab;
 pub mod puzzel_cm;
 pub mod reamaze;
 pub mod talkdesk;
+pub mod throttle;
 pub mod trengo;
 
 use std::net::SocketAddr;

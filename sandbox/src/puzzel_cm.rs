@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State as AxumState};
+
+use crate::throttle::Throttle;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -363,6 +365,8 @@ fn rfc3339(t: Timestamp) -> String {
 pub struct State {
     seed: Arc<RwLock<Seed>>,
     tokens: Arc<Mutex<(usize, BTreeMap<String, Instant>)>>,
+    /// Requests a minute before 429 (modeled; off unless set).
+    throttle: Throttle,
 }
 
 impl Default for State {
@@ -370,11 +374,18 @@ impl Default for State {
         State {
             seed: Arc::new(RwLock::new(Seed::new())),
             tokens: Arc::new(Mutex::new((0, BTreeMap::new()))),
+            throttle: Throttle::default(),
         }
     }
 }
 
 impl State {
+    /// The tenant with a rate limit of `requests` a minute: past it, 429 with `Retry-After`.
+    pub fn with_rate_limit(mut self, requests: u32) -> Self {
+        self.throttle = Throttle::per_minute(requests);
+        self
+    }
+
     /// Token requests so far.
     pub fn token_requests(&self) -> usize {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner()).0
@@ -396,12 +407,19 @@ impl State {
             .and_then(|v| v.strip_prefix("Bearer "));
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         let valid = token.is_some_and(|t| tokens.1.get(t).is_some_and(|e| *e > Instant::now()));
-        (!valid).then(|| {
-            error(
+        if !valid {
+            return Some(error(
                 StatusCode::UNAUTHORIZED,
                 "The access token is missing, invalid or expired",
-            )
-        })
+            ));
+        }
+        let retry_after = self.throttle.admit().err()?;
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        Some(r)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Seed> {

@@ -5,8 +5,9 @@
 //! ids and with `visibility` (0 regular, 1 internal note), ISO 8601 timestamps with
 //! milliseconds and the account's offset, Rails-style 422s on bad writes.
 
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+
+use crate::throttle::Throttle;
 
 use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -442,16 +443,14 @@ fn slugify(text: &str) -> String {
 pub struct State {
     seed: Arc<RwLock<Seed>>,
     /// Requests a minute per token before 429 (Re:amaze publishes no number: off unless set).
-    rate_limit: Option<u32>,
-    window: Arc<Mutex<(Instant, u32)>>,
+    throttle: Throttle,
 }
 
 impl Default for State {
     fn default() -> Self {
         State {
             seed: Arc::new(RwLock::new(Seed::new())),
-            rate_limit: None,
-            window: Arc::new(Mutex::new((Instant::now(), 0))),
+            throttle: Throttle::default(),
         }
     }
 }
@@ -460,25 +459,16 @@ impl State {
     /// The brand with a rate limit of `requests` a minute: past it, Re:amaze's 429 (with
     /// `Retry-After`, which Re:amaze does not document but clients must expect).
     pub fn with_rate_limit(mut self, requests: u32) -> Self {
-        self.rate_limit = Some(requests);
+        self.throttle = Throttle::per_minute(requests);
         self
     }
 
     fn throttled(&self) -> Option<Response> {
-        let limit = self.rate_limit?;
-        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        if window.0.elapsed() >= Duration::from_secs(60) {
-            *window = (Instant::now(), 0);
-        }
-        if window.1 >= limit {
-            let retry_after = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
-            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            return Some(r);
-        }
-        window.1 += 1;
-        None
+        let retry_after = self.throttle.admit().err()?;
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        Some(r)
     }
 }
 

@@ -4,8 +4,9 @@
 //! in the account's local time; list items without `agent`/`assignee`, detail with them;
 //! 120 requests a minute with `x-ratelimit-*` headers and 429 + `Retry-After`.
 
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+
+use crate::throttle::Throttle;
 
 use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -649,9 +650,8 @@ pub struct State {
 struct Inner {
     seed: RwLock<Seed>,
     token: String,
-    /// Requests a minute per token; `None` for no limit (benchmarks).
-    rate_limit: Option<u32>,
-    window: Mutex<(Instant, u32)>,
+    /// Requests a minute per token; unlimited for benchmarks.
+    throttle: Throttle,
 }
 
 impl State {
@@ -673,8 +673,7 @@ impl State {
             inner: Arc::new(Inner {
                 seed: RwLock::new(seed),
                 token: token.to_owned(),
-                rate_limit,
-                window: Mutex::new((Instant::now(), 0)),
+                throttle: rate_limit.map(Throttle::per_minute).unwrap_or_default(),
             }),
         }
     }
@@ -750,19 +749,11 @@ fn admit(state: &State, headers: &HeaderMap) -> Result<u32, Refusal> {
     if token != Some(state.inner.token.as_str()) {
         return Err(Refusal::Unauthenticated);
     }
-    let Some(limit) = state.inner.rate_limit else {
-        return Ok(RATE_LIMIT);
-    };
-    let mut window = state.inner.window.lock().unwrap_or_else(|e| e.into_inner());
-    if window.0.elapsed() >= Duration::from_secs(60) {
-        *window = (Instant::now(), 0);
+    match state.inner.throttle.admit() {
+        Ok(_) if state.inner.throttle.limit().is_none() => Ok(RATE_LIMIT),
+        Ok(remaining) => Ok(remaining),
+        Err(retry_after) => Err(Refusal::RateLimited { retry_after }),
     }
-    if window.1 >= limit {
-        let retry_after = 60u64.saturating_sub(window.0.elapsed().as_secs()).max(1);
-        return Err(Refusal::RateLimited { retry_after });
-    }
-    window.1 += 1;
-    Ok(limit - window.1)
 }
 
 fn with_limits(mut r: Response, remaining: u32) -> Response {
