@@ -24,6 +24,39 @@ fn interpreter(
     Interpreter::new(spec).unwrap()
 }
 
+/// A call with every parameter of the unified method, for fields mapped from the call
+/// (`param`): `example` for each, `{id: example}` for references.
+fn example_call(
+    ir: &switchboard_compiler::ir::Ir,
+    provider: &str,
+    resource: &str,
+    method: &str,
+) -> Value {
+    let Some((_, u)) = ir
+        .providers
+        .iter()
+        .find(|p| p.name == provider)
+        .and_then(|p| p.resources.iter().find(|r| r.name == resource))
+        .and_then(|r| ir.unified(r))
+    else {
+        return Value::Null;
+    };
+    let Some(um) = u.method(method) else {
+        return Value::Null;
+    };
+    let query: serde_json::Map<String, Value> = um
+        .query
+        .iter()
+        .map(|q| (q.name.clone(), "example".into()))
+        .collect();
+    let body: serde_json::Map<String, Value> = um
+        .body
+        .iter()
+        .map(|b| (b.name.clone(), serde_json::json!({"id": "example"})))
+        .collect();
+    serde_json::json!({"id": "example", "query": query, "body": body})
+}
+
 /// Both ways, with and without `on_request` fields; returns the compiled result.
 fn agree(
     ir: &switchboard_compiler::ir::Ir,
@@ -33,10 +66,11 @@ fn agree(
     record: &Value,
 ) -> Value {
     let interpreter = interpreter(ir, provider, resource, method);
-    let context = interpreter.context(None).unwrap();
+    let call = example_call(ir, provider, resource, method);
+    let context = interpreter.context(None).unwrap().for_call(&call);
     let mut last = Value::Null;
     for full in [false, true] {
-        let compiled = registry::map_record(provider, resource, method, record, None, full)
+        let compiled = registry::map_record(provider, resource, method, record, None, full, &call)
             .unwrap_or_else(|e| {
                 panic!("{provider}.{resource}.{method}: compiled mapping failed: {e}")
             });
@@ -70,7 +104,10 @@ fn compiled_and_interpreted_agree_on_every_example() {
                         match switchboard_compiler::ir::records_in(&body, &m.data_path) {
                             Some(records) => records,
                             None => {
-                                vec![m.data_path.iter().try_fold(&body, |v, k| v.get(k)).unwrap()]
+                                vec![
+                                    switchboard_compiler::ir::record_at(&body, &m.data_path)
+                                        .unwrap(),
+                                ]
                             }
                         };
                     for record in records {
@@ -281,7 +318,15 @@ fn odd_payloads_fail_or_agree_the_same_way() {
         serde_json::json!({"subject": "no id"}),
     ];
     for record in cases {
-        let compiled = registry::map_record("trengo", "tickets", "get", &record, None, true);
+        let compiled = registry::map_record(
+            "trengo",
+            "tickets",
+            "get",
+            &record,
+            None,
+            true,
+            &Value::Null,
+        );
         let interpreted = interpreter.map(&record, &context, true);
         match (compiled, interpreted) {
             (Ok(a), Ok(b)) => assert_eq!(a.to_string(), b.to_string(), "{record}"),

@@ -11,9 +11,10 @@ use std::net::SocketAddr;
 use futures::TryStreamExt;
 use switchboard_generated::providers::talkdesk::Talkdesk;
 use switchboard_generated::unified::ticketing::{
-    Contact, ContactListQuery, Field, FieldType, Ticket, TicketAssignQuery, TicketAssignTeamQuery,
-    TicketCreateBody, TicketCreateQuery, TicketListQuery, TicketListQueryStatus, TicketPriority,
-    TicketState, TicketStatus, TicketType, TicketUpdateBody, User,
+    Comment, CommentCreateBody, CommentListQuery, Contact, ContactListQuery, Field, FieldType,
+    Ticket, TicketAssignQuery, TicketAssignTeamQuery, TicketCreateBody, TicketCreateQuery,
+    TicketListQuery, TicketListQueryStatus, TicketPriority, TicketState, TicketStatus, TicketType,
+    TicketUpdateBody, User,
 };
 use switchboard_runtime::{ClientOptions, ErrorKind, Reference};
 use switchboard_sandbox::talkdesk::{self, Seed};
@@ -168,6 +169,37 @@ async fn escalation_creates_an_assigned_priority_case() {
         })
     );
 
+    // The chat transcript goes in as an internal note; notes are read back from the case.
+    let note = t
+        .create_comment(
+            &CommentCreateBody::new(
+                reference(&created.id),
+                "Bot: card declined three times.".into(),
+            )
+            .with_is_private(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(note.is_private, Some(true));
+    assert_eq!(
+        note.ticket.id, created.id,
+        "the note's case is the one written to"
+    );
+    let public = t
+        .create_comment(
+            &CommentCreateBody::new(reference(&created.id), "We are looking into it.".into())
+                .with_is_private(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!((public.id.as_str(), public.is_private), ("2", Some(false)));
+    let notes: Vec<Comment> = t
+        .list_comments(&CommentListQuery::new(created.id.clone()))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(notes, [note, public]);
+
     // Talkdesk cases have no tags: asking for them is refused before anything is sent.
     let before = sandbox.faults().requests().len();
     let e = t
@@ -284,6 +316,21 @@ async fn bad_writes_are_typed_errors_with_talkdesks_message() {
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
     let e = t
         .update_ticket("424242", &TicketUpdateBody::new().with_name("x".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = t
+        .create_comment(&CommentCreateBody::new(reference("3"), " ".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert!(
+        e.message().contains("notes.note_body: can't be blank"),
+        "{e}"
+    );
+    let e = t
+        .list_comments(&CommentListQuery::new("424242".into()))
+        .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");

@@ -49,6 +49,39 @@ struct MapArgs {
     /// The account's time zone, for timestamps without an offset (default: the provider's).
     #[arg(long)]
     timezone: Option<String>,
+    /// A parameter of the call the payload answers, for fields mapped from it (`param`), such
+    /// as `query.ticket_id=20808`; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+}
+
+/// The call parameters given with `--param` as the JSON a call has (`{"query": {…}}`).
+fn call_params(params: &[String]) -> Result<serde_json::Value, String> {
+    let mut call = serde_json::Value::Object(serde_json::Map::new());
+    for p in params {
+        let (name, value) = p.split_once('=').ok_or_else(|| {
+            format!("`--param {p}` needs the form NAME=VALUE, such as query.ticket_id=42")
+        })?;
+        let mut at = &mut call;
+        let keys: Vec<&str> = name.split('.').collect();
+        for (i, key) in keys.iter().enumerate() {
+            let object = at.as_object_mut().ok_or_else(|| {
+                format!("`--param {p}`: `{name}` goes inside a value given before")
+            })?;
+            at = if i + 1 == keys.len() {
+                object.insert(
+                    (*key).to_owned(),
+                    serde_json::Value::String(value.to_owned()),
+                );
+                break;
+            } else {
+                object
+                    .entry(*key)
+                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+            };
+        }
+    }
+    Ok(call)
 }
 
 #[tokio::main]
@@ -196,6 +229,7 @@ fn map(args: &MapArgs) -> Result<(), String> {
     } else {
         Mapper::compiled(args)?
     };
+    let call = call_params(&args.params)?;
     let payload = read_payload(args.file.as_deref())?;
 
     // A whole response holds its records at the method's path; an array is records; anything
@@ -205,10 +239,9 @@ fn map(args: &MapArgs) -> Result<(), String> {
     let listed = (!records_path.is_empty())
         .then(|| switchboard_runtime::take_records(&payload, &records_path, &args.provider).ok())
         .flatten();
-    let at_path = records_path
-        .iter()
-        .try_fold(&payload, |v, k| v.get(k))
-        .filter(|_| !records_path.is_empty());
+    let at_path = (!records_path.is_empty())
+        .then(|| switchboard_runtime::value::record(&payload, &records_path))
+        .flatten();
     let (records, many): (Vec<&serde_json::Value>, bool) = match (listed, at_path, &payload) {
         (Some(records), _, _) => (records, true),
         (None, Some(record @ serde_json::Value::Object(_)), _) => (vec![record], false),
@@ -221,7 +254,7 @@ fn map(args: &MapArgs) -> Result<(), String> {
             .iter()
             .map(|r| {
                 interpreter
-                    .map(r, context, args.remote_data)
+                    .map(r, &context.for_call(&call), args.remote_data)
                     .map_err(|e| format!("cannot map `{}`: {}", e.field, e.reason))
             })
             .collect::<Result<_, _>>()?,
@@ -235,6 +268,7 @@ fn map(args: &MapArgs) -> Result<(), String> {
                     r,
                     args.timezone.as_deref(),
                     args.remote_data,
+                    &call,
                 )
             })
             .collect::<Result<_, _>>()

@@ -154,3 +154,38 @@ fn maps_records_inside_the_items_of_a_list() {
         .collect();
     assert_eq!(names, ["invoice-1042.pdf", "screenshot.png"]);
 }
+
+#[test]
+fn fields_from_the_call_take_params() {
+    // Talkdesk notes do not name their case: the ticket comes from the call's `query.ticket_id`.
+    let file = "mappings/providers/talkdesk/examples/case.json";
+    let missing = run(&["map", "talkdesk", "notes", "--file", file], None);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("--param query.ticket_id="), "{stderr}");
+    for interpret in [false, true] {
+        let mut args = vec![
+            "map",
+            "talkdesk",
+            "notes",
+            "--file",
+            file,
+            "--param",
+            "query.ticket_id=20808",
+        ];
+        if interpret {
+            args.push("--interpret");
+        }
+        let out = run(&args, None);
+        assert!(out.status.success(), "{out:?}");
+        let notes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(notes[0]["ticket"]["id"], "20808");
+    }
+    let bad = run(
+        &[
+            "map", "talkdesk", "notes", "--file", file, "--param", "nonsense",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NAME=VALUE"));
+}

@@ -81,6 +81,9 @@ pub struct Checker<'a> {
     pub object_types: Vec<(String, ObjectShape, Span)>,
     /// The `redact` paths of the provider resource being lowered.
     pub redacting: Vec<Vec<String>>,
+    /// The methods whose responses the mappings being lowered map: name, the fields it maps
+    /// itself, and the call parameters (`id`, `query.x`, `body.y`) a `param` may read.
+    pub param_scope: Vec<(String, Vec<String>, Vec<String>)>,
 }
 
 fn is_snake(name: &str) -> bool {
@@ -1255,6 +1258,34 @@ impl Checker<'_> {
         )
     }
 
+    /// Where a response keeps its one record: a plain path whose segments may index an array
+    /// (`notes[-1]`: the last note, as a write that appends one answers).
+    fn record_path(&mut self, s: &Str) -> Option<Vec<String>> {
+        if !s.value.contains('[') {
+            return self.plain_path(s);
+        }
+        let mut path = Vec::new();
+        for part in s.value.split('.') {
+            let (name, index) = match part.split_once('[') {
+                Some((name, rest)) => (name, Some(rest.strip_suffix(']'))),
+                None => (part, None),
+            };
+            let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let index = match index {
+                None => None,
+                Some(Some(i)) if i.parse::<i64>().is_ok() => Some(i),
+                Some(_) => return self.path_of(s, None, RECORD_PATH_HELP),
+            };
+            if !plain {
+                return self.path_of(s, None, RECORD_PATH_HELP);
+            }
+            path.push(name.to_owned());
+            path.extend(index.map(str::to_owned));
+        }
+        Some(path)
+    }
+
     fn path_of(&mut self, s: &Str, path: Option<Vec<&str>>, help: &str) -> Option<Vec<String>> {
         match path {
             Some(p) => Some(p.into_iter().map(str::to_owned).collect()),
@@ -1346,6 +1377,16 @@ impl Checker<'_> {
         } else {
             Vec::new()
         };
+        self.param_scope = lowered_methods
+            .iter()
+            .filter_map(|(method, _, m, _)| {
+                let um = unified.method(&method.name)?;
+                (um.returns != Returns::Nothing).then(|| {
+                    let own = m.fields.iter().map(|(n, _)| n.value.clone()).collect();
+                    (method.name.clone(), own, call_params(um))
+                })
+            })
+            .collect();
         let fields = self.field_mappings(&rf.fields, &cx, &resource_examples);
         // A required field that no mapping names at all is one error, at the resource.
         let unmapped_everywhere: Vec<String> = unified
@@ -1383,8 +1424,13 @@ impl Checker<'_> {
                 Vec::new()
             };
             if !m.fields.is_empty() {
+                self.param_scope = unified
+                    .method(&method.name)
+                    .map(|um| vec![(method.name.clone(), Vec::new(), call_params(um))])
+                    .unwrap_or_default();
                 method.fields = Some(self.field_mappings(&m.fields, &cx, &method_examples));
             }
+            self.param_scope.clear();
             let um = unified.method(&method.name);
             if um.is_some_and(|um| um.returns != Returns::Nothing) {
                 for f in unified
@@ -1768,7 +1814,7 @@ impl Checker<'_> {
                 Some(p) => p,
                 None => return (None, true),
             },
-            Some(d) => match self.plain_path(d) {
+            Some(d) => match self.record_path(d) {
                 Some(p) => p,
                 None => return (None, true),
             },
@@ -1788,7 +1834,7 @@ impl Checker<'_> {
             let records = returns_records
                 .then(|| ir::records_in(&body, &data_path))
                 .flatten();
-            let data = data_path.iter().try_fold(&body, |v, k| v.get(k));
+            let data = ir::record_at(&body, &data_path);
             match (returns_records, records, data) {
                 (true, Some(items), _) => examples.extend(items.into_iter().cloned()),
                 (false, _, Some(record @ serde_json::Value::Object(_))) => {
@@ -1962,6 +2008,12 @@ impl Checker<'_> {
                 }
                 Some(ir::RequestValue::Template(lowered))
             }
+            syntax::RequestValue::List(items) => Some(ir::RequestValue::List(
+                items
+                    .iter()
+                    .filter_map(|v| self.request_value(v, vars, um, fields, p, in_body))
+                    .collect(),
+            )),
             syntax::RequestValue::Object(members) => Some(ir::RequestValue::Object(
                 members
                     .iter()
@@ -2337,6 +2389,46 @@ impl Checker<'_> {
         examples: &[&serde_json::Value],
     ) -> Option<ir::ValueMapping> {
         match mapping {
+            syntax::FieldMapping::Param(s) => {
+                let var: Vec<String> = s.value.split('.').map(str::to_owned).collect();
+                let scalar = matches!(
+                    field.ty,
+                    FieldType::String | FieldType::Integer | FieldType::Reference
+                );
+                let root = var.first().map(String::as_str);
+                if !scalar
+                    || !matches!(root, Some("id" | "query" | "body"))
+                    || var.iter().any(String::is_empty)
+                {
+                    self.err(
+                        Diagnostic::new(Code::UnknownVariable, s.span, format!("`{}` cannot fill `{}` from the call", s.value, field.name))
+                            .with_label("not a call parameter for this field")
+                            .with_help("`param` takes `id`, `query.<parameter>` or `body.<field>…`, for a string, integer or reference field"),
+                    );
+                    return None;
+                }
+                let missing = self.param_scope.iter().find(|(_, own, params)| {
+                    !own.contains(&field.name)
+                        && !params.iter().any(|p| {
+                            let var = var.join(".");
+                            var == *p || var.starts_with(&format!("{p}."))
+                        })
+                });
+                if let Some((method, _, params)) = missing {
+                    self.err(
+                        Diagnostic::new(Code::UnknownVariable, s.span, format!("`{}` is not a parameter of `{method}`", s.value))
+                            .with_label(format!("`{method}` maps `{}` too, and has no such parameter", field.name))
+                            .with_help(if params.is_empty() {
+                                format!("`{method}` takes no parameters: map `{}` under that method's own `fields`", field.name)
+                            } else {
+                                let params: Vec<String> = params.iter().map(|p| format!("`{p}`")).collect();
+                                format!("use one of {} here, or map `{}` under `{method}`'s own `fields`", params.join(", "), field.name)
+                            }),
+                    );
+                    return None;
+                }
+                Some(ir::ValueMapping::Param(var))
+            }
             syntax::FieldMapping::Expr(s) => {
                 let e = self.lower_checked(s, examples)?;
                 match &field.ty {
@@ -3007,6 +3099,20 @@ impl Checker<'_> {
     }
 }
 
+const RECORD_PATH_HELP: &str = "write a path such as `data`, or `notes[-1]` for an element of an array (negative: from the end)";
+
+/// The call parameters a unified method has, for `param` mappings: `id`, `query.<parameter>`,
+/// `body.<field>`.
+fn call_params(um: &ir::UnifiedMethod) -> Vec<String> {
+    um.kind
+        .takes_id()
+        .then(|| "id".to_owned())
+        .into_iter()
+        .chain(um.query.iter().map(|q| format!("query.{}", q.name)))
+        .chain(um.body.iter().map(|b| format!("body.{}", b.name)))
+        .collect()
+}
+
 /// The generated-name stems of the unified resources lowered so far, and where each is defined.
 #[derive(Default)]
 struct Stems {
@@ -3065,6 +3171,7 @@ fn request_vars(v: &ir::RequestValue) -> Vec<String> {
         ir::RequestValue::Object(members) => {
             members.iter().flat_map(|(_, v)| request_vars(v)).collect()
         }
+        ir::RequestValue::List(items) => items.iter().flat_map(request_vars).collect(),
     }
 }
 
@@ -3084,6 +3191,7 @@ fn body_fields_used(v: &ir::RequestValue) -> Vec<String> {
             .iter()
             .flat_map(|(_, v)| body_fields_used(v))
             .collect(),
+        ir::RequestValue::List(items) => items.iter().flat_map(body_fields_used).collect(),
     }
 }
 

@@ -115,6 +115,7 @@ fn mapping(v: &ValueMapping, of: &FieldType) -> Value {
     match v {
         ValueMapping::Expr(e) => json!({"form": "expr", "expr": e.to_jmespath()}),
         ValueMapping::Const(c) => json!({"form": "const", "value": c}),
+        ValueMapping::Param(var) => json!({"form": "param", "var": var}),
         ValueMapping::Join { parts, separator } => json!({
             "form": "join",
             "parts": parts.iter().map(|p| p.to_jmespath()).collect::<Vec<_>>(),

@@ -422,11 +422,40 @@ pub struct Method {
 
 /// A response path as mappings write it: `@` for the body itself, `messages[].attachments`.
 pub fn path_text(path: &[String]) -> String {
-    if path.is_empty() {
-        "@".to_owned()
-    } else {
-        path.join(".").replace(".[]", "[]")
+    let mut out = String::new();
+    for segment in path {
+        match segment.as_str() {
+            "[]" => out.push_str("[]"),
+            s if s.parse::<i64>().is_ok() => out.push_str(&format!("[{s}]")),
+            s => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(s);
+            }
+        }
     }
+    if out.is_empty() { "@".to_owned() } else { out }
+}
+
+/// The record of a response at `path`, where an integer segment indexes an array (negative:
+/// from the end). The runtime reads it the same way (`switchboard_runtime::value::record`).
+pub fn record_at<'a>(
+    body: &'a serde_json::Value,
+    path: &[String],
+) -> Option<&'a serde_json::Value> {
+    path.iter()
+        .try_fold(body, |v, k| match (v.as_array(), k.parse::<i64>()) {
+            (Some(items), Ok(i)) => {
+                let at = if i < 0 {
+                    items.len().checked_sub(i.unsigned_abs() as usize)?
+                } else {
+                    usize::try_from(i).ok()?
+                };
+                items.get(at)
+            }
+            _ => v.get(k),
+        })
 }
 
 /// A records path split at its first `[]`: the path to the page's items, and the rest (where
@@ -486,6 +515,8 @@ pub enum RequestValue {
         cases: Vec<(String, String)>,
     },
     Object(Vec<(String, RequestValue)>),
+    /// A JSON array of its values; omitted when all of them are.
+    List(Vec<RequestValue>),
 }
 
 #[derive(Debug, Clone)]
@@ -528,6 +559,8 @@ pub enum ValueMapping {
     Expr(Expr),
     /// A constant (as JSON).
     Const(serde_json::Value),
+    /// A parameter of the call (`query, ticket_id`), converted to the field's type.
+    Param(Vec<String>),
     /// An enum: raw values matched to unified values; unknown values to the fallback.
     Enum {
         from: Expr,

@@ -345,6 +345,7 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
         broken_fields: Vec::new(),
         object_types: Vec::new(),
         redacting: Vec::new(),
+        param_scope: Vec::new(),
     };
     let ir = checker.lower(models, providers, overrides);
     let diags = std::mem::take(&mut checker.diags);

@@ -191,6 +191,8 @@ pub enum RequestValue {
     },
     /// A nested JSON object.
     Object(Vec<(Str, RequestValue)>),
+    /// A JSON array of values (Talkdesk's `notes: [{…}]`).
+    List(Vec<RequestValue>),
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +201,8 @@ pub enum FieldMapping {
     Expr(Str),
     /// A constant.
     Const(Str),
+    /// A parameter of the call (`query.ticket_id`): for what the provider's record leaves out.
+    Param(Str),
     /// The text of several expressions joined by `separator` (a derived id).
     Join {
         parts: Vec<Str>,
@@ -1070,6 +1074,9 @@ impl Decoder<'_> {
             NodeKind::Map(_) => Some(RequestValue::Object(
                 self.request_values(node, "a request object"),
             )),
+            NodeKind::Seq(items) => Some(RequestValue::List(
+                items.iter().filter_map(|i| self.request_value(i)).collect(),
+            )),
             _ => self
                 .string(node, "a request value")
                 .map(RequestValue::Template),
@@ -1126,6 +1133,11 @@ impl Decoder<'_> {
                     separator: self.opt_string(&e, "separator"),
                     span: node.span,
                 })
+            }
+            NodeKind::Map(_) if has("param") => {
+                let e = self.object(node, "a call parameter", &["param"])?;
+                self.req_string(&e, "param", "a call parameter")
+                    .map(FieldMapping::Param)
             }
             NodeKind::Map(_) if has("const") => {
                 let e = self.object(node, "a constant", &["const"])?;

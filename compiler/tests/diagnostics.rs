@@ -61,6 +61,7 @@ cases! {
     unknown_resource: "SB011" => [(TICKETS, "unified: ticketing.tickets", "unified: ticketing.tikets")];
     unknown_field: "SB012" => [(TICKETS, "  status:\n    from: state", "  stauts:\n    from: state")];
     unknown_method: "SB013" => [(TICKETS, "  close:\n    request:", "  clos:\n    request:")];
+    unknown_param: "SB014" => [(TICKETS, "  name: subject", "  name:\n    param: query.nope")];
     unknown_variable: "SB014" => [(TICKETS, "path: \"/tickets/{{ id }}\"", "path: \"/tickets/{{ ticket_id }}\"")];
     duplicate_name: "SB015" => [("providers/acme/tickets_again.yaml", "", "resource: tickets\nunified: ticketing.tickets\nmethods: {}\n")];
     provider_dir_mismatch: "SB016" => [(PROVIDER, "provider: acme", "provider: acme_desk")];

@@ -620,6 +620,32 @@ pub static CAPABILITIES: &[Capability] = &[
     Capability {
         provider: "talkdesk",
         model: "ticketing",
+        resource: "comments",
+        provider_resource: "notes",
+        method: "list",
+        http_method: "GET",
+        path: "/cm/core/va/cases/{query.ticket_id}",
+        provenance: "documented",
+        tool: "list_all_talkdesk_notes",
+        returns: "records",
+        records: &["notes"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
+        resource: "comments",
+        provider_resource: "notes",
+        method: "create",
+        http_method: "PATCH",
+        path: "/cm/core/va/cases/{body.ticket.id}",
+        provenance: "documented",
+        tool: "create_a_talkdesk_note",
+        returns: "record",
+        records: &["notes", "-1"],
+    },
+    Capability {
+        provider: "talkdesk",
+        model: "ticketing",
         resource: "users",
         provider_resource: "users",
         method: "list",
@@ -1267,7 +1293,9 @@ impl Account {
     }
 }
 /// Maps one record of `provider`'s `resource`, as `method` returns it, with the
-/// compiled mapping; `timezone` defaults to the account default.
+/// compiled mapping; `timezone` defaults to the account default. `call` holds the
+/// call's parameters (`{"query": {…}}`) for fields mapped from them (`param`), or is
+/// `Null`.
 pub fn map_record(
     provider: &str,
     resource: &str,
@@ -1275,6 +1303,7 @@ pub fn map_record(
     record: &::serde_json::Value,
     timezone: ::std::option::Option<&str>,
     full: bool,
+    call: &::serde_json::Value,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     match provider {
         "puzzel_case_management" => {
@@ -1284,16 +1313,31 @@ pub fn map_record(
                 record,
                 timezone,
                 full,
+                call,
             )
         }
         "reamaze" => {
-            crate::providers::reamaze::map(resource, method, record, timezone, full)
+            crate::providers::reamaze::map(
+                resource,
+                method,
+                record,
+                timezone,
+                full,
+                call,
+            )
         }
         "talkdesk" => {
-            crate::providers::talkdesk::map(resource, method, record, timezone, full)
+            crate::providers::talkdesk::map(
+                resource,
+                method,
+                record,
+                timezone,
+                full,
+                call,
+            )
         }
         "trengo" => {
-            crate::providers::trengo::map(resource, method, record, timezone, full)
+            crate::providers::trengo::map(resource, method, record, timezone, full, call)
         }
         other => {
             ::std::result::Result::Err(

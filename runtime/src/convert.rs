@@ -34,6 +34,8 @@ impl MappingError {
 #[derive(Debug, Clone)]
 pub struct MapContext {
     inner: Arc<ContextInner>,
+    /// The call's parameters (`id`, `query`, `body`), for fields mapped from them (`param`).
+    call: Option<Arc<Value>>,
 }
 
 #[derive(Debug)]
@@ -57,11 +59,27 @@ impl MapContext {
                 timezone,
                 formats: formats.iter().map(|f| (*f).to_owned()).collect(),
             }),
+            call: None,
         })
     }
 
     pub fn provider(&self) -> &str {
         &self.inner.provider
+    }
+
+    /// The same context for one call, whose parameters (`id`, `query`, `body`) fields mapped
+    /// with `param` read.
+    pub fn for_call(&self, vars: &Value) -> MapContext {
+        MapContext {
+            inner: self.inner.clone(),
+            call: Some(Arc::new(vars.clone())),
+        }
+    }
+
+    /// A parameter of the call (`["query", "ticket_id"]`); `None` outside a call (decoding a
+    /// body, `map` on a record) or when the call did not give it.
+    pub fn param(&self, path: &[&str]) -> Option<&Value> {
+        crate::value::var(self.call.as_deref()?, path)
     }
 
     /// Turns a mapping failure into the runtime's error, naming the resource.
@@ -76,6 +94,18 @@ pub fn required<T>(value: Option<T>, field: &str) -> Result<T, MappingError> {
         MappingError::new(
             field,
             "the provider record has no value for this required field",
+        )
+    })
+}
+
+/// A required value that comes from the call's parameter `param` (a `param` mapping).
+pub fn required_param<T>(value: Option<T>, field: &str, param: &str) -> Result<T, MappingError> {
+    value.ok_or_else(|| {
+        MappingError::new(
+            field,
+            format!(
+                "this field comes from the call's `{param}`, which was not given (calls give it; `switchboard map` takes `--param {param}=…`)"
+            ),
         )
     })
 }

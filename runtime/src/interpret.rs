@@ -69,6 +69,10 @@ pub enum MappingSpec {
     Const {
         value: Value,
     },
+    /// A parameter of the call (`query, ticket_id`).
+    Param {
+        var: Vec<String>,
+    },
     Enum {
         from: String,
         cases: Vec<(String, String)>,
@@ -306,6 +310,10 @@ impl Interpreter {
                 }
             };
             if f.required && value.is_null() {
+                if let Some(MappingSpec::Param { var }) = &f.mapping {
+                    return convert::required_param(None::<()>, &f.name, &var.join("."))
+                        .map(|()| Value::Null);
+                }
                 return Err(MappingError::new(
                     &f.name,
                     "the provider record has no value for this required field",
@@ -331,6 +339,10 @@ impl Interpreter {
             MappingSpec::Expr { expr } => {
                 let v = self.eval(expr, data, name)?;
                 convert_value(&f.ty, Some(&v), name, cx)
+            }
+            MappingSpec::Param { var } => {
+                let var: Vec<&str> = var.iter().map(String::as_str).collect();
+                convert_value(&f.ty, cx.param(&var), name, cx)
             }
             MappingSpec::Const { value } => match (&f.ty, value) {
                 (TypeSpec::Enum, Value::String(s)) => Ok(Value::String(s.clone())),
@@ -493,7 +505,7 @@ fn collect(fields: &[FieldSpec], out: &mut Vec<String>) {
         let Some(m) = &f.mapping else { continue };
         match m {
             MappingSpec::Expr { expr } => out.push(expr.clone()),
-            MappingSpec::Const { .. } => {}
+            MappingSpec::Const { .. } | MappingSpec::Param { .. } => {}
             MappingSpec::Enum { from, .. } | MappingSpec::Datetime { from, .. } => {
                 out.push(from.clone())
             }

@@ -40,6 +40,8 @@ pub enum Value {
     },
     /// A JSON object; omitted when all its members are.
     Object(&'static [(&'static str, Value)]),
+    /// A JSON array of the values that are not omitted; omitted when all of them are.
+    List(&'static [Value]),
 }
 
 /// A request as the mapping describes it: generated code keeps one per method.
@@ -183,6 +185,13 @@ fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error
                 .is_some_and(|o| !o.is_empty())
                 .then_some(object))
         }
+        Value::List(items) => {
+            let mut out = Vec::new();
+            for item in *items {
+                out.extend(resolve(provider, vars, item)?);
+            }
+            Ok((!out.is_empty()).then_some(Json::Array(out)))
+        }
         Value::From {
             var,
             as_type,
@@ -323,6 +332,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b, json!({"subject": "Printer", "contact_id": 42}));
+        // Lists keep the items that are not omitted, and are omitted when none is left.
+        let b = body(
+            "p",
+            &vars,
+            &[
+                (
+                    "notes",
+                    Value::List(&[Value::Object(&[
+                        (
+                            "note_body",
+                            Value::Template(&[Part::Var(&["body", "name"])]),
+                        ),
+                        ("p", Value::Template(&[Part::Var(&["body", "priority"])])),
+                    ])]),
+                ),
+                (
+                    "none",
+                    Value::List(&[Value::Template(&[Part::Var(&["body", "priority"])])]),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(b, json!({"notes": [{"note_body": "Printer"}]}));
         let unmapped = query(
             "p",
             &vars,

@@ -11,6 +11,25 @@ pub fn path<'a, J: Json>(value: &'a J, keys: &[&str]) -> Option<&'a J> {
     (!found.is_null()).then_some(found)
 }
 
+/// Where a response keeps its record: like [`path`], and a key that is an integer steps into an
+/// array by position, counting from the end when negative (`notes.-1`: the last note).
+pub fn record<'a, J: Json>(value: &'a J, keys: &[&str]) -> Option<&'a J> {
+    let found = keys
+        .iter()
+        .try_fold(value, |v, k| match (v.as_array(), k.parse::<i64>()) {
+            (Some(items), Ok(i)) => {
+                let at = if i < 0 {
+                    items.len().checked_sub(i.unsigned_abs() as usize)?
+                } else {
+                    i as usize
+                };
+                items.get(at)
+            }
+            _ => v.get(k),
+        })?;
+    (!found.is_null()).then_some(found)
+}
+
 /// A request variable: like [`path`], and a key of digits steps into an array by position
 /// (`body.emails.0.email`).
 pub fn var<'a>(value: &'a serde_json::Value, keys: &[&str]) -> Option<&'a serde_json::Value> {
@@ -75,5 +94,20 @@ mod tests {
         assert_eq!(names, Some(vec![&json!("x")]));
         assert_eq!(or(Some(&json!("")), Some(&json!(2))), Some(&json!(2)));
         assert_eq!(or(Some(&json!(0)), Some(&json!(2))), Some(&json!(0)));
+    }
+
+    #[test]
+    fn record_paths_index_arrays_from_either_end() {
+        let v = json!({"notes": [{"id": "1"}, {"id": "2"}, {"id": "3"}], "-1": "key"});
+        assert_eq!(record(&v, &["notes", "-1", "id"]), Some(&json!("3")));
+        assert_eq!(record(&v, &["notes", "0", "id"]), Some(&json!("1")));
+        assert_eq!(record(&v, &["notes", "-3", "id"]), Some(&json!("1")));
+        assert_eq!(record(&v, &["notes", "-4"]), None);
+        assert_eq!(record(&v, &["notes", "3"]), None);
+        assert_eq!(
+            record(&v, &["-1"]),
+            Some(&json!("key")),
+            "objects keep their keys"
+        );
     }
 }

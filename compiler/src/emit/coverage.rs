@@ -200,6 +200,7 @@ fn summary(v: &ValueMapping) -> String {
     match v {
         ValueMapping::Expr(x) => e(x),
         ValueMapping::Const(c) => format!("const {c}"),
+        ValueMapping::Param(var) => format!("the call's `{}`", var.join(".")),
         ValueMapping::Enum { from, cases, .. } => {
             format!("{} (enum, {} values)", e(from), cases.len())
         }

@@ -184,6 +184,13 @@ fn request_value_schema(v: &ir::RequestValue) -> Value {
                 .collect();
             json!({ "type": "object", "properties": properties })
         }
+        ir::RequestValue::List(items) => {
+            let items: Vec<Value> = items.iter().map(request_value_schema).collect();
+            match items.as_slice() {
+                [one] => json!({ "type": "array", "items": one }),
+                _ => json!({ "type": "array", "prefixItems": items }),
+            }
+        }
     }
 }
 

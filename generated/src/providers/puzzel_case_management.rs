@@ -207,7 +207,7 @@ impl PuzzelCaseManagement {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -262,14 +262,15 @@ impl PuzzelCaseManagement {
                 &LIST_ATTACHMENTS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_attachment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("attachments", e));
+            let mapped = map_attachment(record, &context, self.full)
+                .map_err(|e| context.error("attachments", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "attachments",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -292,6 +293,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_attachments_in(body, &self.context)
+    }
+    fn decode_list_attachments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Attachment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "attachments",
@@ -307,13 +318,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items", "[]", "attachments"],
             |record| {
-                let mapped = map_attachment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("attachments", e));
+                let mapped = map_attachment(record, context, self.full)
+                    .map_err(|e| context.error("attachments", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "attachments",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -365,7 +376,7 @@ impl PuzzelCaseManagement {
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -431,14 +442,15 @@ impl PuzzelCaseManagement {
             "customers",
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_contact(record, &self.context, self.full)
-                .map_err(|e| self.context.error("customers", e));
+            let mapped = map_contact(record, &context, self.full)
+                .map_err(|e| context.error("customers", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "customers",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -461,6 +473,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_contacts_in(body, &self.context)
+    }
+    fn decode_list_contacts_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "customers",
@@ -472,13 +494,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items"],
             |record| {
-                let mapped = map_contact(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("customers", e));
+                let mapped = map_contact(record, context, self.full)
+                    .map_err(|e| context.error("customers", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "customers",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -508,7 +530,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_contact(&response.body)
+        self.decode_get_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -524,6 +546,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_contact_in(body, &self.context)
+    }
+    fn decode_get_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "customers",
@@ -531,7 +563,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -539,13 +571,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("customers", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("customers", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "customers",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -619,7 +651,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_contact(&response.body)
+        self.decode_create_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -635,6 +667,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_contact_in(body, &self.context)
+    }
+    fn decode_create_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "customers",
@@ -642,7 +684,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -650,13 +692,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("customers", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("customers", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "customers",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -745,7 +787,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_contact(&response.body)
+        self.decode_update_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -761,6 +803,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_contact_in(body, &self.context)
+    }
+    fn decode_update_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "customers",
@@ -768,7 +820,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -776,13 +828,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("customers", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("customers", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "customers",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -820,7 +872,7 @@ impl PuzzelCaseManagement {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -874,14 +926,15 @@ impl PuzzelCaseManagement {
                 &LIST_DIRECTORY_USERS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_users", e));
+            let mapped = map_directory_user(record, &context, self.full)
+                .map_err(|e| context.error("directory_users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -904,6 +957,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_users_in(body, &self.context)
+    }
+    fn decode_list_directory_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_users",
@@ -919,13 +982,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items"],
             |record| {
-                let mapped = map_directory_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_users", e));
+                let mapped = map_directory_user(record, context, self.full)
+                    .map_err(|e| context.error("directory_users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -955,7 +1018,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_directory_user(&response.body)
+        self.decode_get_directory_user_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -971,6 +1034,16 @@ impl PuzzelCaseManagement {
         crate::unified::user_directory::User,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_directory_user_in(body, &self.context)
+    }
+    fn decode_get_directory_user_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::User,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_users",
@@ -982,7 +1055,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -990,13 +1063,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_directory_user(record, &self.context, self.full)
-            .map_err(|e| self.context.error("directory_users", e));
+        let mapped = map_directory_user(record, context, self.full)
+            .map_err(|e| context.error("directory_users", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "directory_users",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1031,7 +1104,7 @@ impl PuzzelCaseManagement {
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1082,14 +1155,15 @@ impl PuzzelCaseManagement {
             "messages",
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_comment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("messages", e));
+            let mapped = map_comment(record, &context, self.full)
+                .map_err(|e| context.error("messages", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "messages",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1112,6 +1186,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_comments_in(body, &self.context)
+    }
+    fn decode_list_comments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -1123,13 +1207,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items"],
             |record| {
-                let mapped = map_comment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("messages", e));
+                let mapped = map_comment(record, context, self.full)
+                    .map_err(|e| context.error("messages", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "messages",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1174,7 +1258,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_comment(&response.body)
+        self.decode_create_comment_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1190,6 +1274,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Comment,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_comment_in(body, &self.context)
+    }
+    fn decode_create_comment_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -1197,7 +1291,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1205,13 +1299,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_comment(record, &self.context, self.full)
-            .map_err(|e| self.context.error("messages", e));
+        let mapped = map_comment(record, context, self.full)
+            .map_err(|e| context.error("messages", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "messages",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1261,7 +1355,7 @@ impl PuzzelCaseManagement {
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1327,14 +1421,15 @@ impl PuzzelCaseManagement {
             "tickets",
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &self.context, self.full)
-                .map_err(|e| self.context.error("tickets", e));
+            let mapped = map_ticket(record, &context, self.full)
+                .map_err(|e| context.error("tickets", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "tickets",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1357,6 +1452,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_tickets_in(body, &self.context)
+    }
+    fn decode_list_tickets_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -1368,13 +1473,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items"],
             |record| {
-                let mapped = map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("tickets", e));
+                let mapped = map_ticket(record, context, self.full)
+                    .map_err(|e| context.error("tickets", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "tickets",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1404,7 +1509,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_ticket(&response.body)
+        self.decode_get_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1420,6 +1525,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_ticket_in(body, &self.context)
+    }
+    fn decode_get_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -1427,7 +1542,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1435,13 +1550,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("tickets", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "tickets",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1560,7 +1675,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_ticket(&response.body)
+        self.decode_create_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1576,6 +1691,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_ticket_in(body, &self.context)
+    }
+    fn decode_create_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -1583,7 +1708,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1591,13 +1716,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("tickets", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "tickets",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1686,7 +1811,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_ticket(&response.body)
+        self.decode_update_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1702,6 +1827,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_ticket_in(body, &self.context)
+    }
+    fn decode_update_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -1709,7 +1844,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1717,13 +1852,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("tickets", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "tickets",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1805,7 +1940,7 @@ impl PuzzelCaseManagement {
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1855,14 +1990,15 @@ impl PuzzelCaseManagement {
             "users",
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("users", e));
+            let mapped = map_user(record, &context, self.full)
+                .map_err(|e| context.error("users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1885,6 +2021,16 @@ impl PuzzelCaseManagement {
         ::std::vec::Vec<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_users_in(body, &self.context)
+    }
+    fn decode_list_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -1896,13 +2042,13 @@ impl PuzzelCaseManagement {
             shape,
             &["items"],
             |record| {
-                let mapped = map_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("users", e));
+                let mapped = map_user(record, context, self.full)
+                    .map_err(|e| context.error("users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1932,7 +2078,7 @@ impl PuzzelCaseManagement {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_user(&response.body)
+        self.decode_get_user_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1948,6 +2094,16 @@ impl PuzzelCaseManagement {
         crate::unified::ticketing::User,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_user_in(body, &self.context)
+    }
+    fn decode_get_user_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::User,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -1955,7 +2111,7 @@ impl PuzzelCaseManagement {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1963,13 +2119,13 @@ impl PuzzelCaseManagement {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_user(record, &self.context, self.full)
-            .map_err(|e| self.context.error("users", e));
+        let mapped = map_user(record, context, self.full)
+            .map_err(|e| context.error("users", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "users",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2234,19 +2390,22 @@ impl PuzzelCaseManagement {
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
-/// mapping, to unified JSON; `timezone` defaults to the account default.
+/// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
+/// holds the call's parameters for fields mapped from them (`Null` for none).
 pub fn map(
     resource: &str,
     method: &str,
     record: &::serde_json::Value,
     timezone: ::std::option::Option<&str>,
     full: bool,
+    call: &::serde_json::Value,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     let context = ::switchboard_runtime::MapContext::new(
-        "puzzel_case_management",
-        timezone.unwrap_or("UTC"),
-        FORMATS,
-    )?;
+            "puzzel_case_management",
+            timezone.unwrap_or("UTC"),
+            FORMATS,
+        )?
+        .for_call(call);
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {

@@ -187,7 +187,7 @@ impl Reamaze {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -242,14 +242,15 @@ impl Reamaze {
                 &LIST_ATTACHMENTS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_attachment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("attachments", e));
+            let mapped = map_attachment(record, &context, self.full)
+                .map_err(|e| context.error("attachments", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "attachments",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -272,6 +273,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_attachments_in(body, &self.context)
+    }
+    fn decode_list_attachments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Attachment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "attachments",
@@ -287,13 +298,13 @@ impl Reamaze {
             shape,
             &["messages", "[]", "attachments"],
             |record| {
-                let mapped = map_attachment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("attachments", e));
+                let mapped = map_attachment(record, context, self.full)
+                    .map_err(|e| context.error("attachments", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "attachments",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -333,7 +344,7 @@ impl Reamaze {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -387,14 +398,15 @@ impl Reamaze {
                 &LIST_COLLECTIONS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_collection(record, &self.context, self.full)
-                .map_err(|e| self.context.error("channels", e));
+            let mapped = map_collection(record, &context, self.full)
+                .map_err(|e| context.error("channels", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "channels",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -417,6 +429,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::Collection>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_collections_in(body, &self.context)
+    }
+    fn decode_list_collections_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Collection>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "channels",
@@ -432,13 +454,13 @@ impl Reamaze {
             shape,
             &["channels"],
             |record| {
-                let mapped = map_collection(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("channels", e));
+                let mapped = map_collection(record, context, self.full)
+                    .map_err(|e| context.error("channels", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "channels",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -468,7 +490,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_collection(&response.body)
+        self.decode_get_collection_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -484,6 +506,16 @@ impl Reamaze {
         crate::unified::ticketing::Collection,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_collection_in(body, &self.context)
+    }
+    fn decode_get_collection_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Collection,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "channels",
@@ -491,7 +523,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -499,13 +531,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_collection(record, &self.context, self.full)
-            .map_err(|e| self.context.error("channels", e));
+        let mapped = map_collection(record, context, self.full)
+            .map_err(|e| context.error("channels", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "channels",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -540,7 +572,7 @@ impl Reamaze {
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -591,14 +623,15 @@ impl Reamaze {
             "contacts",
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_contact(record, &self.context, self.full)
-                .map_err(|e| self.context.error("contacts", e));
+            let mapped = map_contact(record, &context, self.full)
+                .map_err(|e| context.error("contacts", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "contacts",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -621,6 +654,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_contacts_in(body, &self.context)
+    }
+    fn decode_list_contacts_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -632,13 +675,13 @@ impl Reamaze {
             shape,
             &["contacts"],
             |record| {
-                let mapped = map_contact(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("contacts", e));
+                let mapped = map_contact(record, context, self.full)
+                    .map_err(|e| context.error("contacts", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "contacts",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -668,7 +711,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_contact(&response.body)
+        self.decode_get_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -684,6 +727,16 @@ impl Reamaze {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_contact_in(body, &self.context)
+    }
+    fn decode_get_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -691,7 +744,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -699,13 +752,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -779,7 +832,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_contact(&response.body)
+        self.decode_create_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -795,6 +848,16 @@ impl Reamaze {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_contact_in(body, &self.context)
+    }
+    fn decode_create_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -802,7 +865,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -810,13 +873,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -905,7 +968,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_contact(&response.body)
+        self.decode_update_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -921,6 +984,16 @@ impl Reamaze {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_contact_in(body, &self.context)
+    }
+    fn decode_update_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -928,7 +1001,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -936,13 +1009,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -991,6 +1064,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_ticket_status_in(body, &self.context)
+    }
+    fn decode_list_ticket_status_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "conversation_statuses",
@@ -1006,13 +1089,13 @@ impl Reamaze {
             shape,
             &[],
             |record| {
-                let mapped = map_ticket_state(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("conversation_statuses", e));
+                let mapped = map_ticket_state(record, context, self.full)
+                    .map_err(|e| context.error("conversation_statuses", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "conversation_statuses",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1109,7 +1192,7 @@ impl Reamaze {
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1220,14 +1303,15 @@ impl Reamaze {
             "conversations",
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &self.context, self.full)
-                .map_err(|e| self.context.error("conversations", e));
+            let mapped = map_ticket(record, &context, self.full)
+                .map_err(|e| context.error("conversations", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "conversations",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1250,6 +1334,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_tickets_in(body, &self.context)
+    }
+    fn decode_list_tickets_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "conversations",
@@ -1261,13 +1355,13 @@ impl Reamaze {
             shape,
             &["conversations"],
             |record| {
-                let mapped = map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("conversations", e));
+                let mapped = map_ticket(record, context, self.full)
+                    .map_err(|e| context.error("conversations", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "conversations",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1297,7 +1391,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_ticket(&response.body)
+        self.decode_get_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1313,6 +1407,16 @@ impl Reamaze {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_ticket_in(body, &self.context)
+    }
+    fn decode_get_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "conversations",
@@ -1320,7 +1424,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1328,13 +1432,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("conversations", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("conversations", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "conversations",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1498,7 +1602,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_ticket(&response.body)
+        self.decode_create_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1514,6 +1618,16 @@ impl Reamaze {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_ticket_in(body, &self.context)
+    }
+    fn decode_create_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "conversations",
@@ -1521,7 +1635,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1529,13 +1643,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("conversations", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("conversations", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "conversations",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1684,7 +1798,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_ticket(&response.body)
+        self.decode_update_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1700,6 +1814,16 @@ impl Reamaze {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_ticket_in(body, &self.context)
+    }
+    fn decode_update_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "conversations",
@@ -1707,7 +1831,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1715,13 +1839,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("conversations", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("conversations", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "conversations",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1783,7 +1907,7 @@ impl Reamaze {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1841,14 +1965,15 @@ impl Reamaze {
                 &LIST_DIRECTORY_ROLES_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_role(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_roles", e));
+            let mapped = map_directory_role(record, &context, self.full)
+                .map_err(|e| context.error("directory_roles", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_roles",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1872,6 +1997,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::user_directory::Role>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_roles_in(body, &self.context)
+    }
+    fn decode_list_directory_roles_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_roles",
@@ -1887,13 +2022,13 @@ impl Reamaze {
             shape,
             &["staff"],
             |record| {
-                let mapped = map_directory_role(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_roles", e));
+                let mapped = map_directory_role(record, context, self.full)
+                    .map_err(|e| context.error("directory_roles", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_roles",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1933,7 +2068,7 @@ impl Reamaze {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1987,14 +2122,15 @@ impl Reamaze {
                 &LIST_DIRECTORY_USERS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_users", e));
+            let mapped = map_directory_user(record, &context, self.full)
+                .map_err(|e| context.error("directory_users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2017,6 +2153,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_users_in(body, &self.context)
+    }
+    fn decode_list_directory_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_users",
@@ -2032,13 +2178,13 @@ impl Reamaze {
             shape,
             &["staff"],
             |record| {
-                let mapped = map_directory_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_users", e));
+                let mapped = map_directory_user(record, context, self.full)
+                    .map_err(|e| context.error("directory_users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2075,7 +2221,7 @@ impl Reamaze {
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -2126,14 +2272,15 @@ impl Reamaze {
             "messages",
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_comment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("messages", e));
+            let mapped = map_comment(record, &context, self.full)
+                .map_err(|e| context.error("messages", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "messages",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2156,6 +2303,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_comments_in(body, &self.context)
+    }
+    fn decode_list_comments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -2167,13 +2324,13 @@ impl Reamaze {
             shape,
             &["messages"],
             |record| {
-                let mapped = map_comment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("messages", e));
+                let mapped = map_comment(record, context, self.full)
+                    .map_err(|e| context.error("messages", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "messages",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2218,7 +2375,7 @@ impl Reamaze {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_comment(&response.body)
+        self.decode_create_comment_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2234,6 +2391,16 @@ impl Reamaze {
         crate::unified::ticketing::Comment,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_comment_in(body, &self.context)
+    }
+    fn decode_create_comment_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -2241,7 +2408,7 @@ impl Reamaze {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2249,13 +2416,13 @@ impl Reamaze {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_comment(record, &self.context, self.full)
-            .map_err(|e| self.context.error("messages", e));
+        let mapped = map_comment(record, context, self.full)
+            .map_err(|e| context.error("messages", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "messages",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2289,7 +2456,7 @@ impl Reamaze {
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -2339,14 +2506,15 @@ impl Reamaze {
             "staff",
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("staff", e));
+            let mapped = map_user(record, &context, self.full)
+                .map_err(|e| context.error("staff", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "staff",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2369,6 +2537,16 @@ impl Reamaze {
         ::std::vec::Vec<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_users_in(body, &self.context)
+    }
+    fn decode_list_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "staff",
@@ -2380,13 +2558,13 @@ impl Reamaze {
             shape,
             &["staff"],
             |record| {
-                let mapped = map_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("staff", e));
+                let mapped = map_user(record, context, self.full)
+                    .map_err(|e| context.error("staff", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "staff",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2667,19 +2845,22 @@ impl Reamaze {
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
-/// mapping, to unified JSON; `timezone` defaults to the account default.
+/// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
+/// holds the call's parameters for fields mapped from them (`Null` for none).
 pub fn map(
     resource: &str,
     method: &str,
     record: &::serde_json::Value,
     timezone: ::std::option::Option<&str>,
     full: bool,
+    call: &::serde_json::Value,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     let context = ::switchboard_runtime::MapContext::new(
-        "reamaze",
-        timezone.unwrap_or("UTC"),
-        FORMATS,
-    )?;
+            "reamaze",
+            timezone.unwrap_or("UTC"),
+            FORMATS,
+        )?
+        .for_call(call);
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {

@@ -227,7 +227,7 @@ impl Talkdesk {
             if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -270,14 +270,15 @@ impl Talkdesk {
             "case_fields",
             if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_field(record, &self.context, self.full)
-                .map_err(|e| self.context.error("case_fields", e));
+            let mapped = map_field(record, &context, self.full)
+                .map_err(|e| context.error("case_fields", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "case_fields",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -293,6 +294,16 @@ impl Talkdesk {
         ::std::vec::Vec<crate::unified::ticketing::Field>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_fields_in(body, &self.context)
+    }
+    fn decode_list_fields_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Field>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "case_fields",
@@ -304,13 +315,13 @@ impl Talkdesk {
             shape,
             &[],
             |record| {
-                let mapped = map_field(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("case_fields", e));
+                let mapped = map_field(record, context, self.full)
+                    .map_err(|e| context.error("case_fields", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "case_fields",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -361,6 +372,16 @@ impl Talkdesk {
         ::std::vec::Vec<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_ticket_status_in(body, &self.context)
+    }
+    fn decode_list_ticket_status_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "case_statuses",
@@ -376,13 +397,13 @@ impl Talkdesk {
             shape,
             &[],
             |record| {
-                let mapped = map_ticket_state(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("case_statuses", e));
+                let mapped = map_ticket_state(record, context, self.full)
+                    .map_err(|e| context.error("case_statuses", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "case_statuses",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -434,7 +455,7 @@ impl Talkdesk {
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -500,14 +521,15 @@ impl Talkdesk {
             "cases",
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &self.context, self.full)
-                .map_err(|e| self.context.error("cases", e));
+            let mapped = map_ticket(record, &context, self.full)
+                .map_err(|e| context.error("cases", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "cases",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -530,6 +552,16 @@ impl Talkdesk {
         ::std::vec::Vec<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_tickets_in(body, &self.context)
+    }
+    fn decode_list_tickets_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "cases",
@@ -541,13 +573,13 @@ impl Talkdesk {
             shape,
             &["_embedded", "data"],
             |record| {
-                let mapped = map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("cases", e));
+                let mapped = map_ticket(record, context, self.full)
+                    .map_err(|e| context.error("cases", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "cases",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -577,7 +609,7 @@ impl Talkdesk {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_ticket(&response.body)
+        self.decode_get_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -593,6 +625,16 @@ impl Talkdesk {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_ticket_in(body, &self.context)
+    }
+    fn decode_get_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "cases",
@@ -600,7 +642,7 @@ impl Talkdesk {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -608,13 +650,13 @@ impl Talkdesk {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("cases", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("cases", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "cases",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -733,7 +775,7 @@ impl Talkdesk {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_ticket(&response.body)
+        self.decode_create_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -749,6 +791,16 @@ impl Talkdesk {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_ticket_in(body, &self.context)
+    }
+    fn decode_create_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "cases",
@@ -756,7 +808,7 @@ impl Talkdesk {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -764,13 +816,13 @@ impl Talkdesk {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("cases", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("cases", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "cases",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -829,7 +881,7 @@ impl Talkdesk {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_ticket(&response.body)
+        self.decode_update_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -845,6 +897,16 @@ impl Talkdesk {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_ticket_in(body, &self.context)
+    }
+    fn decode_update_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "cases",
@@ -852,7 +914,7 @@ impl Talkdesk {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -860,13 +922,13 @@ impl Talkdesk {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("cases", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("cases", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "cases",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -964,7 +1026,7 @@ impl Talkdesk {
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1030,14 +1092,15 @@ impl Talkdesk {
             "contacts",
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_contact(record, &self.context, self.full)
-                .map_err(|e| self.context.error("contacts", e));
+            let mapped = map_contact(record, &context, self.full)
+                .map_err(|e| context.error("contacts", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "contacts",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1060,6 +1123,16 @@ impl Talkdesk {
         ::std::vec::Vec<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_contacts_in(body, &self.context)
+    }
+    fn decode_list_contacts_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -1071,13 +1144,13 @@ impl Talkdesk {
             shape,
             &["_embedded", "contacts"],
             |record| {
-                let mapped = map_contact(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("contacts", e));
+                let mapped = map_contact(record, context, self.full)
+                    .map_err(|e| context.error("contacts", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "contacts",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1107,7 +1180,7 @@ impl Talkdesk {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_contact(&response.body)
+        self.decode_get_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1123,6 +1196,16 @@ impl Talkdesk {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_contact_in(body, &self.context)
+    }
+    fn decode_get_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -1130,7 +1213,7 @@ impl Talkdesk {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &["contact"])
+        let record = ::switchboard_runtime::value::record(&body, &["contact"])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1138,13 +1221,243 @@ impl Talkdesk {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
+            mapped,
+        )
+    }
+    /// Lists the comments of a ticket, oldest first.
+    ///
+    /// `GET /cm/core/va/cases/{query.ticket_id}`. Provenance: documented (https://docs.talkdesk.com/reference/get-case-details). Note ids count from 1 within each case; notes carry no author and no timestamps. MCP tool `list_all_talkdesk_notes`.
+    ///
+    /// From mappings/providers/talkdesk/notes.yaml:7.
+    pub fn list_comments(
+        &self,
+        query: &crate::unified::ticketing::CommentListQuery,
+    ) -> ::switchboard_runtime::RecordStream<crate::unified::ticketing::Comment> {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = match ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COMMENTS,
+            &vars,
+        ) {
+            ::std::result::Result::Ok(r) => r,
+            ::std::result::Result::Err(e) => {
+                return ::switchboard_runtime::error_stream(e);
+            }
+        };
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "notes",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        let (context, full, overrides) = (
+            self.context.for_call(&vars),
+            self.full,
+            self.overrides.clone(),
+        );
+        let map = move |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_comment(record, &context, full)
+                .map_err(|e| context.error("notes", e));
+            ::switchboard_runtime::interpret::patched(
+                overrides.as_deref(),
+                "notes",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .paginate(request, ::std::option::Option::None, &["notes"], shape, map)
+    }
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    ///
+    /// From mappings/providers/talkdesk/notes.yaml:7.
+    pub async fn list_comments_page(
+        &self,
+        query: &crate::unified::ticketing::CommentListQuery,
+        cursor: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::serde_json::to_value(query).ok(),
+                ::std::option::Option::None,
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &LIST_COMMENTS,
+            &vars,
+        )?;
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "notes",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        let context = self.context.for_call(&vars);
+        let map = |record: &::switchboard_runtime::Node<'_>| {
+            let mapped = map_comment(record, &context, self.full)
+                .map_err(|e| context.error("notes", e));
+            ::switchboard_runtime::interpret::patched(
+                self.overrides.as_deref(),
+                "notes",
+                record,
+                &context,
+                mapped,
+            )
+        };
+        self.client
+            .list_page(
+                request,
+                ::std::option::Option::None,
+                &["notes"],
+                shape,
+                map,
+                cursor,
+            )
+            .await
+    }
+    /// Decodes a response body of [`Self::list_comments`] (without fetching it) into unified records.
+    pub fn decode_list_comments(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
+        self.decode_list_comments_in(body, &self.context)
+    }
+    fn decode_list_comments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "notes",
+            if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
+        );
+        ::switchboard_runtime::decode_records(
+            Self::NAME,
+            body,
+            shape,
+            &["notes"],
+            |record| {
+                let mapped = map_comment(record, context, self.full)
+                    .map_err(|e| context.error("notes", e));
+                ::switchboard_runtime::interpret::patched(
+                    self.overrides.as_deref(),
+                    "notes",
+                    record,
+                    context,
+                    mapped,
+                )
+            },
+        )
+    }
+    /// Adds a comment to a ticket; `is_private` makes it an internal note.
+    ///
+    /// `PATCH /cm/core/va/cases/{body.ticket.id}`. Provenance: documented (https://docs.talkdesk.com/reference/update-a-case). Whether PATCH appends or replaces notes is not stated; appending is modeled (the samples send only new notes). MCP tool `create_a_talkdesk_note`.
+    ///
+    /// From mappings/providers/talkdesk/notes.yaml:19.
+    pub async fn create_comment(
+        &self,
+        body: &crate::unified::ticketing::CommentCreateBody,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        if body.html_body.is_some() {
+            return ::std::result::Result::Err(
+                ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        Self::NAME,
+                        "Talkdesk Cases cannot set `html_body` with `create` of notes",
+                    )
+                    .with_operation(
+                        ::std::option::Option::Some(::switchboard_runtime::Operation {
+                            resource: "notes",
+                            method: "create",
+                        }),
+                    ),
+            );
+        }
+        let vars = self
+            .vars(
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::serde_json::to_value(body).ok(),
+            );
+        let request = ::switchboard_runtime::request::build(
+            Self::NAME,
+            &CREATE_COMMENT,
+            &vars,
+        )?;
+        let response = self.client.send_full(&request).await?;
+        self.decode_create_comment_in(&response.body, &self.context.for_call(&vars))
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    /// Decodes a response body of [`Self::create_comment`] (without fetching it) into unified records.
+    pub fn decode_create_comment(
+        &self,
+        body: &[u8],
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        self.decode_create_comment_in(body, &self.context)
+    }
+    fn decode_create_comment_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
+        let shape = ::switchboard_runtime::interpret::shape_for(
+            self.overrides.as_deref(),
+            "notes",
+            if self.full { &CREATE_COMMENT_SHAPE_FULL } else { &CREATE_COMMENT_SHAPE },
+        );
+        let arena = ::switchboard_runtime::Bump::new();
+        let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
+        let record = ::switchboard_runtime::value::record(&body, &["notes", "-1"])
+            .ok_or_else(|| {
+                ::switchboard_runtime::Error::new(
+                    ::switchboard_runtime::ErrorKind::Remote,
+                    Self::NAME,
+                    "the response holds no record",
+                )
+            })?;
+        let mapped = map_comment_create(record, context, self.full)
+            .map_err(|e| context.error("notes", e));
+        ::switchboard_runtime::interpret::patched(
+            self.overrides.as_deref(),
+            "notes",
+            record,
+            context,
             mapped,
         )
     }
@@ -1178,7 +1491,7 @@ impl Talkdesk {
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1228,14 +1541,15 @@ impl Talkdesk {
             "users",
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("users", e));
+            let mapped = map_user(record, &context, self.full)
+                .map_err(|e| context.error("users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1258,6 +1572,16 @@ impl Talkdesk {
         ::std::vec::Vec<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_users_in(body, &self.context)
+    }
+    fn decode_list_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -1269,13 +1593,13 @@ impl Talkdesk {
             shape,
             &["_embedded", "users"],
             |record| {
-                let mapped = map_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("users", e));
+                let mapped = map_user(record, context, self.full)
+                    .map_err(|e| context.error("users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1305,7 +1629,7 @@ impl Talkdesk {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_user(&response.body)
+        self.decode_get_user_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1321,6 +1645,16 @@ impl Talkdesk {
         crate::unified::ticketing::User,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_user_in(body, &self.context)
+    }
+    fn decode_get_user_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::User,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -1328,7 +1662,7 @@ impl Talkdesk {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1336,13 +1670,13 @@ impl Talkdesk {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_user(record, &self.context, self.full)
-            .map_err(|e| self.context.error("users", e));
+        let mapped = map_user(record, context, self.full)
+            .map_err(|e| context.error("users", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "users",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1492,6 +1826,37 @@ impl Talkdesk {
                     ),
                 )
             }
+            ("ticketing", "comments", "list") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Records(
+                        ::std::boxed::Box::pin(
+                            ::futures::StreamExt::map(
+                                self.list_comments(&query),
+                                |r| r.and_then(::switchboard_runtime::to_json),
+                            ),
+                        ),
+                    ),
+                )
+            }
+            ("ticketing", "comments", "create") => {
+                let body: crate::unified::ticketing::CommentCreateBody = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "body",
+                )?;
+                ::std::result::Result::Ok(
+                    ::switchboard_runtime::Output::Record(
+                        ::switchboard_runtime::to_json(
+                            self.create_comment(&body).await?,
+                        )?,
+                    ),
+                )
+            }
             ("ticketing", "users", "list") => {
                 ::std::result::Result::Ok(
                     ::switchboard_runtime::Output::Records(
@@ -1527,19 +1892,22 @@ impl Talkdesk {
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
-/// mapping, to unified JSON; `timezone` defaults to the account default.
+/// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
+/// holds the call's parameters for fields mapped from them (`Null` for none).
 pub fn map(
     resource: &str,
     method: &str,
     record: &::serde_json::Value,
     timezone: ::std::option::Option<&str>,
     full: bool,
+    call: &::serde_json::Value,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     let context = ::switchboard_runtime::MapContext::new(
-        "talkdesk",
-        timezone.unwrap_or("UTC"),
-        FORMATS,
-    )?;
+            "talkdesk",
+            timezone.unwrap_or("UTC"),
+            FORMATS,
+        )?
+        .for_call(call);
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {
@@ -1589,6 +1957,18 @@ pub fn map(
                 ::switchboard_runtime::to_json(
                     map_contact(record, &context, full)
                         .map_err(|e| context.error("contacts", e))?,
+                )?
+            }
+            ("notes", "list") => {
+                ::switchboard_runtime::to_json(
+                    map_comment(record, &context, full)
+                        .map_err(|e| context.error("notes", e))?,
+                )?
+            }
+            ("notes", "create") => {
+                ::switchboard_runtime::to_json(
+                    map_comment_create(record, &context, full)
+                        .map_err(|e| context.error("notes", e))?,
                 )?
             }
             ("users", "list") => {
@@ -2270,6 +2650,111 @@ static GET_CONTACT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::
 static GET_CONTACT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
     &[("contact", ::switchboard_runtime::Shape::All)],
 );
+static LIST_COMMENTS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "notes",
+        method: "list",
+    },
+    retry_safe: false,
+    method: "GET",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/cm/core/va/cases/"),
+        ::switchboard_runtime::request::Part::Var(&["query", "ticket_id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::None,
+};
+static LIST_COMMENTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "notes",
+            ::switchboard_runtime::Shape::Records(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("note_body", ::switchboard_runtime::Shape::All),
+                        ("public", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+    ],
+);
+static LIST_COMMENTS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "notes",
+            ::switchboard_runtime::Shape::Records(&::switchboard_runtime::Shape::All),
+        ),
+    ],
+);
+static CREATE_COMMENT: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
+    operation: ::switchboard_runtime::Operation {
+        resource: "notes",
+        method: "create",
+    },
+    retry_safe: false,
+    method: "PATCH",
+    path: &[
+        ::switchboard_runtime::request::Part::Text("/cm/core/va/cases/"),
+        ::switchboard_runtime::request::Part::Var(&["body", "ticket", "id"]),
+    ],
+    query: &[],
+    headers: &[],
+    body: ::std::option::Option::Some(
+        &[
+            (
+                "notes",
+                ::switchboard_runtime::request::Value::List(
+                    &[
+                        ::switchboard_runtime::request::Value::Object(
+                            &[
+                                (
+                                    "note_body",
+                                    ::switchboard_runtime::request::Value::Template(
+                                        &[
+                                            ::switchboard_runtime::request::Part::Var(&["body", "body"]),
+                                        ],
+                                    ),
+                                ),
+                                (
+                                    "public",
+                                    ::switchboard_runtime::request::Value::From {
+                                        var: &["body", "is_private"],
+                                        as_type: ::std::option::Option::Some(
+                                            ::switchboard_runtime::request::As::Boolean,
+                                        ),
+                                        cases: &[("true", "false"), ("false", "true")],
+                                    },
+                                ),
+                            ],
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    ),
+};
+static CREATE_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[
+        (
+            "notes",
+            ::switchboard_runtime::Shape::Each(
+                &::switchboard_runtime::Shape::Keys(
+                    &[
+                        ("id", ::switchboard_runtime::Shape::All),
+                        ("note_body", ::switchboard_runtime::Shape::All),
+                        ("public", ::switchboard_runtime::Shape::All),
+                    ],
+                ),
+            ),
+        ),
+    ],
+);
+static CREATE_COMMENT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
+    &[("notes", ::switchboard_runtime::Shape::Each(&::switchboard_runtime::Shape::All))],
+);
 static LIST_USERS: ::switchboard_runtime::request::Spec = ::switchboard_runtime::request::Spec {
     operation: ::switchboard_runtime::Operation {
         resource: "users",
@@ -2806,6 +3291,112 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
             .collect::<::std::result::Result<::std::vec::Vec<_>, _>>()?,
         account: ::std::option::Option::None,
         custom_fields: ::std::option::Option::None,
+        created_at: ::std::option::Option::None,
+        updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a notes record to unified `ticketing.comments` (compiled from mappings/providers/talkdesk/notes.yaml:4).
+pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Comment,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Comment {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        ticket: ::switchboard_runtime::convert::required_param(
+            ::switchboard_runtime::convert::reference(
+                context.param(&["query", "ticket_id"]),
+                ::std::option::Option::None,
+                "ticket",
+            )?,
+            "ticket",
+            "query.ticket_id",
+        )?,
+        body: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["note_body"]),
+            "body",
+        )?,
+        html_body: ::std::option::Option::None,
+        author: ::std::option::Option::None,
+        is_private: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["public"]),
+                "is_private",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("true") => ::std::option::Option::Some(false),
+            ::std::option::Option::Some("false") => ::std::option::Option::Some(true),
+            ::std::option::Option::Some(_) => ::std::option::Option::Some(false),
+        },
+        attachments: ::std::vec::Vec::new(),
+        created_at: ::std::option::Option::None,
+        updated_at: ::std::option::Option::None,
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a notes record to unified `ticketing.comments` (compiled from `create` of mappings/providers/talkdesk/notes.yaml:4).
+pub(crate) fn map_comment_create<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Comment,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Comment {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["id"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        ticket: ::switchboard_runtime::convert::required_param(
+            ::switchboard_runtime::convert::reference(
+                context.param(&["body", "ticket", "id"]),
+                ::std::option::Option::None,
+                "ticket",
+            )?,
+            "ticket",
+            "body.ticket.id",
+        )?,
+        body: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["note_body"]),
+            "body",
+        )?,
+        html_body: ::std::option::Option::None,
+        author: ::std::option::Option::None,
+        is_private: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["public"]),
+                "is_private",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("true") => ::std::option::Option::Some(false),
+            ::std::option::Option::Some("false") => ::std::option::Option::Some(true),
+            ::std::option::Option::Some(_) => ::std::option::Option::Some(false),
+        },
+        attachments: ::std::vec::Vec::new(),
         created_at: ::std::option::Option::None,
         updated_at: ::std::option::Option::None,
         remote_data: if full {

@@ -172,7 +172,7 @@ impl Trengo {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -227,14 +227,15 @@ impl Trengo {
                 &LIST_ATTACHMENTS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_attachment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("attachments", e));
+            let mapped = map_attachment(record, &context, self.full)
+                .map_err(|e| context.error("attachments", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "attachments",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -257,6 +258,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_attachments_in(body, &self.context)
+    }
+    fn decode_list_attachments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Attachment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "attachments",
@@ -272,13 +283,13 @@ impl Trengo {
             shape,
             &["data", "[]", "attachments"],
             |record| {
-                let mapped = map_attachment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("attachments", e));
+                let mapped = map_attachment(record, context, self.full)
+                    .map_err(|e| context.error("attachments", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "attachments",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -318,7 +329,7 @@ impl Trengo {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -372,14 +383,15 @@ impl Trengo {
                 &LIST_COLLECTIONS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_collection(record, &self.context, self.full)
-                .map_err(|e| self.context.error("channels", e));
+            let mapped = map_collection(record, &context, self.full)
+                .map_err(|e| context.error("channels", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "channels",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -402,6 +414,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Collection>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_collections_in(body, &self.context)
+    }
+    fn decode_list_collections_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Collection>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "channels",
@@ -417,13 +439,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_collection(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("channels", e));
+                let mapped = map_collection(record, context, self.full)
+                    .map_err(|e| context.error("channels", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "channels",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -453,7 +475,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_collection(&response.body)
+        self.decode_get_collection_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -469,6 +491,16 @@ impl Trengo {
         crate::unified::ticketing::Collection,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_collection_in(body, &self.context)
+    }
+    fn decode_get_collection_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Collection,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "channels",
@@ -476,7 +508,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -484,13 +516,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_collection(record, &self.context, self.full)
-            .map_err(|e| self.context.error("channels", e));
+        let mapped = map_collection(record, context, self.full)
+            .map_err(|e| context.error("channels", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "channels",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -525,7 +557,7 @@ impl Trengo {
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -576,14 +608,15 @@ impl Trengo {
             "contacts",
             if self.full { &LIST_CONTACTS_SHAPE_FULL } else { &LIST_CONTACTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_contact(record, &self.context, self.full)
-                .map_err(|e| self.context.error("contacts", e));
+            let mapped = map_contact(record, &context, self.full)
+                .map_err(|e| context.error("contacts", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "contacts",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -606,6 +639,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_contacts_in(body, &self.context)
+    }
+    fn decode_list_contacts_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Contact>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -617,13 +660,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_contact(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("contacts", e));
+                let mapped = map_contact(record, context, self.full)
+                    .map_err(|e| context.error("contacts", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "contacts",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -653,7 +696,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_contact(&response.body)
+        self.decode_get_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -669,6 +712,16 @@ impl Trengo {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_contact_in(body, &self.context)
+    }
+    fn decode_get_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -676,7 +729,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -684,13 +737,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -779,7 +832,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_contact(&response.body)
+        self.decode_create_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -795,6 +848,16 @@ impl Trengo {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_contact_in(body, &self.context)
+    }
+    fn decode_create_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -802,7 +865,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -810,13 +873,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -920,7 +983,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_contact(&response.body)
+        self.decode_update_contact_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -936,6 +999,16 @@ impl Trengo {
         crate::unified::ticketing::Contact,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_contact_in(body, &self.context)
+    }
+    fn decode_update_contact_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Contact,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "contacts",
@@ -943,7 +1016,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -951,13 +1024,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_contact(record, &self.context, self.full)
-            .map_err(|e| self.context.error("contacts", e));
+        let mapped = map_contact(record, context, self.full)
+            .map_err(|e| context.error("contacts", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "contacts",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1015,7 +1088,7 @@ impl Trengo {
             if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1065,14 +1138,15 @@ impl Trengo {
             "custom_fields",
             if self.full { &LIST_FIELDS_SHAPE_FULL } else { &LIST_FIELDS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_field(record, &self.context, self.full)
-                .map_err(|e| self.context.error("custom_fields", e));
+            let mapped = map_field(record, &context, self.full)
+                .map_err(|e| context.error("custom_fields", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "custom_fields",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1095,6 +1169,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Field>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_fields_in(body, &self.context)
+    }
+    fn decode_list_fields_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Field>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "custom_fields",
@@ -1106,13 +1190,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_field(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("custom_fields", e));
+                let mapped = map_field(record, context, self.full)
+                    .map_err(|e| context.error("custom_fields", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "custom_fields",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1142,7 +1226,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_field(&response.body)
+        self.decode_get_field_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1158,6 +1242,16 @@ impl Trengo {
         crate::unified::ticketing::Field,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_field_in(body, &self.context)
+    }
+    fn decode_get_field_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Field,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "custom_fields",
@@ -1165,7 +1259,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1173,13 +1267,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_field(record, &self.context, self.full)
-            .map_err(|e| self.context.error("custom_fields", e));
+        let mapped = map_field(record, context, self.full)
+            .map_err(|e| context.error("custom_fields", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "custom_fields",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1217,7 +1311,7 @@ impl Trengo {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1271,14 +1365,15 @@ impl Trengo {
                 &LIST_DIRECTORY_GROUPS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_group(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_groups", e));
+            let mapped = map_directory_group(record, &context, self.full)
+                .map_err(|e| context.error("directory_groups", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_groups",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1301,6 +1396,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::user_directory::Group>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_groups_in(body, &self.context)
+    }
+    fn decode_list_directory_groups_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Group>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_groups",
@@ -1316,13 +1421,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_directory_group(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_groups", e));
+                let mapped = map_directory_group(record, context, self.full)
+                    .map_err(|e| context.error("directory_groups", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_groups",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1352,7 +1457,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_directory_group(&response.body)
+        self.decode_get_directory_group_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1368,6 +1473,16 @@ impl Trengo {
         crate::unified::user_directory::Group,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_directory_group_in(body, &self.context)
+    }
+    fn decode_get_directory_group_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::Group,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_groups",
@@ -1379,7 +1494,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1387,13 +1502,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_directory_group(record, &self.context, self.full)
-            .map_err(|e| self.context.error("directory_groups", e));
+        let mapped = map_directory_group(record, context, self.full)
+            .map_err(|e| context.error("directory_groups", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "directory_groups",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1431,7 +1546,7 @@ impl Trengo {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1489,14 +1604,15 @@ impl Trengo {
                 &LIST_DIRECTORY_ROLES_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_role(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_roles", e));
+            let mapped = map_directory_role(record, &context, self.full)
+                .map_err(|e| context.error("directory_roles", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_roles",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1520,6 +1636,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::user_directory::Role>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_roles_in(body, &self.context)
+    }
+    fn decode_list_directory_roles_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::Role>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_roles",
@@ -1535,13 +1661,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_directory_role(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_roles", e));
+                let mapped = map_directory_role(record, context, self.full)
+                    .map_err(|e| context.error("directory_roles", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_roles",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1581,7 +1707,7 @@ impl Trengo {
             },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1635,14 +1761,15 @@ impl Trengo {
                 &LIST_DIRECTORY_USERS_SHAPE
             },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_directory_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("directory_users", e));
+            let mapped = map_directory_user(record, &context, self.full)
+                .map_err(|e| context.error("directory_users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "directory_users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1665,6 +1792,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_directory_users_in(body, &self.context)
+    }
+    fn decode_list_directory_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::user_directory::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_users",
@@ -1680,13 +1817,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_directory_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("directory_users", e));
+                let mapped = map_directory_user(record, context, self.full)
+                    .map_err(|e| context.error("directory_users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "directory_users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1716,7 +1853,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_directory_user(&response.body)
+        self.decode_get_directory_user_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1732,6 +1869,16 @@ impl Trengo {
         crate::unified::user_directory::User,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_directory_user_in(body, &self.context)
+    }
+    fn decode_get_directory_user_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::user_directory::User,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "directory_users",
@@ -1743,7 +1890,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1751,13 +1898,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_directory_user(record, &self.context, self.full)
-            .map_err(|e| self.context.error("directory_users", e));
+        let mapped = map_directory_user(record, context, self.full)
+            .map_err(|e| context.error("directory_users", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "directory_users",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1791,7 +1938,7 @@ impl Trengo {
             if self.full { &LIST_TAGS_SHAPE_FULL } else { &LIST_TAGS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -1841,14 +1988,15 @@ impl Trengo {
             "labels",
             if self.full { &LIST_TAGS_SHAPE_FULL } else { &LIST_TAGS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_tag(record, &self.context, self.full)
-                .map_err(|e| self.context.error("labels", e));
+            let mapped = map_tag(record, &context, self.full)
+                .map_err(|e| context.error("labels", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "labels",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -1871,6 +2019,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Tag>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_tags_in(body, &self.context)
+    }
+    fn decode_list_tags_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Tag>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "labels",
@@ -1882,13 +2040,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_tag(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("labels", e));
+                let mapped = map_tag(record, context, self.full)
+                    .map_err(|e| context.error("labels", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "labels",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -1918,7 +2076,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_tag(&response.body)
+        self.decode_get_tag_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1934,6 +2092,16 @@ impl Trengo {
         crate::unified::ticketing::Tag,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_tag_in(body, &self.context)
+    }
+    fn decode_get_tag_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "labels",
@@ -1941,7 +2109,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -1949,13 +2117,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_tag(record, &self.context, self.full)
-            .map_err(|e| self.context.error("labels", e));
+        let mapped = map_tag(record, context, self.full)
+            .map_err(|e| context.error("labels", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "labels",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -1983,7 +2151,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_tag(&response.body)
+        self.decode_create_tag_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -1999,6 +2167,16 @@ impl Trengo {
         crate::unified::ticketing::Tag,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_tag_in(body, &self.context)
+    }
+    fn decode_create_tag_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "labels",
@@ -2006,7 +2184,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2014,13 +2192,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_tag(record, &self.context, self.full)
-            .map_err(|e| self.context.error("labels", e));
+        let mapped = map_tag(record, context, self.full)
+            .map_err(|e| context.error("labels", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "labels",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2049,7 +2227,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_update_tag(&response.body)
+        self.decode_update_tag_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2065,6 +2243,16 @@ impl Trengo {
         crate::unified::ticketing::Tag,
         ::switchboard_runtime::Error,
     > {
+        self.decode_update_tag_in(body, &self.context)
+    }
+    fn decode_update_tag_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Tag,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "labels",
@@ -2072,7 +2260,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2080,13 +2268,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_tag(record, &self.context, self.full)
-            .map_err(|e| self.context.error("labels", e));
+        let mapped = map_tag(record, context, self.full)
+            .map_err(|e| context.error("labels", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "labels",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2144,7 +2332,7 @@ impl Trengo {
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -2195,14 +2383,15 @@ impl Trengo {
             "messages",
             if self.full { &LIST_COMMENTS_SHAPE_FULL } else { &LIST_COMMENTS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_comment(record, &self.context, self.full)
-                .map_err(|e| self.context.error("messages", e));
+            let mapped = map_comment(record, &context, self.full)
+                .map_err(|e| context.error("messages", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "messages",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2225,6 +2414,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_comments_in(body, &self.context)
+    }
+    fn decode_list_comments_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Comment>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -2236,13 +2435,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_comment(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("messages", e));
+                let mapped = map_comment(record, context, self.full)
+                    .map_err(|e| context.error("messages", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "messages",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2273,7 +2472,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_comment(&response.body)
+        self.decode_get_comment_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2289,6 +2488,16 @@ impl Trengo {
         crate::unified::ticketing::Comment,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_comment_in(body, &self.context)
+    }
+    fn decode_get_comment_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -2296,7 +2505,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2304,13 +2513,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_comment(record, &self.context, self.full)
-            .map_err(|e| self.context.error("messages", e));
+        let mapped = map_comment(record, context, self.full)
+            .map_err(|e| context.error("messages", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "messages",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2353,7 +2562,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_comment(&response.body)
+        self.decode_create_comment_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2369,6 +2578,16 @@ impl Trengo {
         crate::unified::ticketing::Comment,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_comment_in(body, &self.context)
+    }
+    fn decode_create_comment_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Comment,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "messages",
@@ -2376,7 +2595,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &["message"])
+        let record = ::switchboard_runtime::value::record(&body, &["message"])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2384,13 +2603,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_comment(record, &self.context, self.full)
-            .map_err(|e| self.context.error("messages", e));
+        let mapped = map_comment(record, context, self.full)
+            .map_err(|e| context.error("messages", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "messages",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2424,7 +2643,7 @@ impl Trengo {
             if self.full { &LIST_TEAMS_SHAPE_FULL } else { &LIST_TEAMS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -2474,14 +2693,15 @@ impl Trengo {
             "teams",
             if self.full { &LIST_TEAMS_SHAPE_FULL } else { &LIST_TEAMS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_team(record, &self.context, self.full)
-                .map_err(|e| self.context.error("teams", e));
+            let mapped = map_team(record, &context, self.full)
+                .map_err(|e| context.error("teams", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "teams",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2504,6 +2724,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Team>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_teams_in(body, &self.context)
+    }
+    fn decode_list_teams_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Team>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "teams",
@@ -2515,13 +2745,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_team(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("teams", e));
+                let mapped = map_team(record, context, self.full)
+                    .map_err(|e| context.error("teams", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "teams",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2551,7 +2781,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_team(&response.body)
+        self.decode_get_team_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2567,6 +2797,16 @@ impl Trengo {
         crate::unified::ticketing::Team,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_team_in(body, &self.context)
+    }
+    fn decode_get_team_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Team,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "teams",
@@ -2574,7 +2814,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2582,13 +2822,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_team(record, &self.context, self.full)
-            .map_err(|e| self.context.error("teams", e));
+        let mapped = map_team(record, context, self.full)
+            .map_err(|e| context.error("teams", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "teams",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -2637,6 +2877,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_ticket_status_in(body, &self.context)
+    }
+    fn decode_list_ticket_status_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::TicketState>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "ticket_statuses",
@@ -2652,13 +2902,13 @@ impl Trengo {
             shape,
             &[],
             |record| {
-                let mapped = map_ticket_state(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("ticket_statuses", e));
+                let mapped = map_ticket_state(record, context, self.full)
+                    .map_err(|e| context.error("ticket_statuses", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "ticket_statuses",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2710,7 +2960,7 @@ impl Trengo {
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -2776,14 +3026,15 @@ impl Trengo {
             "tickets",
             if self.full { &LIST_TICKETS_SHAPE_FULL } else { &LIST_TICKETS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &self.context, self.full)
-                .map_err(|e| self.context.error("tickets", e));
+            let mapped = map_ticket(record, &context, self.full)
+                .map_err(|e| context.error("tickets", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "tickets",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -2806,6 +3057,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_tickets_in(body, &self.context)
+    }
+    fn decode_list_tickets_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::Ticket>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -2817,13 +3078,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_ticket(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("tickets", e));
+                let mapped = map_ticket(record, context, self.full)
+                    .map_err(|e| context.error("tickets", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "tickets",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -2853,7 +3114,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_ticket(&response.body)
+        self.decode_get_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -2869,6 +3130,16 @@ impl Trengo {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_ticket_in(body, &self.context)
+    }
+    fn decode_get_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -2876,7 +3147,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -2884,13 +3155,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e));
+        let mapped = map_ticket(record, context, self.full)
+            .map_err(|e| context.error("tickets", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "tickets",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -3069,7 +3340,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_create_ticket(&response.body)
+        self.decode_create_ticket_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -3085,6 +3356,16 @@ impl Trengo {
         crate::unified::ticketing::Ticket,
         ::switchboard_runtime::Error,
     > {
+        self.decode_create_ticket_in(body, &self.context)
+    }
+    fn decode_create_ticket_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::Ticket,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "tickets",
@@ -3092,7 +3373,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -3100,13 +3381,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_ticket_create(record, &self.context, self.full)
-            .map_err(|e| self.context.error("tickets", e));
+        let mapped = map_ticket_create(record, context, self.full)
+            .map_err(|e| context.error("tickets", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "tickets",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -3305,7 +3586,7 @@ impl Trengo {
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
         let (context, full, overrides) = (
-            self.context.clone(),
+            self.context.for_call(&vars),
             self.full,
             self.overrides.clone(),
         );
@@ -3355,14 +3636,15 @@ impl Trengo {
             "users",
             if self.full { &LIST_USERS_SHAPE_FULL } else { &LIST_USERS_SHAPE },
         );
+        let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_user(record, &self.context, self.full)
-                .map_err(|e| self.context.error("users", e));
+            let mapped = map_user(record, &context, self.full)
+                .map_err(|e| context.error("users", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
                 "users",
                 record,
-                &self.context,
+                &context,
                 mapped,
             )
         };
@@ -3385,6 +3667,16 @@ impl Trengo {
         ::std::vec::Vec<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
     > {
+        self.decode_list_users_in(body, &self.context)
+    }
+    fn decode_list_users_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<crate::unified::ticketing::User>,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -3396,13 +3688,13 @@ impl Trengo {
             shape,
             &["data"],
             |record| {
-                let mapped = map_user(record, &self.context, self.full)
-                    .map_err(|e| self.context.error("users", e));
+                let mapped = map_user(record, context, self.full)
+                    .map_err(|e| context.error("users", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
                     "users",
                     record,
-                    &self.context,
+                    context,
                     mapped,
                 )
             },
@@ -3432,7 +3724,7 @@ impl Trengo {
             &vars,
         )?;
         let response = self.client.send_full(&request).await?;
-        self.decode_get_user(&response.body)
+        self.decode_get_user_in(&response.body, &self.context.for_call(&vars))
             .map_err(|e| {
                 self
                     .client
@@ -3448,6 +3740,16 @@ impl Trengo {
         crate::unified::ticketing::User,
         ::switchboard_runtime::Error,
     > {
+        self.decode_get_user_in(body, &self.context)
+    }
+    fn decode_get_user_in(
+        &self,
+        body: &[u8],
+        context: &::switchboard_runtime::MapContext,
+    ) -> ::std::result::Result<
+        crate::unified::ticketing::User,
+        ::switchboard_runtime::Error,
+    > {
         let shape = ::switchboard_runtime::interpret::shape_for(
             self.overrides.as_deref(),
             "users",
@@ -3455,7 +3757,7 @@ impl Trengo {
         );
         let arena = ::switchboard_runtime::Bump::new();
         let body = ::switchboard_runtime::parse_body(Self::NAME, body, shape, &arena)?;
-        let record = ::switchboard_runtime::value::path(&body, &[])
+        let record = ::switchboard_runtime::value::record(&body, &[])
             .ok_or_else(|| {
                 ::switchboard_runtime::Error::new(
                     ::switchboard_runtime::ErrorKind::Remote,
@@ -3463,13 +3765,13 @@ impl Trengo {
                     "the response holds no record",
                 )
             })?;
-        let mapped = map_user(record, &self.context, self.full)
-            .map_err(|e| self.context.error("users", e));
+        let mapped = map_user(record, context, self.full)
+            .map_err(|e| context.error("users", e));
         ::switchboard_runtime::interpret::patched(
             self.overrides.as_deref(),
             "users",
             record,
-            &self.context,
+            context,
             mapped,
         )
     }
@@ -3947,19 +4249,22 @@ impl Trengo {
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S", "rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
-/// mapping, to unified JSON; `timezone` defaults to the account default.
+/// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
+/// holds the call's parameters for fields mapped from them (`Null` for none).
 pub fn map(
     resource: &str,
     method: &str,
     record: &::serde_json::Value,
     timezone: ::std::option::Option<&str>,
     full: bool,
+    call: &::serde_json::Value,
 ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
     let context = ::switchboard_runtime::MapContext::new(
-        "trengo",
-        timezone.unwrap_or("Europe/Amsterdam"),
-        FORMATS,
-    )?;
+            "trengo",
+            timezone.unwrap_or("Europe/Amsterdam"),
+            FORMATS,
+        )?
+        .for_call(call);
     let _ = (record, full);
     ::std::result::Result::Ok(
         match (resource, method) {

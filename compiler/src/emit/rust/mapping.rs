@@ -96,7 +96,7 @@ fn needs_context(fields: &[ir::Field], mappings: &[ir::FieldMapping]) -> bool {
             return false;
         };
         match (&m.value, &f.ty) {
-            (ValueMapping::Datetime { .. }, _) => true,
+            (ValueMapping::Datetime { .. } | ValueMapping::Param(_), _) => true,
             (ValueMapping::Expr(_) | ValueMapping::Const(_), ty) => dated(ty),
             (ValueMapping::Object(members), FieldType::Object { fields, .. }) => {
                 needs_context(fields, members)
@@ -148,7 +148,10 @@ fn struct_literal(
                     let paths = m.redact.iter().map(|p| quote!(&[#(#p),*]));
                     quote!(#rt::convert::redact(#v, &[#(#paths),*]))
                 };
-                let v = if f.required && !matches!(f.ty, FieldType::List(_)) {
+                let v = if let (true, ValueMapping::Param(var)) = (f.required, &m.value) {
+                    let param = var.join(".");
+                    quote!(#rt::convert::required_param(#v, #name, #param)?)
+                } else if f.required && !matches!(f.ty, FieldType::List(_)) {
                     quote!(#rt::convert::required(#v, #name)?)
                 } else {
                     v
@@ -253,6 +256,16 @@ fn value_mapping(
                 quote!((#conv)(#e, #name)?)
             }
         },
+        ValueMapping::Param(var) => {
+            let v = quote!(context.param(&[#(#var),*]));
+            match &f.ty {
+                FieldType::Reference => {
+                    quote!(#rt::convert::reference(#v, ::std::option::Option::None, #name)?)
+                }
+                FieldType::Integer => quote!(#rt::convert::integer(#v, #name)?),
+                _ => quote!(#rt::convert::string(#v, #name)?),
+            }
+        }
         ValueMapping::Const(value) => {
             if let (FieldType::Enum(_), serde_json::Value::String(s)) = (&f.ty, value) {
                 let ty = enum_type(owner, f);
@@ -496,6 +509,18 @@ impl ShapeNode {
         self.merge(ShapeNode::Keys(vec![(first.clone(), child)]))
     }
 
+    /// Puts a single record at `path` (a response's `record`): an integer segment is an array
+    /// index (`notes, -1`), so that array keeps its elements shaped alike.
+    pub(super) fn place_record(self, path: &[String], record: ShapeNode) -> ShapeNode {
+        match path.iter().position(|s| s.parse::<i64>().is_ok()) {
+            None => self.place(path, record),
+            Some(i) => {
+                let element = ShapeNode::Keys(Vec::new()).place_record(&path[i + 1..], record);
+                self.place(&path[..i], ShapeNode::Each(Box::new(element)))
+            }
+        }
+    }
+
     /// Puts the records of a list at `path`, below this node: the page's items are
     /// [`ShapeNode::Records`] (handed over one by one), and a path through arrays
     /// (`messages, [], attachments`) shapes each item's own records array alike.
@@ -593,7 +618,7 @@ fn value_shape(node: ShapeNode, v: &ValueMapping, ty: &FieldType, full: bool) ->
     };
     match v {
         ValueMapping::Expr(e) => node.read(e),
-        ValueMapping::Const(_) => node,
+        ValueMapping::Const(_) | ValueMapping::Param(_) => node,
         ValueMapping::Enum { from, .. } | ValueMapping::Datetime { from, .. } => node.read(from),
         ValueMapping::Join { parts, .. } => parts.iter().fold(node, |node, p| node.read(p)),
         ValueMapping::Reference { id, name } => {

@@ -291,15 +291,17 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         static FORMATS: &[&str] = &[#(#formats),*];
 
         /// Maps one provider record of `resource` as `method` returns it, with the compiled
-        /// mapping, to unified JSON; `timezone` defaults to the account default.
+        /// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
+        /// holds the call's parameters for fields mapped from them (`Null` for none).
         pub fn map(
             resource: &str,
             method: &str,
             record: &::serde_json::Value,
             timezone: ::std::option::Option<&str>,
             full: bool,
+            call: &::serde_json::Value,
         ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
-            let context = #rt::MapContext::new(#name, timezone.unwrap_or(#default_timezone), FORMATS)?;
+            let context = #rt::MapContext::new(#name, timezone.unwrap_or(#default_timezone), FORMATS)?.for_call(call);
             // A provider without readable resources maps nothing.
             let _ = (record, full);
             ::std::result::Result::Ok(match (resource, method) {
@@ -534,7 +536,7 @@ fn method(
         let record = record_shape(&u.fields, mappings, full);
         match um.returns {
             Returns::Nothing => ShapeNode::Keys(Vec::new()),
-            Returns::Record => ShapeNode::Keys(Vec::new()).place(data, record),
+            Returns::Record => ShapeNode::Keys(Vec::new()).place_record(data, record),
             Returns::Records => {
                 let mut page = ShapeNode::Keys(Vec::new()).place_records(data, record);
                 if paginated && let Some(pg) = &p.pagination {
@@ -621,6 +623,8 @@ fn method(
         }
     };
     let decode_name = format_ident!("decode_{}", fn_name);
+    // The decoder with the context of a call (its parameters, for fields mapped with `param`).
+    let decode_in = format_ident!("decode_{}_in", fn_name);
     let decode_doc = format!(
         " Decodes a response body of [`Self::{fn_name}`] (without fetching it) into unified records."
     );
@@ -628,24 +632,32 @@ fn method(
         Returns::Records => quote! {
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
+                self.#decode_in(body, &self.context)
+            }
+
+            fn #decode_in(&self, body: &[u8], context: &#rt::MapContext) -> ::std::result::Result<::std::vec::Vec<#ty>, #rt::Error> {
                 let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
                 #rt::decode_records(Self::NAME, body, shape, &[#(#data),*], |record| {
-                    let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
-                    #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
+                    let mapped = #mapper(record, context, self.full).map_err(|e| context.error(#resource_name, e));
+                    #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, context, mapped)
                 })
             }
         },
         Returns::Record => quote! {
             #[doc = #decode_doc]
             pub fn #decode_name(&self, body: &[u8]) -> ::std::result::Result<#ty, #rt::Error> {
+                self.#decode_in(body, &self.context)
+            }
+
+            fn #decode_in(&self, body: &[u8], context: &#rt::MapContext) -> ::std::result::Result<#ty, #rt::Error> {
                 let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
                 let arena = #rt::Bump::new();
                 let body = #rt::parse_body(Self::NAME, body, shape, &arena)?;
-                let record = #rt::value::path(&body, &[#(#data),*]).ok_or_else(|| {
+                let record = #rt::value::record(&body, &[#(#data),*]).ok_or_else(|| {
                     #rt::Error::new(#rt::ErrorKind::Remote, Self::NAME, "the response holds no record")
                 })?;
-                let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
-                #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
+                let mapped = #mapper(record, context, self.full).map_err(|e| context.error(#resource_name, e));
+                #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, context, mapped)
             }
         },
         Returns::Nothing => quote!(),
@@ -706,7 +718,7 @@ fn method(
                         ::std::result::Result::Err(e) => return #rt::error_stream(e),
                     };
                     let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
-                    let (context, full, overrides) = (self.context.clone(), self.full, self.overrides.clone());
+                    let (context, full, overrides) = (self.context.for_call(&vars), self.full, self.overrides.clone());
                     let map = move |record: &#rt::Node<'_>| {
                         let mapped = #mapper(record, &context, full).map_err(|e| context.error(#resource_name, e));
                         #rt::interpret::patched(overrides.as_deref(), #resource_name, record, &context, mapped)
@@ -719,9 +731,10 @@ fn method(
                     #in_page
                     let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
                     let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });
+                    let context = self.context.for_call(&vars);
                     let map = |record: &#rt::Node<'_>| {
-                        let mapped = #mapper(record, &self.context, self.full).map_err(|e| self.context.error(#resource_name, e));
-                        #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &self.context, mapped)
+                        let mapped = #mapper(record, &context, self.full).map_err(|e| context.error(#resource_name, e));
+                        #rt::interpret::patched(self.overrides.as_deref(), #resource_name, record, &context, mapped)
                     };
                     #page
                 }
@@ -735,7 +748,7 @@ fn method(
                     #prepare
                     let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
                     let response = self.client.send_full(&request).await?;
-                    self.#decode_name(&response.body)
+                    self.#decode_in(&response.body, &self.context.for_call(&vars))
                         .map_err(|e| self.client.about_response(&response, e).with_operation(request.operation))
                 }
             }
@@ -841,6 +854,10 @@ fn request_value(v: &ir::RequestValue) -> TokenStream {
                 quote!((#k, #v))
             });
             quote!(#rt::request::Value::Object(&[#(#members),*]))
+        }
+        ir::RequestValue::List(items) => {
+            let items = items.iter().map(request_value);
+            quote!(#rt::request::Value::List(&[#(#items),*]))
         }
     }
 }

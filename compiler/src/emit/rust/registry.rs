@@ -140,7 +140,9 @@ pub(super) fn registry(ir: &Ir) -> Module {
         }
 
         /// Maps one record of `provider`'s `resource`, as `method` returns it, with the
-        /// compiled mapping; `timezone` defaults to the account default.
+        /// compiled mapping; `timezone` defaults to the account default. `call` holds the
+        /// call's parameters (`{"query": {…}}`) for fields mapped from them (`param`), or is
+        /// `Null`.
         pub fn map_record(
             provider: &str,
             resource: &str,
@@ -148,9 +150,10 @@ pub(super) fn registry(ir: &Ir) -> Module {
             record: &::serde_json::Value,
             timezone: ::std::option::Option<&str>,
             full: bool,
+            call: &::serde_json::Value,
         ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
             match provider {
-                #( #names => crate::providers::#modules::map(resource, method, record, timezone, full), )*
+                #( #names => crate::providers::#modules::map(resource, method, record, timezone, full, call), )*
                 other => ::std::result::Result::Err(#rt::Error::unsupported(other, resource, method)),
             }
         }
