@@ -7,13 +7,14 @@ use std::path::Path;
 
 use futures::TryStreamExt;
 use switchboard_compiler::{Settings, interpret};
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{Ticket, TicketListQuery};
+use switchboard_runtime::ErrorKind;
 use switchboard_runtime::interpret::{Override, OverrideSpec};
-use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::trengo::{self, Seed};
 use switchboard_tests::repo_root;
+use switchboard_tests::trengo as connect;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -39,17 +40,6 @@ fn load_override(yaml: &str) -> Override {
     let spec = interpret::override_spec(&ir, "big_customer").unwrap();
     let spec: OverrideSpec = serde_json::from_value(spec).unwrap();
     Override::new(spec).unwrap()
-}
-
-fn connect(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
 }
 
 async fn list(trengo: &Trengo) -> Vec<Ticket> {

@@ -6,25 +6,15 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{
     AuthorType, Comment, CommentCreateBody, CommentGetQuery, CommentListQuery, TicketAssignQuery,
     TicketCreateBody, TicketCreateQuery, TicketStatus,
 };
-use switchboard_runtime::{ClientOptions, ErrorKind, Reference, Secret};
+use switchboard_runtime::{ErrorKind, Reference};
 use switchboard_sandbox::Sandbox;
-use switchboard_sandbox::trengo::{self, Seed};
-
-fn connect(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_sandbox::trengo::Seed;
+use switchboard_tests::trengo as connect;
 
 fn reference(id: impl ToString) -> Reference {
     Reference {

@@ -5,25 +5,15 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{
     Contact, ContactListQuery, ContactSetCustomFieldQuery, ContactUpdateBody, Field,
     FieldEntityType,
 };
-use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
+use switchboard_runtime::ErrorKind;
 use switchboard_sandbox::Sandbox;
-use switchboard_sandbox::trengo::{self, Seed};
-
-fn connect(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_sandbox::trengo::Seed;
+use switchboard_tests::trengo as connect;
 
 async fn contacts(trengo: &Trengo, query: &ContactListQuery) -> Vec<Contact> {
     trengo.list_contacts(query).try_collect().await.unwrap()

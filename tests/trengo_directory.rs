@@ -4,22 +4,11 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
 use switchboard_generated::unified::ticketing::{Team, User};
-use switchboard_runtime::{ClientOptions, ErrorKind, Reference, Secret};
+use switchboard_runtime::{ErrorKind, Reference};
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::trengo::{self, Seed};
-
-fn connect(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-}
+use switchboard_tests::trengo as connect;
 
 #[tokio::test]
 async fn agent_directory_lists_users_with_their_roles_and_teams() {

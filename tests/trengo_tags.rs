@@ -4,22 +4,14 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{Tag, TagCreateBody, TagUpdateBody};
-use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
+use switchboard_runtime::ErrorKind;
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::trengo::{self, Seed};
 
 fn connect(sandbox: &Sandbox) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
-    .with_remote_data(true)
+    switchboard_tests::trengo(sandbox).with_remote_data(true)
 }
 
 async fn all(trengo: &Trengo) -> Vec<Tag> {

@@ -621,6 +621,41 @@ fn tags(body: &Value) -> Result<Option<Vec<String>>, ()> {
     }
 }
 
+/// What a ticket write sets besides its subject and status, checked.
+struct Changes {
+    priority: Option<&'static str>,
+    team: Option<&'static str>,
+    assignee: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+impl Changes {
+    /// The write's priority, team, assignee and tags, or the first field that is wrong.
+    fn of(body: &Value, seed: &Seed) -> Result<Changes, (&'static str, &'static str)> {
+        let priority = match text(body, "priority").map(|p| canonical(p, PRIORITIES)) {
+            Some(None) => return Err(("priority", "must be Low, Normal, High or Critical")),
+            other => other.flatten(),
+        };
+        let team = match text(body, "team")
+            .map(|t| TEAMS.iter().copied().find(|x| x.eq_ignore_ascii_case(t)))
+        {
+            Some(None) => return Err(("team", "is not a team of this account")),
+            other => other.flatten(),
+        };
+        let assignee = text(body, "assigned_user_email").map(str::to_owned);
+        if assignee.as_deref().is_some_and(|a| seed.agent(a).is_none()) {
+            return Err(("assigned_user_email", "is not a user of this account"));
+        }
+        let tags = tags(body).map_err(|()| ("tags", "must be a list of texts"))?;
+        Ok(Changes {
+            priority,
+            team,
+            assignee,
+            tags,
+        })
+    }
+}
+
 /// The customer a write names by e-mail or mobile, created when new (as on first contact).
 fn customer_for(
     seed: &mut Seed,
@@ -668,22 +703,14 @@ async fn create_ticket(
     let Some(subject) = text(&body, "subject") else {
         return invalid(&[("subject", "is required")]);
     };
-    let priority = match text(&body, "priority").map(|p| canonical(p, PRIORITIES)) {
-        Some(None) => return invalid(&[("priority", "must be Low, Normal, High or Critical")]),
-        other => other.flatten(),
-    };
-    let team = match text(&body, "team")
-        .map(|t| TEAMS.iter().copied().find(|x| x.eq_ignore_ascii_case(t)))
-    {
-        Some(None) => return invalid(&[("team", "is not a team of this account")]),
-        other => other.flatten(),
-    };
-    let assignee = text(&body, "assigned_user_email").map(str::to_owned);
-    if assignee.as_deref().is_some_and(|a| seed.agent(a).is_none()) {
-        return invalid(&[("assigned_user_email", "is not a user of this account")]);
-    }
-    let Ok(tags) = tags(&body) else {
-        return invalid(&[("tags", "must be a list of texts")]);
+    let Changes {
+        priority,
+        team,
+        assignee,
+        tags,
+    } = match Changes::of(&body, &seed) {
+        Ok(c) => c,
+        Err(field_error) => return invalid(&[field_error]),
     };
     let tags = tags.unwrap_or_default();
     let known = body.get("customer_id").and_then(Value::as_u64);
@@ -771,22 +798,14 @@ async fn update_ticket(
         Some(None) => return invalid(&[("status", "is not a ticket status")]),
         other => other.flatten(),
     };
-    let priority = match text(&body, "priority").map(|p| canonical(p, PRIORITIES)) {
-        Some(None) => return invalid(&[("priority", "must be Low, Normal, High or Critical")]),
-        other => other.flatten(),
-    };
-    let team = match text(&body, "team")
-        .map(|t| TEAMS.iter().copied().find(|x| x.eq_ignore_ascii_case(t)))
-    {
-        Some(None) => return invalid(&[("team", "is not a team of this account")]),
-        other => other.flatten(),
-    };
-    let assignee = text(&body, "assigned_user_email").map(str::to_owned);
-    if assignee.as_deref().is_some_and(|a| seed.agent(a).is_none()) {
-        return invalid(&[("assigned_user_email", "is not a user of this account")]);
-    }
-    let Ok(tags) = tags(&body) else {
-        return invalid(&[("tags", "must be a list of texts")]);
+    let Changes {
+        priority,
+        team,
+        assignee,
+        tags,
+    } = match Changes::of(&body, &seed) {
+        Ok(c) => c,
+        Err(field_error) => return invalid(&[field_error]),
     };
     let now = Timestamp::now();
     let t = &mut seed.tickets[at];
