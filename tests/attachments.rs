@@ -49,6 +49,12 @@ async fn trengo_lists_the_files_of_a_tickets_messages() {
             .collect();
         assert_eq!(got, expected, "ticket {}", ticket.id);
         assert!(files.iter().all(|f| Some(&f.id) == f.file_url.as_ref()));
+        assert!(
+            files
+                .iter()
+                .all(|f| f.ticket.as_ref().map(|t| t.id.clone()) == Some(ticket.id.to_string())),
+            "each file names the ticket it was listed for"
+        );
         with_files += usize::from(!files.is_empty());
     }
     assert!(with_files > 0, "some seeded tickets have files");
@@ -136,6 +142,11 @@ async fn reamaze_lists_the_files_of_a_conversations_messages() {
             .await
             .unwrap();
         assert_eq!(files.len(), expected.len(), "{}", c.slug);
+        assert!(
+            files
+                .iter()
+                .all(|f| f.ticket.as_ref().map(|t| t.id.as_str()) == Some(c.slug.as_str()))
+        );
         for (f, a) in files.iter().zip(&expected) {
             assert_eq!(f.file_name.as_deref(), Some(a.name.as_str()));
             assert_eq!(f.content_type.as_deref(), Some(a.content_type));

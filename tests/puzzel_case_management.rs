@@ -307,6 +307,11 @@ async fn attachments_of_a_tickets_messages() {
             .await
             .unwrap();
         assert_eq!(files.len(), expected.len(), "ticket {}", t.id);
+        assert!(
+            files
+                .iter()
+                .all(|f| f.ticket.as_ref().unwrap().id == t.id.to_string())
+        );
         for (f, raw) in files.iter().zip(expected) {
             assert_eq!(f.id, raw.id.to_string());
             assert_eq!(f.file_name.as_deref(), Some(raw.filename.as_str()));

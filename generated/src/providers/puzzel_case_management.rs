@@ -3335,7 +3335,7 @@ static GET_USER_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime
 /// Maps a attachments record to unified `ticketing.attachments` (compiled from mappings/providers/puzzel_case_management/attachments.yaml:3).
 pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
     record: &J,
-    _context: &::switchboard_runtime::MapContext,
+    context: &::switchboard_runtime::MapContext,
     full: bool,
 ) -> ::std::result::Result<
     crate::unified::ticketing::Attachment,
@@ -3353,7 +3353,11 @@ pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
             ::switchboard_runtime::value::path(record, &["filename"]),
             "file_name",
         )?,
-        ticket: ::std::option::Option::None,
+        ticket: ::switchboard_runtime::convert::reference(
+            context.param(&["query", "ticket_id"]),
+            ::std::option::Option::None,
+            "ticket",
+        )?,
         size: (::switchboard_runtime::convert::integer)(
             ::switchboard_runtime::value::path(record, &["size"]),
             "size",

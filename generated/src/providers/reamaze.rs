@@ -3998,7 +3998,7 @@ static LIST_USERS_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runti
 /// Maps a attachments record to unified `ticketing.attachments` (compiled from mappings/providers/reamaze/attachments.yaml:4).
 pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
     record: &J,
-    _context: &::switchboard_runtime::MapContext,
+    context: &::switchboard_runtime::MapContext,
     full: bool,
 ) -> ::std::result::Result<
     crate::unified::ticketing::Attachment,
@@ -4016,7 +4016,11 @@ pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
             ::switchboard_runtime::value::path(record, &["file_file_name"]),
             "file_name",
         )?,
-        ticket: ::std::option::Option::None,
+        ticket: ::switchboard_runtime::convert::reference(
+            context.param(&["query", "ticket_id"]),
+            ::std::option::Option::None,
+            "ticket",
+        )?,
         size: (::switchboard_runtime::convert::integer)(
             ::switchboard_runtime::value::path(record, &["file_file_size"]),
             "size",

@@ -6064,7 +6064,7 @@ static GET_USER_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime
 /// Maps a attachments record to unified `ticketing.attachments` (compiled from mappings/providers/trengo/attachments.yaml:4).
 pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
     record: &J,
-    _context: &::switchboard_runtime::MapContext,
+    context: &::switchboard_runtime::MapContext,
     full: bool,
 ) -> ::std::result::Result<
     crate::unified::ticketing::Attachment,
@@ -6082,7 +6082,11 @@ pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
             ::switchboard_runtime::value::path(record, &["filename"]),
             "file_name",
         )?,
-        ticket: ::std::option::Option::None,
+        ticket: ::switchboard_runtime::convert::reference(
+            context.param(&["query", "ticket_id"]),
+            ::std::option::Option::None,
+            "ticket",
+        )?,
         size: ::std::option::Option::None,
         file_url: (::switchboard_runtime::convert::string)(
             ::switchboard_runtime::value::path(record, &["url"]),
