@@ -394,6 +394,8 @@ async fn agent_lookup_and_the_user_directory() {
         assert_eq!(u.id, a.email);
         assert_eq!(u.is_active, Some(!a.suspended));
         assert_eq!(u.roles[0].id, a.role);
+        let teams: Vec<&str> = u.teams.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(teams, a.teams, "teams by name");
     }
     // Who is the assignee of ticket 1002?
     let ticket = p.get_ticket("1002").await.unwrap();
@@ -408,6 +410,7 @@ async fn agent_lookup_and_the_user_directory() {
     assert_eq!(directory.len(), seed.agents.len());
     assert_eq!(directory[3].status, Some(UserStatus::Inactive), "suspended");
     assert_eq!(directory[0].status, Some(UserStatus::Active));
+    assert_eq!(directory[0].groups.len(), seed.agents[0].teams.len());
     assert_eq!(
         p.get_directory_user(&directory[1].id).await.unwrap(),
         directory[1]

@@ -2443,12 +2443,17 @@ impl Checker<'_> {
                     FieldType::Object { .. } => {
                         self.mismatch(field, s.span, "an expression", "map the object member by member: `{ fields: { <member>: <expr> } }`")
                     }
-                    FieldType::List(inner) if matches!(**inner, FieldType::Reference | FieldType::Object { .. } | FieldType::Enum(_)) => {
+                    // A list of ids or names (`teams: teams`) is a list of references by id.
+                    FieldType::List(inner) if **inner == FieldType::Reference => {
+                        self.example_types(field, &FieldType::String, &e, s.span, examples, cx, true);
+                        Some(ir::ValueMapping::Expr(e))
+                    }
+                    FieldType::List(inner) if matches!(**inner, FieldType::Object { .. } | FieldType::Enum(_)) => {
                         self.mismatch(
                             field,
                             s.span,
                             "an expression",
-                            "write a list of `- id: <expr>` entries for references, or `{ each: <expr>, fields: {...} }` for objects",
+                            "write `{ each: <expr>, fields: {...} }` for objects, and an enum map for enums",
                         )
                     }
                     FieldType::List(inner) => {

@@ -2779,6 +2779,7 @@ static LIST_DIRECTORY_USERS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_
                         ("name", ::switchboard_runtime::Shape::All),
                         ("suspended", ::switchboard_runtime::Shape::All),
                         ("role", ::switchboard_runtime::Shape::All),
+                        ("teams", ::switchboard_runtime::Shape::All),
                         ("created_at", ::switchboard_runtime::Shape::All),
                     ],
                 ),
@@ -2817,6 +2818,7 @@ static GET_DIRECTORY_USER_SHAPE: ::switchboard_runtime::Shape = ::switchboard_ru
         ("name", ::switchboard_runtime::Shape::All),
         ("suspended", ::switchboard_runtime::Shape::All),
         ("role", ::switchboard_runtime::Shape::All),
+        ("teams", ::switchboard_runtime::Shape::All),
         ("created_at", ::switchboard_runtime::Shape::All),
     ],
 );
@@ -3289,6 +3291,7 @@ static LIST_USERS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::S
                         ("email", ::switchboard_runtime::Shape::All),
                         ("name", ::switchboard_runtime::Shape::All),
                         ("suspended", ::switchboard_runtime::Shape::All),
+                        ("teams", ::switchboard_runtime::Shape::All),
                         ("role", ::switchboard_runtime::Shape::All),
                         ("created_at", ::switchboard_runtime::Shape::All),
                     ],
@@ -3327,6 +3330,7 @@ static GET_USER_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Sha
         ("email", ::switchboard_runtime::Shape::All),
         ("name", ::switchboard_runtime::Shape::All),
         ("suspended", ::switchboard_runtime::Shape::All),
+        ("teams", ::switchboard_runtime::Shape::All),
         ("role", ::switchboard_runtime::Shape::All),
         ("created_at", ::switchboard_runtime::Shape::All),
     ],
@@ -3538,7 +3542,18 @@ pub(crate) fn map_directory_user<J: ::switchboard_runtime::Json>(
             .into_iter()
             .flatten()
             .collect(),
-        groups: ::std::vec::Vec::new(),
+        groups: ::switchboard_runtime::convert::list(
+            ::switchboard_runtime::convert::elements(
+                ::switchboard_runtime::value::path(record, &["teams"]),
+                "groups",
+            )?,
+            "groups",
+            |v, f| ::switchboard_runtime::convert::reference(
+                v,
+                ::std::option::Option::None,
+                f,
+            ),
+        )?,
         last_active_at: ::std::option::Option::None,
         created_at: ::switchboard_runtime::convert::datetime(
             ::switchboard_runtime::value::path(record, &["created_at"]),
@@ -3847,7 +3862,18 @@ pub(crate) fn map_user<J: ::switchboard_runtime::Json>(
             ::std::option::Option::Some("false") => ::std::option::Option::Some(true),
             ::std::option::Option::Some(_) => ::std::option::Option::Some(true),
         },
-        teams: ::std::vec::Vec::new(),
+        teams: ::switchboard_runtime::convert::list(
+            ::switchboard_runtime::convert::elements(
+                ::switchboard_runtime::value::path(record, &["teams"]),
+                "teams",
+            )?,
+            "teams",
+            |v, f| ::switchboard_runtime::convert::reference(
+                v,
+                ::std::option::Option::None,
+                f,
+            ),
+        )?,
         roles: [
             ::switchboard_runtime::convert::reference(
                 ::switchboard_runtime::value::path(record, &["role"]),
