@@ -83,7 +83,10 @@ async fn bad_tag_writes_are_typed_errors_with_the_providers_message() {
         .await
         .unwrap_err();
     assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, Some(422)));
-    assert_eq!(e.message(), "The given data was invalid.");
+    assert_eq!(
+        e.message(),
+        "The given data was invalid. (color: The color format is invalid.)"
+    );
     assert_eq!(
         e.to_body()["details"]["errors"]["color"][0],
         "The color format is invalid."

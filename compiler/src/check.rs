@@ -1108,6 +1108,7 @@ impl Checker<'_> {
 
     fn errors(&mut self, e: &syntax::Errors) -> ir::ErrorRules {
         let message = e.message.as_ref().and_then(|m| self.plain_path(m));
+        let fields = e.fields.as_ref().and_then(|f| self.plain_path(f));
         let in_body = e.in_body.as_ref().and_then(|b| {
             let path = self.plain_path(&b.path)?;
             if b.success.is_empty() {
@@ -1176,6 +1177,7 @@ impl Checker<'_> {
         }
         ir::ErrorRules {
             message,
+            fields,
             in_body,
             status,
         }

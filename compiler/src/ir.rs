@@ -348,6 +348,8 @@ pub struct RateLimit {
 #[derive(Debug, Clone, Default)]
 pub struct ErrorRules {
     pub message: Option<Vec<String>>,
+    /// Where error bodies keep their field errors (`None`: `errors`).
+    pub fields: Option<Vec<String>>,
     pub in_body: Option<InBodyErrors>,
     /// Provider statuses mapped to error kinds (`auth`, `validation`, ...).
     pub status: Vec<(u16, String)>,

@@ -109,6 +109,8 @@ pub struct RateLimit {
 pub struct Errors {
     /// Path of the message in error bodies.
     pub message: Option<Str>,
+    /// Path of the field errors in error bodies (default `errors`).
+    pub fields: Option<Str>,
     /// Errors reported inside a 2xx body.
     pub in_body: Option<InBodyErrors>,
     /// Provider statuses mapped to error kinds: `409: validation`.
@@ -864,7 +866,11 @@ impl Decoder<'_> {
     }
 
     fn errors(&mut self, node: &Node) -> Option<Errors> {
-        let e = self.object(node, "`errors`", &["message", "in_body", "status"])?;
+        let e = self.object(
+            node,
+            "`errors`",
+            &["message", "fields", "in_body", "status"],
+        )?;
         let in_body = e.get("in_body").and_then(|n| {
             let b = self.object(n, "`in_body`", &["path", "success", "message"])?;
             let path = self.req_string(&b, "path", "`in_body`");
@@ -881,6 +887,7 @@ impl Decoder<'_> {
         });
         Some(Errors {
             message: self.opt_string(&e, "message"),
+            fields: self.opt_string(&e, "fields"),
             in_body,
             status: e
                 .get("status")

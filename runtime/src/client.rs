@@ -647,43 +647,15 @@ impl Client {
                 _ => ErrorKind::Remote,
             });
         let body = serde_json::from_slice::<Value>(bytes).ok();
-        let message = body
+        let (message, fields) = body
             .as_ref()
-            .and_then(|b| error_message(b, rules.message))
+            .map(|b| describe(b, rules))
+            .unwrap_or_default();
+        let message = message
             .map(|m| self.redact(m.as_bytes()))
             .unwrap_or_else(|| format!("{code} {}", status.canonical_reason().unwrap_or("error")));
         let mut details = serde_json::Map::new();
-        // Field errors: `errors` (Laravel, Rails), or `fields: [{name, description}]` (Talkdesk).
-        let listed = body
-            .as_ref()
-            .and_then(|b| b.get("fields"))
-            .and_then(Value::as_array)
-            .filter(|f| f.iter().all(|e| e.get("name").is_some()));
-        let message = match listed {
-            Some(fields) if !fields.is_empty() => {
-                let parts: Vec<String> = fields
-                    .iter()
-                    .map(|f| {
-                        let name = f["name"].as_str().unwrap_or_default();
-                        let why = f
-                            .get("description")
-                            .or(f.get("message"))
-                            .and_then(Value::as_str);
-                        match why {
-                            Some(why) => format!("{name}: {why}"),
-                            None => name.to_owned(),
-                        }
-                    })
-                    .collect();
-                format!("{message} ({})", self.redact(parts.join("; ").as_bytes()))
-            }
-            _ => message,
-        };
-        if let Some(errors) = body
-            .as_ref()
-            .and_then(|b| b.get("errors").or(listed.and(b.get("fields"))))
-            .filter(|e| e.is_object() || e.is_array())
-        {
+        if let Some(errors) = fields {
             let text = self.redact(errors.to_string().as_bytes());
             details.insert(
                 "errors".into(),
@@ -884,11 +856,23 @@ fn error_message(body: &Value, declared: Option<&[&str]>) -> Option<String> {
     ["message", "error_description", "error", "detail", "title"]
         .iter()
         .find_map(|k| body.get(*k).and_then(text))
-        .or_else(|| body.get("errors").and_then(field_errors))
 }
 
-/// Field errors as one line, for bodies that carry nothing else (Rails:
-/// `{"errors": {"name": ["can't be blank"]}}` → `name: can't be blank`).
+/// What an error body says: its message with its field errors after it, and the field errors
+/// themselves (at the declared `fields` path, else `errors`), for `details`.
+fn describe<'b>(body: &'b Value, rules: &ErrorRules) -> (Option<String>, Option<&'b Value>) {
+    let fields = value::path(body, rules.fields.unwrap_or(&["errors"]))
+        .filter(|e| e.is_object() || e.is_array());
+    let summary = fields.and_then(field_errors);
+    let message = match (error_message(body, rules.message), summary) {
+        (Some(m), Some(s)) => Some(format!("{m} ({s})")),
+        (m, s) => m.or(s),
+    };
+    (message, fields)
+}
+
+/// Field errors as one line: `{"name": ["can't be blank"]}` (Laravel, Rails) or
+/// `[{"name": "title", "description": "can't be blank"}]` (Talkdesk) → `name: can't be blank`.
 fn field_errors(errors: &Value) -> Option<String> {
     let messages = |v: &Value| match v {
         Value::String(s) => vec![s.clone()],
@@ -903,7 +887,25 @@ fn field_errors(errors: &Value) -> Option<String> {
             .iter()
             .map(|(field, v)| format!("{field}: {}", messages(v).join(", ")))
             .collect(),
-        other => messages(other),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|item| match item {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => {
+                    let name = o.get("name").or(o.get("field")).and_then(Value::as_str)?;
+                    let why = o
+                        .get("description")
+                        .or(o.get("message"))
+                        .and_then(Value::as_str);
+                    Some(match why {
+                        Some(why) => format!("{name}: {why}"),
+                        None => name.to_owned(),
+                    })
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     };
     (!parts.is_empty()).then(|| parts.join("; "))
 }
@@ -965,22 +967,39 @@ mod tests {
     }
 
     #[test]
-    fn error_messages_fall_back_to_field_errors() {
+    fn error_messages_carry_the_field_errors() {
+        let rules = ErrorRules::DEFAULT;
         let rails = serde_json::json!({"errors": {"name": ["can't be blank", "is too short"], "email": "is taken"}});
         assert_eq!(
-            error_message(&rails, None).as_deref(),
+            describe(&rails, &rules).0.as_deref(),
             Some("name: can't be blank, is too short; email: is taken")
         );
         let laravel = serde_json::json!({"message": "The given data was invalid.", "errors": {"name": ["required"]}});
+        let (message, fields) = describe(&laravel, &rules);
         assert_eq!(
-            error_message(&laravel, None).as_deref(),
-            Some("The given data was invalid.")
+            message.as_deref(),
+            Some("The given data was invalid. (name: required)")
         );
+        assert_eq!(fields, Some(&serde_json::json!({"name": ["required"]})));
         let list = serde_json::json!({"errors": ["first", "second"]});
-        assert_eq!(error_message(&list, None).as_deref(), Some("first; second"));
+        assert_eq!(describe(&list, &rules).0.as_deref(), Some("first; second"));
+        assert_eq!(describe(&serde_json::json!({"errors": {}}), &rules).0, None);
+        // Declared elsewhere, as a list of objects (Talkdesk).
+        let talkdesk = ErrorRules {
+            fields: Some(&["fields"]),
+            ..ErrorRules::DEFAULT
+        };
+        let body = serde_json::json!({"message": "Bad request", "fields": [{"name": "title", "description": "can't be blank"}]});
+        let (message, fields) = describe(&body, &talkdesk);
         assert_eq!(
-            error_message(&serde_json::json!({"errors": {}}), None),
-            None
+            message.as_deref(),
+            Some("Bad request (title: can't be blank)")
+        );
+        assert_eq!(fields.unwrap()[0]["name"], "title");
+        assert_eq!(
+            describe(&body, &rules).0.as_deref(),
+            Some("Bad request"),
+            "not declared: only `errors`"
         );
     }
 

@@ -76,6 +76,9 @@ pub struct ErrorRules {
     /// Where error bodies keep their message (else `message`, `error_description`, `error`,
     /// `detail` or `title` is tried).
     pub message: Option<&'static [&'static str]>,
+    /// Where error bodies keep their field errors (else `errors`): an object of field → message
+    /// or messages, or a list of `{name, description | message}` or of texts.
+    pub fields: Option<&'static [&'static str]>,
     /// Errors reported inside a 2xx body.
     pub in_body: Option<InBodyErrors>,
     /// Provider statuses that mean another kind than the default.
@@ -86,6 +89,7 @@ impl ErrorRules {
     /// No declaration: HTTP statuses only.
     pub const DEFAULT: ErrorRules = ErrorRules {
         message: None,
+        fields: None,
         in_body: None,
         status: &[],
     };

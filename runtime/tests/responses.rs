@@ -183,6 +183,7 @@ fn declared(base_url: String, errors: ErrorRules) -> Client {
 async fn errors_inside_a_2xx_body_are_detected_from_the_declaration() {
     const ENVELOPE: ErrorRules = ErrorRules {
         message: None,
+        fields: None,
         in_body: Some(InBodyErrors {
             path: &["code"],
             success: &["0"],
@@ -219,6 +220,7 @@ async fn errors_inside_a_2xx_body_are_detected_from_the_declaration() {
 async fn declared_statuses_and_message_paths_apply() {
     const RULES: ErrorRules = ErrorRules {
         message: Some(&["error", "text"]),
+        fields: None,
         in_body: None,
         status: &[(409, ErrorKind::Validation), (400, ErrorKind::NotFound)],
     };
@@ -250,7 +252,10 @@ async fn validation_errors_carry_field_details_and_403s_their_missing_scopes() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
-    assert_eq!(e.message(), "The given data was invalid.");
+    assert_eq!(
+        e.message(),
+        "The given data was invalid. (contact_id: The contact id field is required.)"
+    );
     assert_eq!(
         e.to_body()["details"]["errors"]["contact_id"][0],
         "The contact id field is required."

@@ -74,6 +74,7 @@ impl PuzzelCaseManagement {
             rate_limit: ::std::option::Option::None,
             errors: ::switchboard_runtime::ErrorRules {
                 message: ::std::option::Option::Some(&["message"]),
+                fields: ::std::option::Option::None,
                 in_body: ::std::option::Option::None,
                 status: &[],
             },

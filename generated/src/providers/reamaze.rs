@@ -61,6 +61,7 @@ impl Reamaze {
             rate_limit: ::std::option::Option::None,
             errors: ::switchboard_runtime::ErrorRules {
                 message: ::std::option::Option::None,
+                fields: ::std::option::Option::None,
                 in_body: ::std::option::Option::None,
                 status: &[(403u16, ::switchboard_runtime::ErrorKind::Auth)],
             },

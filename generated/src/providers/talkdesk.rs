@@ -99,6 +99,7 @@ impl Talkdesk {
             rate_limit: ::std::option::Option::None,
             errors: ::switchboard_runtime::ErrorRules {
                 message: ::std::option::Option::Some(&["message"]),
+                fields: ::std::option::Option::Some(&["fields"]),
                 in_body: ::std::option::Option::None,
                 status: &[],
             },

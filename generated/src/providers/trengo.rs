@@ -59,6 +59,7 @@ impl Trengo {
             rate_limit: ::std::option::Option::None,
             errors: ::switchboard_runtime::ErrorRules {
                 message: ::std::option::Option::None,
+                fields: ::std::option::Option::None,
                 in_body: ::std::option::Option::None,
                 status: &[],
             },

@@ -877,6 +877,7 @@ fn error_rules(e: &ir::ErrorRules) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let message = path(&e.message);
+    let fields = path(&e.fields);
     let in_body = match &e.in_body {
         Some(b) => {
             let (at, success, message) = (&b.path, &b.success, path(&b.message));
@@ -888,7 +889,7 @@ fn error_rules(e: &ir::ErrorRules) -> TokenStream {
         let kind = type_ident(kind);
         quote!((#code, #rt::ErrorKind::#kind))
     });
-    quote!(#rt::ErrorRules { message: #message, in_body: #in_body, status: &[#(#status),*] })
+    quote!(#rt::ErrorRules { message: #message, fields: #fields, in_body: #in_body, status: &[#(#status),*] })
 }
 
 fn pagination_kind(kind: &PaginationKind) -> TokenStream {
