@@ -10,6 +10,7 @@ pub mod puzzel_cm;
 pub mod reamaze;
 pub mod talkdesk;
 pub mod throttle;
+pub mod tokens;
 pub mod trengo;
 
 use std::net::SocketAddr;

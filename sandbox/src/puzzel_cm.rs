@@ -15,12 +15,13 @@
 //!   default); errors are `{message, errors?: {field: [..]}}` with 400, 401, 404, 422, 429.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State as AxumState};
 
 use crate::throttle::Throttle;
+use crate::tokens::{Tokens, canonical, rfc3339};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -356,15 +357,11 @@ impl Seed {
     }
 }
 
-fn rfc3339(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 /// The tenant's data and tokens; clones share them.
 #[derive(Debug, Clone)]
 pub struct State {
     seed: Arc<RwLock<Seed>>,
-    tokens: Arc<Mutex<(usize, BTreeMap<String, Instant>)>>,
+    tokens: Tokens,
     /// Requests a minute before 429 (modeled; off unless set).
     throttle: Throttle,
 }
@@ -373,7 +370,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             seed: Arc::new(RwLock::new(Seed::new())),
-            tokens: Arc::new(Mutex::new((0, BTreeMap::new()))),
+            tokens: Tokens::default(),
             throttle: Throttle::default(),
         }
     }
@@ -388,26 +385,16 @@ impl State {
 
     /// Token requests so far.
     pub fn token_requests(&self) -> usize {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).0
+        self.tokens.requests()
     }
 
     /// Every token issued so far expires now.
     pub fn expire_tokens(&self) {
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        for expires in tokens.1.values_mut() {
-            *expires = now;
-        }
+        self.tokens.expire_all();
     }
 
     fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        let valid = token.is_some_and(|t| tokens.1.get(t).is_some_and(|e| *e > Instant::now()));
-        if !valid {
+        if self.tokens.scopes(headers).is_none() {
             return Some(error(
                 StatusCode::UNAUTHORIZED,
                 "The access token is missing, invalid or expired",
@@ -487,8 +474,7 @@ async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: Str
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
     let client = basic.or_else(|| Some((field("client_id")?, field("client_secret")?)));
-    let mut tokens = state.tokens.lock().unwrap_or_else(|e| e.into_inner());
-    tokens.0 += 1;
+    state.tokens.requested();
     if client.as_ref().map(|(i, s)| (i.as_str(), s.as_str())) != Some((CLIENT_ID, CLIENT_SECRET)) {
         return (
             StatusCode::BAD_REQUEST,
@@ -503,16 +489,17 @@ async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: Str
         )
             .into_response();
     }
-    let access_token = format!("sandbox-pcm-token-{}", tokens.0);
-    tokens.1.insert(
-        access_token.clone(),
-        Instant::now() + Duration::from_secs(86_400),
+    let scope = field("scope").unwrap_or_else(|| "case-management".into());
+    let (access_token, lifetime) = state.tokens.issue(
+        "sandbox-pcm-token",
+        scope.split_whitespace().map(str::to_owned).collect(),
+        Duration::from_secs(86_400),
     );
     Json(json!({
         "access_token": access_token,
-        "expires_in": 86_400,
+        "expires_in": lifetime.as_secs(),
         "token_type": "Bearer",
-        "scope": field("scope").unwrap_or_else(|| "case-management".into()),
+        "scope": scope,
     }))
     .into_response()
 }
@@ -537,12 +524,6 @@ fn page(query: &BTreeMap<String, String>, items: Vec<Value>) -> Response {
     let items: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
     Json(json!({ "total": total, "offset": offset, "limit": limit, "items": items }))
         .into_response()
-}
-
-fn canonical(value: &str, set: &'static [&'static str]) -> Option<&'static str> {
-    set.iter()
-        .copied()
-        .find(|s| s.eq_ignore_ascii_case(value.trim()))
 }
 
 async fn list_tickets(

@@ -19,12 +19,13 @@
 //! An optional rate limit answers 429 with `Retry-After` (Talkdesk publishes no number).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State as AxumState};
 
 use crate::throttle::Throttle;
+use crate::tokens::{Tokens, canonical, rfc3339};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -302,33 +303,20 @@ impl Seed {
     }
 }
 
-/// Talkdesk writes UTC instants to the second: `2022-11-01T01:43:29Z`.
-fn rfc3339(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 /// The account's data, its tokens and counters; clones share them.
 #[derive(Debug, Clone)]
 pub struct State {
     seed: Arc<RwLock<Seed>>,
-    auth: Arc<Mutex<Tokens>>,
+    tokens: Tokens,
     /// Requests a minute before 429 (Talkdesk publishes no number: off unless set).
     throttle: Throttle,
-}
-
-#[derive(Debug, Default)]
-struct Tokens {
-    /// Issued tokens: when each expires and the scopes it carries.
-    issued: BTreeMap<String, (Instant, Vec<String>)>,
-    requests: usize,
-    lifetime: Option<Duration>,
 }
 
 impl Default for State {
     fn default() -> Self {
         State {
             seed: Arc::new(RwLock::new(Seed::new())),
-            auth: Arc::new(Mutex::new(Tokens::default())),
+            tokens: Tokens::default(),
             throttle: Throttle::default(),
         }
     }
@@ -341,43 +329,24 @@ impl State {
         self
     }
 
-    fn tokens(&self) -> std::sync::MutexGuard<'_, Tokens> {
-        self.auth.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Token requests to the token endpoint so far.
     pub fn token_requests(&self) -> usize {
-        self.tokens().requests
+        self.tokens.requests()
     }
 
     /// How long tokens issued from now on are valid (an hour by default).
     pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.tokens().lifetime = Some(lifetime);
+        self.tokens.set_lifetime(lifetime);
     }
 
     /// Every token issued so far expires now.
     pub fn expire_tokens(&self) {
-        let now = Instant::now();
-        for (expires, _) in self.tokens().issued.values_mut() {
-            *expires = now;
-        }
+        self.tokens.expire_all();
     }
 
     /// Why a call is refused, if it is: no valid token, a token without `scope`, the rate limit.
     fn refusal(&self, headers: &HeaderMap, scope: &str) -> Option<Response> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let scopes = token.and_then(|t| {
-            let tokens = self.tokens();
-            tokens
-                .issued
-                .get(t)
-                .filter(|(expires, _)| *expires > Instant::now())
-                .map(|(_, scopes)| scopes.clone())
-        });
-        let Some(scopes) = scopes else {
+        let Some(scopes) = self.tokens.scopes(headers) else {
             return Some(error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -472,8 +441,7 @@ async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: Str
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
     );
-    let mut tokens = state.tokens();
-    tokens.requests += 1;
+    state.tokens.requested();
     let oauth_error = |status: StatusCode, error: &str, description: &str| {
         (
             status,
@@ -518,11 +486,10 @@ async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: Str
             &format!("Scope {unknown} is not granted to this client"),
         );
     }
-    let lifetime = tokens.lifetime.unwrap_or(Duration::from_secs(3600));
-    let access_token = format!("sandbox-talkdesk-token-{}", tokens.requests);
-    tokens.issued.insert(
-        access_token.clone(),
-        (Instant::now() + lifetime, scopes.clone()),
+    let (access_token, lifetime) = state.tokens.issue(
+        "sandbox-talkdesk-token",
+        scopes.clone(),
+        Duration::from_secs(3600),
     );
     Json(json!({
         "access_token": access_token,
@@ -531,13 +498,6 @@ async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: Str
         "scope": scopes.join(" "),
     }))
     .into_response()
-}
-
-/// One value of an enum as the API answers it, from any casing (`ON-HOLD`, `on-hold`).
-fn canonical(value: &str, set: &'static [&'static str]) -> Option<&'static str> {
-    set.iter()
-        .copied()
-        .find(|s| s.eq_ignore_ascii_case(value.trim()))
 }
 
 /// A list filter: a plain value, comma-separated values, or a URL-encoded JSON array.
