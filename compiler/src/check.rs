@@ -255,6 +255,13 @@ impl Checker<'_> {
         type_name: &str,
     ) -> Option<ir::Field> {
         self.name(name, "field");
+        if let Some(d) = &spec.default {
+            self.err(
+                Diagnostic::new(Code::WrongKind, d.span, "only a native method's parameter has a `default`")
+                    .with_label("a default from the account's credentials")
+                    .with_help("remove `default`; a unified field or parameter is given by the caller or mapped"),
+            );
+        }
         // A type that fails is reported; `json` stands in so that uses of the field do not
         // cascade into more errors.
         let ty = self.field_type(spec, type_name).unwrap_or_else(|| {
@@ -609,6 +616,7 @@ impl Checker<'_> {
                     .collect(),
                 name: name.value.clone(),
                 secret: c.secret,
+                optional: c.optional && c.default.is_none(),
                 default: c.default.as_ref().map(|d| d.value.clone()),
                 description: c
                     .description
@@ -617,20 +625,27 @@ impl Checker<'_> {
                     .unwrap_or_default(),
             });
         }
+        // Optional credentials may be absent: only the `one_of` auth options that need them
+        // may read them.
+        let auth_vars: Vec<String> = credentials
+            .iter()
+            .map(|c| format!("credentials.{}", c.name))
+            .collect();
         let all_vars: Vec<String> = credentials
             .iter()
+            .filter(|c| !c.optional)
             .map(|c| format!("credentials.{}", c.name))
             .collect();
         let public_vars: Vec<String> = credentials
             .iter()
-            .filter(|c| !c.secret)
+            .filter(|c| !c.secret && !c.optional)
             .map(|c| format!("credentials.{}", c.name))
             .collect();
 
         let base_url = self.url(&pf.base_url, &all_vars, &credentials, "`base_url`");
         let auth = match &pf.auth {
             None => ir::Auth::None,
-            Some(section) => self.auth(section, &all_vars, &credentials),
+            Some(section) => self.auth(section, &auth_vars, &all_vars, &credentials),
         };
         let headers = self.headers(&pf.headers, &all_vars, &credentials);
         let pagination = pf.pagination.as_ref().and_then(|s| self.pagination(s));
@@ -651,6 +666,15 @@ impl Checker<'_> {
             .iter()
             .all(|d| d.code != Code::InvalidDateFormat);
 
+        let tool_prefix = pf
+            .tool_prefix
+            .as_ref()
+            .map_or_else(|| pf.provider.value.clone(), |t| t.value.clone());
+        let result = pf
+            .result
+            .as_ref()
+            .and_then(|r| self.plain_path(r))
+            .unwrap_or_default();
         let mut resources: Vec<ir::ProviderResource> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (rfile, rf) in p.resources {
@@ -660,7 +684,8 @@ impl Checker<'_> {
             }
             seen.insert(rf.resource.value.clone(), rf.resource.span);
             let provider_cx = ProviderCx {
-                name: &pf.provider.value,
+                tool_prefix: &tool_prefix,
+                result: &result,
                 credentials: &credentials,
                 public_vars: &public_vars,
                 formats: &datetime.formats,
@@ -690,6 +715,7 @@ impl Checker<'_> {
             rate_limit,
             errors,
             datetime,
+            tool_prefix,
             resources,
         })
     }
@@ -814,12 +840,19 @@ impl Checker<'_> {
         found
     }
 
+    /// `vars` are the credentials an option may read; `required_vars` those every account
+    /// gives (all an auth without options may read).
     fn auth(
         &mut self,
         s: &syntax::Section,
-        vars: &[String],
+        option_vars: &[String],
+        required_vars: &[String],
         credentials: &[ir::Credential],
     ) -> ir::Auth {
+        if s.kind.value == "one_of" {
+            return self.auth_options(s, option_vars, credentials);
+        }
+        let vars = required_vars;
         let t = |this: &mut Self, key: &str| -> Option<Template> {
             let text = this.required_setting(s, key, "auth")?;
             this.template(&text, vars, credentials, "`auth`", true)
@@ -867,7 +900,7 @@ impl Checker<'_> {
                     .and_then(|u| self.url(&u, vars, credentials, "`token_url`"));
                 let client_id = t(self, "client_id");
                 let client_secret = t(self, "client_secret");
-                let scopes = s
+                let scopes: Vec<Template> = s
                     .get("scopes")
                     .map(|n| {
                         syntax::Decoder {
@@ -875,14 +908,17 @@ impl Checker<'_> {
                         }
                         .string_list(n, "`scopes`")
                     })
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|scope| self.template(scope, vars, credentials, "`scopes`", false))
+                    .collect();
                 match (token_url, client_id, client_secret) {
                     (Some(token_url), Some(client_id), Some(client_secret)) => {
                         Some(ir::Auth::OAuth2ClientCredentials {
                             token_url,
                             client_id,
                             client_secret,
-                            scopes: scopes.into_iter().map(|s| s.value).collect(),
+                            scopes,
                         })
                     }
                     _ => None,
@@ -932,6 +968,65 @@ impl Checker<'_> {
             _ => Some(ir::Auth::None),
         };
         auth.unwrap_or(ir::Auth::None)
+    }
+
+    /// `kind: one_of`: each option an auth of its own, which may read optional credentials;
+    /// at connect time the first whose optional credentials are all given is used.
+    fn auth_options(
+        &mut self,
+        s: &syntax::Section,
+        option_vars: &[String],
+        credentials: &[ir::Credential],
+    ) -> ir::Auth {
+        let Some(node) = s.get("options") else {
+            self.required_setting(s, "options", "auth");
+            return ir::Auth::None;
+        };
+        let items: Vec<crate::yaml::Node> = match &node.kind {
+            crate::yaml::NodeKind::Seq(items) if !items.is_empty() => items.clone(),
+            _ => {
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        node.span,
+                        "`options` must be a list of auth sections",
+                    )
+                    .with_label("expected a non-empty list")
+                    .with_help(
+                        "write `options: [{kind: oauth2_client_credentials, …}, {kind: login, …}]`",
+                    ),
+                );
+                return ir::Auth::None;
+            }
+        };
+        let mut options = Vec::new();
+        for item in &items {
+            let section = syntax::Decoder {
+                diags: &mut self.diags,
+            }
+            .section(
+                item,
+                "an auth option",
+                syntax::AUTH_KINDS,
+                &[],
+                Code::UnknownAuthKind,
+            );
+            let Some(section) = section else { continue };
+            if matches!(section.kind.value.as_str(), "one_of" | "none") {
+                self.err(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        section.kind.span,
+                        format!("an auth option cannot be `{}`", section.kind.value),
+                    )
+                    .with_label("options are ways to authenticate")
+                    .with_help("list the auth kinds an account may use, such as `oauth2_client_credentials` and `login`"),
+                );
+                continue;
+            }
+            options.push(self.auth(&section, option_vars, option_vars, credentials));
+        }
+        ir::Auth::OneOf(options)
     }
 
     fn path_setting(&mut self, s: &syntax::Section, key: &str) -> Option<Vec<String>> {
@@ -1316,8 +1411,11 @@ impl Checker<'_> {
         models: &[ir::Model],
         p: &ProviderCx<'_>,
     ) -> Option<ir::ProviderResource> {
+        let Some(unified_name) = &rf.unified else {
+            return self.native_resource(file, rf, p);
+        };
         self.name(&rf.resource, "resource");
-        let (model, unified) = self.resolve_unified(&rf.unified, models)?;
+        let (model, unified) = self.resolve_unified(unified_name, models)?;
         let cx = ResourceCx {
             unified,
             formats: p.formats,
@@ -1471,12 +1569,182 @@ impl Checker<'_> {
 
         Some(ir::ProviderResource {
             name: rf.resource.value.clone(),
+            native: None,
             model: model.name.clone(),
             unified: unified.name.clone(),
             origin: self.origin(rf.resource.span),
             methods,
             fields,
             redact: std::mem::take(&mut self.redacting),
+        })
+    }
+
+    /// A resource without a unified model: each method is a typed proxy of one provider
+    /// operation, its parameters declared under `query` and its answer the JSON at
+    /// `response.record` (default: the provider's `result`) or a file (`response.binary`).
+    fn native_resource(
+        &mut self,
+        file: FileId,
+        rf: syntax::ResourceFile,
+        p: &ProviderCx<'_>,
+    ) -> Option<ir::ProviderResource> {
+        self.name(&rf.resource, "resource");
+        if let Some((name, _)) = rf.fields.first() {
+            self.err(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    name.span,
+                    "a native resource has no field mappings",
+                )
+                .with_label("no unified resource to map to")
+                .with_help("add `unified: <model>.<resource>` to map records, or remove `fields`"),
+            );
+        }
+        let resource = rf.resource.value.clone();
+        let singular = rf.singular.as_ref().map_or_else(
+            || resource.strip_suffix('s').unwrap_or(&resource).to_owned(),
+            |s| s.value.clone(),
+        );
+        let mut methods = Vec::new();
+        for (name, m) in &rf.methods {
+            let kind = MethodKind::of(&name.value);
+            if kind == MethodKind::Custom && !self.name(name, "method") {
+                continue;
+            }
+            let params: Vec<ir::Field> = m
+                .params
+                .iter()
+                .filter_map(|(q, spec)| {
+                    let plain = syntax::FieldSpec {
+                        default: None,
+                        ..spec.clone()
+                    };
+                    self.field(q, &plain, &format!("{singular}_{}_{}", name.value, q.value))
+                })
+                .collect();
+            let mut defaults = Vec::new();
+            for (q, spec) in &m.params {
+                let Some(d) = &spec.default else { continue };
+                let credential = d.value.strip_prefix("credentials.").and_then(|c| {
+                    p.credentials
+                        .iter()
+                        .find(|cr| cr.name == c && !cr.secret && !cr.optional)
+                });
+                match credential {
+                    Some(c) if !spec.required => defaults.push((q.value.clone(), c.name.clone())),
+                    Some(_) => self.err(
+                        Diagnostic::new(Code::WrongKind, d.span, format!("required parameter `{}` has a default", q.value))
+                            .with_label("a required parameter is always given")
+                            .with_help("remove `default`, or `required: true`"),
+                    ),
+                    None => self.err(
+                        Diagnostic::new(Code::UnknownVariable, d.span, format!("`{}` is not a credential a parameter can default to", d.value))
+                            .with_label("expected `credentials.<name>` of a non-secret credential every account gives")
+                            .with_help(help_for_name(
+                                d.value.trim_start_matches("credentials."),
+                                p.credentials.iter().filter(|c| !c.secret && !c.optional).map(|c| c.name.as_str()),
+                                "credential",
+                            )),
+                    ),
+                }
+            }
+            if let Some(r) = &m.records {
+                self.err(
+                    Diagnostic::new(Code::WrongKind, r.span, "a native method answers one JSON value")
+                        .with_label("no records without a unified resource")
+                        .with_help("write `response: { record: <path> }`; a list comes back as the JSON array it is"),
+                );
+            }
+            // The request as for any method; examples are checked below, since a native
+            // answer may be any JSON (an array, a scalar), not a record object.
+            let um = ir::UnifiedMethod {
+                name: name.value.clone(),
+                kind: MethodKind::Custom,
+                description: String::new(),
+                query: params.clone(),
+                body: Vec::new(),
+                returns: Returns::Nothing,
+            };
+            let request_only = syntax::Method {
+                examples: Vec::new(),
+                ..m.clone()
+            };
+            let (method, _) =
+                self.method(file, &um, &[], &request_only, p, &resource, &mut Vec::new());
+            let Some(mut method) = method else { continue };
+            let binary = m.binary.as_ref().is_some_and(|b| b.value);
+            if binary && m.record.is_some() {
+                let at = m.record.as_ref().map_or(m.span, |r| r.span);
+                self.err(
+                    Diagnostic::new(Code::WrongKind, at, "a binary answer has no `record`")
+                        .with_label("the body is a file, not JSON")
+                        .with_help("remove `record` or `binary`"),
+                );
+            }
+            if m.record.is_none() {
+                method.data_path = if binary {
+                    Vec::new()
+                } else {
+                    p.result.to_vec()
+                };
+            }
+            for example in &m.examples {
+                let Some(body) = self.example(file, example) else {
+                    continue;
+                };
+                if ir::record_at(&body, &method.data_path).is_none() {
+                    self.err(
+                        Diagnostic::new(
+                            Code::ExampleShape,
+                            example.span,
+                            format!(
+                                "the example has no value at `{}`",
+                                ir::path_text(&method.data_path)
+                            ),
+                        )
+                        .with_label("example does not match the response path")
+                        .with_help("fix `response.record` (or the provider's `result`) or the example payload"),
+                    );
+                }
+            }
+            method.examples = m
+                .examples
+                .iter()
+                .map(|e| example_path(&self.sources.get(file).path, &e.value))
+                .collect();
+            method.kind = kind;
+            if m.tool.is_none() {
+                method.tool_name =
+                    tool_name(p.tool_prefix, &resource, &singular, kind, &name.value);
+            }
+            method.description = m
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_default();
+            method.native = Some(ir::NativeMethod {
+                params,
+                defaults,
+                binary,
+            });
+            methods.push(method);
+        }
+        Some(ir::ProviderResource {
+            name: resource,
+            native: Some(ir::NativeResource {
+                singular,
+                description: rf
+                    .description
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
+            }),
+            model: String::new(),
+            unified: String::new(),
+            origin: self.origin(rf.resource.span),
+            methods,
+            fields: Vec::new(),
+            redact: Vec::new(),
         })
     }
 
@@ -1930,7 +2198,7 @@ impl Checker<'_> {
 
         let tool_name = match &m.tool {
             Some(t) => t.value.clone(),
-            None => default_tool_name(p.name, resource, um),
+            None => default_tool_name(p.tool_prefix, resource, um),
         };
         // Optional body fields the request never sends are refused at run time, like filters.
         let sent: Vec<String> = body
@@ -1947,6 +2215,7 @@ impl Checker<'_> {
             .collect();
         let method = path.map(|path| ir::Method {
             name: um.name.clone(),
+            native: None,
             kind,
             description: m
                 .description
@@ -2016,6 +2285,9 @@ impl Checker<'_> {
                     .filter_map(|v| self.request_value(v, vars, um, fields, p, in_body))
                     .collect(),
             )),
+            syntax::RequestValue::JsonText(inner) => Some(ir::RequestValue::JsonText(Box::new(
+                self.request_value(inner, vars, um, fields, p, in_body)?,
+            ))),
             syntax::RequestValue::Object(members) => Some(ir::RequestValue::Object(
                 members
                     .iter()
@@ -3129,7 +3401,10 @@ struct Stems {
 
 /// What a provider's resources can rely on.
 struct ProviderCx<'a> {
-    name: &'a str,
+    /// The provider's name in tool names.
+    tool_prefix: &'a str,
+    /// Where native methods find their answer by default.
+    result: &'a [String],
     credentials: &'a [ir::Credential],
     public_vars: &'a [String],
     formats: &'a [String],
@@ -3140,13 +3415,24 @@ struct ProviderCx<'a> {
 /// The MCP tool name by convention: `list_all_<provider>_<resource>`, `get_single_…_by_id`, …
 pub fn default_tool_name(provider: &str, resource: &str, um: &ir::UnifiedMethod) -> String {
     let singular = resource.strip_suffix('s').unwrap_or(resource);
-    match um.kind {
+    tool_name(provider, resource, singular, um.kind, &um.name)
+}
+
+/// The convention itself, for a resource and its name for one record.
+fn tool_name(
+    provider: &str,
+    resource: &str,
+    singular: &str,
+    kind: MethodKind,
+    method: &str,
+) -> String {
+    match kind {
         MethodKind::List => format!("list_all_{provider}_{resource}"),
         MethodKind::Get => format!("get_single_{provider}_{singular}_by_id"),
         MethodKind::Create => format!("create_a_{provider}_{singular}"),
         MethodKind::Update => format!("update_a_{provider}_{singular}_by_id"),
         MethodKind::Delete => format!("delete_a_{provider}_{singular}_by_id"),
-        MethodKind::Custom => format!("{provider}_{resource}_{}", um.name),
+        MethodKind::Custom => format!("{provider}_{resource}_{method}"),
     }
 }
 
@@ -3179,6 +3465,7 @@ fn request_vars(v: &ir::RequestValue) -> Vec<String> {
             members.iter().flat_map(|(_, v)| request_vars(v)).collect()
         }
         ir::RequestValue::List(items) => items.iter().flat_map(request_vars).collect(),
+        ir::RequestValue::JsonText(inner) => request_vars(inner),
     }
 }
 
@@ -3199,6 +3486,7 @@ fn body_fields_used(v: &ir::RequestValue) -> Vec<String> {
             .flat_map(|(_, v)| body_fields_used(v))
             .collect(),
         ir::RequestValue::List(items) => items.iter().flat_map(body_fields_used).collect(),
+        ir::RequestValue::JsonText(inner) => body_fields_used(inner),
     }
 }
 

@@ -227,6 +227,8 @@ pub struct Provider {
     pub rate_limit: Option<RateLimit>,
     pub errors: ErrorRules,
     pub datetime: DatetimeConfig,
+    /// The provider's name in MCP tool names (its `tool_prefix`, or its name).
+    pub tool_prefix: String,
     pub resources: Vec<ProviderResource>,
 }
 
@@ -257,6 +259,8 @@ impl Provider {
 pub struct Credential {
     pub name: String,
     pub secret: bool,
+    /// Needed only by some `one_of` auth options: an account may leave it out.
+    pub optional: bool,
     pub default: Option<String>,
     pub description: String,
     /// The values an account may give and the text each stands for in templates (empty: any
@@ -283,7 +287,7 @@ pub enum Auth {
         token_url: Template,
         client_id: Template,
         client_secret: Template,
-        scopes: Vec<String>,
+        scopes: Vec<Template>,
     },
     /// A token from a login call, sent as `<scheme> <token>`.
     Login {
@@ -293,6 +297,8 @@ pub enum Auth {
         expires_in: Option<Vec<String>>,
         scheme: String,
     },
+    /// The first option whose optional credentials the account gives all of.
+    OneOf(Vec<Auth>),
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +380,9 @@ pub struct DatetimeConfig {
 #[derive(Debug, Clone)]
 pub struct ProviderResource {
     pub name: String,
+    /// A native resource (no unified model: proxy methods only); `model` and `unified` are
+    /// then empty.
+    pub native: Option<NativeResource>,
     pub model: String,
     /// The unified resource's name within `model`.
     pub unified: String,
@@ -384,9 +393,29 @@ pub struct ProviderResource {
     pub redact: Vec<Vec<String>>,
 }
 
+/// What a native resource declares in place of a unified resource.
+#[derive(Debug, Clone)]
+pub struct NativeResource {
+    pub singular: String,
+    pub description: String,
+}
+
+/// What a native method declares in place of a unified method.
+#[derive(Debug, Clone)]
+pub struct NativeMethod {
+    /// The parameters, in order (templates read them as `query.<name>`).
+    pub params: Vec<Field>,
+    /// Parameters filled from a credential when the caller leaves them out: (param, credential).
+    pub defaults: Vec<(String, String)>,
+    /// The answer is a file, streamed to the caller (not JSON).
+    pub binary: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Method {
     pub name: String,
+    /// Set on the methods of a native resource.
+    pub native: Option<NativeMethod>,
     pub kind: MethodKind,
     pub description: String,
     pub http_method: String,
@@ -519,6 +548,8 @@ pub enum RequestValue {
     Object(Vec<(String, RequestValue)>),
     /// A JSON array of its values; omitted when all of them are.
     List(Vec<RequestValue>),
+    /// The value sent as a string of its JSON text; omitted when the value is.
+    JsonText(Box<RequestValue>),
 }
 
 #[derive(Debug, Clone)]

@@ -42,6 +42,8 @@ pub struct FieldSpec {
     pub write_only: bool,
     pub on_request: bool,
     pub description: Option<Str>,
+    /// A native method's parameter filled from the account when not given (`credentials.<name>`).
+    pub default: Option<Str>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,11 +72,17 @@ pub struct ProviderFile {
     pub rate_limit: Option<RateLimit>,
     pub errors: Option<Errors>,
     pub datetime: Option<Datetime>,
+    /// The provider's name in MCP tool names (default: `provider`).
+    pub tool_prefix: Option<Str>,
+    /// Where a native method's answer is in a response body (default: the whole body).
+    pub result: Option<Str>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Credential {
     pub secret: bool,
+    /// Needed only by some of the `one_of` auth options: an account may leave it out.
+    pub optional: bool,
     pub default: Option<Str>,
     pub description: Option<Str>,
     /// The values an account may give, each standing for a text templates see (a region and
@@ -137,7 +145,11 @@ pub struct Datetime {
 #[derive(Debug, Clone)]
 pub struct ResourceFile {
     pub resource: Str,
-    pub unified: Str,
+    /// The unified resource it maps; `None` for a native resource (proxy methods only).
+    pub unified: Option<Str>,
+    /// A native resource's name for one record (default: `resource` without its final `s`).
+    pub singular: Option<Str>,
+    pub description: Option<Str>,
     /// Paths of the provider record whose values never leave Switchboard.
     pub redact: Vec<Str>,
     pub methods: Vec<(Str, Method)>,
@@ -169,6 +181,10 @@ pub struct Method {
     pub fixed: Option<Str>,
     /// `response.distinct: true`: records with the same unified id are listed once.
     pub distinct: Option<Spanned<bool>>,
+    /// A native method's parameters (field syntax).
+    pub params: Vec<(Str, FieldSpec)>,
+    /// `response.binary: true`: a native method whose answer is a file, streamed.
+    pub binary: Option<Spanned<bool>>,
     /// The span of the method's key, for diagnostics about the method as a whole.
     pub span: Span,
 }
@@ -195,6 +211,8 @@ pub enum RequestValue {
     Object(Vec<(Str, RequestValue)>),
     /// A JSON array of values (Talkdesk's `notes: [{…}]`).
     List(Vec<RequestValue>),
+    /// `{json_text: <value>}`: the value sent as a string of its JSON (Puzzel's e-task `data`).
+    JsonText(Box<RequestValue>),
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +332,7 @@ pub const AUTH_KINDS: &[(&str, &[&str])] = &[
         &["token_url", "client_id", "client_secret", "scopes"],
     ),
     ("login", &["url", "body", "token", "expires_in", "scheme"]),
+    ("one_of", &["options"]),
 ];
 
 pub const PAGINATION_KINDS: &[(&str, &[&str])] = &[
@@ -542,7 +561,7 @@ impl Decoder<'_> {
     }
 
     /// A section whose allowed keys depend on its `kind`.
-    fn section(
+    pub fn section(
         &mut self,
         node: &Node,
         what: &str,
@@ -692,6 +711,7 @@ impl Decoder<'_> {
                 write_only: false,
                 on_request: false,
                 description: None,
+                default: None,
             });
         }
         let e = self.object(
@@ -708,6 +728,7 @@ impl Decoder<'_> {
                 "write_only",
                 "on_request",
                 "description",
+                "default",
             ],
         )?;
         let ty = self.req_string(&e, "type", what);
@@ -734,6 +755,7 @@ impl Decoder<'_> {
             write_only: self.boolean(&e, "write_only").is_some_and(|b| b.value),
             on_request: self.boolean(&e, "on_request").is_some_and(|b| b.value),
             description: self.opt_string(&e, "description"),
+            default: self.opt_string(&e, "default"),
         })
     }
 
@@ -785,6 +807,8 @@ impl Decoder<'_> {
                 "rate_limit",
                 "errors",
                 "datetime",
+                "tool_prefix",
+                "result",
             ],
         )?;
         let provider = self.req_string(&e, "provider", what);
@@ -795,12 +819,13 @@ impl Decoder<'_> {
                 if let Some(c) = self.object(
                     node,
                     "a credential",
-                    &["secret", "default", "description", "values"],
+                    &["secret", "optional", "default", "description", "values"],
                 ) {
                     credentials.push((
                         name,
                         Credential {
                             secret: self.boolean(&c, "secret").is_some_and(|b| b.value),
+                            optional: self.boolean(&c, "optional").is_some_and(|b| b.value),
                             default: self.opt_string(&c, "default"),
                             description: self.opt_string(&c, "description"),
                             values: c
@@ -862,6 +887,8 @@ impl Decoder<'_> {
             rate_limit,
             errors,
             datetime,
+            tool_prefix: self.opt_string(&e, "tool_prefix"),
+            result: self.opt_string(&e, "result"),
         })
     }
 
@@ -904,10 +931,18 @@ impl Decoder<'_> {
         let e = self.object(
             root,
             what,
-            &["resource", "unified", "redact", "methods", "fields"],
+            &[
+                "resource",
+                "unified",
+                "singular",
+                "description",
+                "redact",
+                "methods",
+                "fields",
+            ],
         )?;
         let resource = self.req_string(&e, "resource", what);
-        let unified = self.req_string(&e, "unified", what);
+        let unified = self.opt_string(&e, "unified");
         let mut methods = Vec::new();
         if let Some(node) = self.required(&e, "methods", what) {
             for (name, node) in self.named(node, "`methods`") {
@@ -926,7 +961,9 @@ impl Decoder<'_> {
             .unwrap_or_default();
         Some(ResourceFile {
             resource: resource?,
-            unified: unified?,
+            unified,
+            singular: self.opt_string(&e, "singular"),
+            description: self.opt_string(&e, "description"),
             redact,
             methods,
             fields,
@@ -948,6 +985,7 @@ impl Decoder<'_> {
                 "fields",
                 "tool",
                 "static",
+                "query",
             ],
         )?;
         let fixed = self.opt_string(&e, "static");
@@ -1007,9 +1045,13 @@ impl Decoder<'_> {
                 None => (None, None, Vec::new(), Vec::new(), None),
             },
         };
-        let response = e
-            .get("response")
-            .and_then(|n| self.object(n, "`response`", &["records", "record", "distinct"]));
+        let response = e.get("response").and_then(|n| {
+            self.object(
+                n,
+                "`response`",
+                &["records", "record", "distinct", "binary"],
+            )
+        });
         let (records, record) = match &response {
             Some(r) => (self.opt_string(r, "records"), self.opt_string(r, "record")),
             None => (None, None),
@@ -1018,6 +1060,10 @@ impl Decoder<'_> {
             .as_ref()
             .and_then(|r| r.get("distinct"))
             .and_then(|n| self.node_bool(n, "distinct"));
+        let binary = response
+            .as_ref()
+            .and_then(|r| r.get("binary"))
+            .and_then(|n| self.node_bool(n, "binary"));
         let provenance = e.get("provenance").and_then(|n| {
             let p = self.object(n, "`provenance`", &["kind", "source", "note"])?;
             Some(Provenance {
@@ -1049,6 +1095,11 @@ impl Decoder<'_> {
             retry_safe,
             fixed,
             distinct,
+            params: e
+                .get("query")
+                .map(|n| self.field_specs(n, "`query`"))
+                .unwrap_or_default(),
+            binary,
             span,
         })
     }
@@ -1077,6 +1128,13 @@ impl Decoder<'_> {
                     as_type: self.opt_string(&e, "as"),
                     cases,
                 })
+            }
+            NodeKind::Map(entries)
+                if entries.len() == 1 && entries[0].0.as_str() == Some("json_text") =>
+            {
+                Some(RequestValue::JsonText(Box::new(
+                    self.request_value(&entries[0].1)?,
+                )))
             }
             NodeKind::Map(_) => Some(RequestValue::Object(
                 self.request_values(node, "a request object"),

@@ -13,6 +13,7 @@ pub mod unified {
 #[rustfmt::skip]
 pub mod providers {
     pub mod puzzel_case_management;
+    pub mod puzzel_contact_centre;
     pub mod reamaze;
     pub mod talkdesk;
     pub mod trengo;

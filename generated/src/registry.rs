@@ -4,6 +4,7 @@
 /// The names of every provider with an adapter.
 pub const PROVIDERS: &[&str] = &[
     "puzzel_case_management",
+    "puzzel_contact_centre",
     "reamaze",
     "talkdesk",
     "trengo",
@@ -1182,6 +1183,7 @@ pub fn capability(
 #[derive(Debug, Clone)]
 pub enum Account {
     PuzzelCaseManagement(crate::providers::puzzel_case_management::PuzzelCaseManagement),
+    PuzzelContactCentre(crate::providers::puzzel_contact_centre::PuzzelContactCentre),
     Reamaze(crate::providers::reamaze::Reamaze),
     Talkdesk(crate::providers::talkdesk::Talkdesk),
     Trengo(crate::providers::trengo::Trengo),
@@ -1201,6 +1203,16 @@ impl Account {
                 ::std::result::Result::Ok(
                     Account::PuzzelCaseManagement(
                         crate::providers::puzzel_case_management::PuzzelCaseManagement::connect_with(
+                            credentials,
+                            options,
+                        )?,
+                    ),
+                )
+            }
+            "puzzel_contact_centre" => {
+                ::std::result::Result::Ok(
+                    Account::PuzzelContactCentre(
+                        crate::providers::puzzel_contact_centre::PuzzelContactCentre::connect_with(
                             credentials,
                             options,
                         )?,
@@ -1253,6 +1265,7 @@ impl Account {
     pub fn provider(&self) -> &'static str {
         match self {
             Account::PuzzelCaseManagement(_) => "puzzel_case_management",
+            Account::PuzzelContactCentre(_) => "puzzel_contact_centre",
             Account::Reamaze(_) => "reamaze",
             Account::Talkdesk(_) => "talkdesk",
             Account::Trengo(_) => "trengo",
@@ -1263,6 +1276,9 @@ impl Account {
         match self {
             Account::PuzzelCaseManagement(a) => {
                 Account::PuzzelCaseManagement(a.with_remote_data(on))
+            }
+            Account::PuzzelContactCentre(a) => {
+                Account::PuzzelContactCentre(a.with_remote_data(on))
             }
             Account::Reamaze(a) => Account::Reamaze(a.with_remote_data(on)),
             Account::Talkdesk(a) => Account::Talkdesk(a.with_remote_data(on)),
@@ -1286,9 +1302,29 @@ impl Account {
             Account::PuzzelCaseManagement(a) => {
                 a.call(model, resource, method, id, input).await
             }
+            Account::PuzzelContactCentre(a) => {
+                a.call(model, resource, method, id, input).await
+            }
             Account::Reamaze(a) => a.call(model, resource, method, id, input).await,
             Account::Talkdesk(a) => a.call(model, resource, method, id, input).await,
             Account::Trengo(a) => a.call(model, resource, method, id, input).await,
+        }
+    }
+    /// Calls a method by its MCP tool name with the tool's JSON arguments.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        match self {
+            Account::PuzzelCaseManagement(a) => a.call_tool(tool, input).await,
+            Account::PuzzelContactCentre(a) => a.call_tool(tool, input).await,
+            Account::Reamaze(a) => a.call_tool(tool, input).await,
+            Account::Talkdesk(a) => a.call_tool(tool, input).await,
+            Account::Trengo(a) => a.call_tool(tool, input).await,
         }
     }
 }
@@ -1308,6 +1344,16 @@ pub fn map_record(
     match provider {
         "puzzel_case_management" => {
             crate::providers::puzzel_case_management::map(
+                resource,
+                method,
+                record,
+                timezone,
+                full,
+                call,
+            )
+        }
+        "puzzel_contact_centre" => {
+            crate::providers::puzzel_contact_centre::map(
                 resource,
                 method,
                 record,

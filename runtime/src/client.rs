@@ -254,6 +254,99 @@ pub struct Response {
     pub body: bytes::Bytes,
 }
 
+/// What one attempt received: a response read whole, or a file's still unread.
+enum Received {
+    Full(Response),
+    Stream(reqwest::Response),
+}
+
+/// A file a provider sends (a call recording), read one chunk at a time: memory holds one
+/// chunk, whatever the file's size.
+#[derive(Debug)]
+pub struct Download {
+    provider: &'static str,
+    /// The `Content-Type` the provider gave.
+    pub content_type: Option<String>,
+    /// The file name of its `Content-Disposition`.
+    pub file_name: Option<String>,
+    /// The `Content-Length`, when the provider gave one.
+    pub size: Option<u64>,
+    response: reqwest::Response,
+}
+
+impl Download {
+    fn new(provider: &'static str, response: reqwest::Response) -> Self {
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Download {
+            provider,
+            content_type: header(reqwest::header::CONTENT_TYPE),
+            file_name: header(reqwest::header::CONTENT_DISPOSITION)
+                .as_deref()
+                .and_then(disposition_file_name),
+            size: response.content_length(),
+            response,
+        }
+    }
+
+    /// The next chunk of the file; `None` at its end. A connection lost midway is a
+    /// `Transport` error (the file is incomplete).
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
+        self.response.chunk().await.map_err(|e| {
+            Error::new(
+                ErrorKind::Transport,
+                self.provider,
+                format!("the download broke off: {e}"),
+            )
+        })
+    }
+
+    /// The chunks as a stream.
+    pub fn into_stream(self) -> futures::stream::BoxStream<'static, Result<bytes::Bytes, Error>> {
+        Box::pin(futures::stream::try_unfold(self, |mut d| async move {
+            Ok(d.chunk().await?.map(|c| (c, d)))
+        }))
+    }
+}
+
+/// The file name of a `Content-Disposition` value (`attachment; filename="a.wav"`), preferring
+/// the RFC 6266 `filename*=UTF-8''…` form. Only the last path segment is kept, so a name can
+/// never point into another directory.
+fn disposition_file_name(value: &str) -> Option<String> {
+    let mut plain = None;
+    let mut extended = None;
+    for part in value.split(';').map(str::trim) {
+        let Some((key, v)) = part.split_once('=') else {
+            continue;
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                let encoded = v.trim().rsplit("''").next().unwrap_or_default();
+                extended = percent_encoding::percent_decode_str(encoded)
+                    .decode_utf8()
+                    .ok()
+                    .map(|s| s.into_owned());
+            }
+            "filename" => plain = Some(v.trim().trim_matches('"').to_owned()),
+            _ => {}
+        }
+    }
+    extended
+        .or(plain)
+        .map(|name| {
+            name.rsplit(['/', '\\'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .filter(|name| !name.is_empty() && name != "." && name != "..")
+}
+
 /// Characters escaped in a path segment: controls, space, and URL delimiters.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -495,9 +588,13 @@ impl Client {
         );
         let started = Instant::now();
         let (result, attempts) = self
-            .with_retries(request, started)
+            .with_retries(request, started, false)
             .instrument(span.clone())
             .await;
+        let result = result.map(|received| match received {
+            Received::Full(response) => response,
+            Received::Stream(_) => unreachable!("a full response was asked for"),
+        });
         span.record("attempts", attempts);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
@@ -507,11 +604,52 @@ impl Client {
         result.map_err(|e| e.with_operation(op).with_attempts(attempts))
     }
 
+    /// Sends one request whose answer is a file, with the same retries, auth renewal and error
+    /// mapping as [`Client::send_full`]: the body is not read here but handed over as a
+    /// [`Download`], so a file of any size passes through one chunk at a time. A JSON answer
+    /// (an envelope reporting an error instead of the file) is read and checked as usual.
+    pub async fn send_stream(&self, request: &Request) -> Result<Download, Error> {
+        let op = request.operation;
+        let span = tracing::info_span!(
+            "switchboard.request",
+            provider = self.inner.provider,
+            resource = op.map(|o| o.resource),
+            method = op.map(|o| o.method),
+            http.method = %request.method,
+            stream = true,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        let (result, attempts) = self
+            .with_retries(request, Instant::now(), true)
+            .instrument(span.clone())
+            .await;
+        span.record("attempts", attempts);
+        let op_error = |e: Error| e.with_operation(op).with_attempts(attempts);
+        match result {
+            Ok(Received::Stream(response)) => {
+                span.record("status", response.status().as_u16());
+                Ok(Download::new(self.inner.provider, response))
+            }
+            Ok(Received::Full(response)) => Err(op_error(
+                Error::new(
+                    ErrorKind::Remote,
+                    self.inner.provider,
+                    "the provider answered JSON where a file was expected",
+                )
+                .with_status(response.status)
+                .with_remote_body(self.redact(&response.body)),
+            )),
+            Err(e) => Err(op_error(e)),
+        }
+    }
+
     async fn with_retries(
         &self,
         request: &Request,
         started: Instant,
-    ) -> (Result<Response, Error>, u32) {
+        stream: bool,
+    ) -> (Result<Received, Error>, u32) {
         let policy = self.inner.retry;
         let mut attempt = 0;
         let mut renewed = false;
@@ -521,7 +659,7 @@ impl Client {
                 limiter.acquire().await;
             }
             let sent = Instant::now();
-            let result = self.attempt(request).await;
+            let result = self.attempt(request, stream).await;
             let e = match result {
                 Ok(response) => return (Ok(response), attempt),
                 Err(e) => e,
@@ -568,7 +706,9 @@ impl Client {
         )
     }
 
-    async fn attempt(&self, request: &Request) -> Result<Response, Error> {
+    /// One attempt. With `stream`, a successful answer that is not JSON is handed over
+    /// unread.
+    async fn attempt(&self, request: &Request, stream: bool) -> Result<Received, Error> {
         let provider = self.inner.provider;
         let url = match &request.url {
             Some(url) => url.clone(),
@@ -606,6 +746,13 @@ impl Client {
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
+        let json = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("json"));
+        if stream && status.is_success() && !json {
+            return Ok(Received::Stream(response));
+        }
         let bytes = response
             .bytes()
             .await
@@ -614,11 +761,11 @@ impl Client {
             if let Some(e) = self.in_body_error(status.as_u16(), &bytes) {
                 return Err(e);
             }
-            return Ok(Response {
+            return Ok(Received::Full(Response {
                 status: status.as_u16(),
                 headers,
                 body: bytes,
-            });
+            }));
         }
         Err(self.status_error(status, &headers, &bytes))
     }

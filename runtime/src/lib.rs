@@ -20,7 +20,7 @@ pub mod types;
 pub mod value;
 
 pub use client::{
-    Auth, Client, ClientConfig, ClientOptions, Request, Response, encode_path_segment,
+    Auth, Client, ClientConfig, ClientOptions, Download, Request, Response, encode_path_segment,
 };
 pub use convert::{MapContext, MappingError};
 pub use cursor::Page;
@@ -137,6 +137,8 @@ pub type RecordStream<T> = BoxStream<'static, Result<T, Error>>;
 pub enum Output {
     Record(serde_json::Value),
     Records(RecordStream<serde_json::Value>),
+    /// A native method's file (a call recording), still to be read.
+    Download(Download),
     Nothing,
 }
 
@@ -145,6 +147,7 @@ impl std::fmt::Debug for Output {
         match self {
             Output::Record(v) => f.debug_tuple("Record").field(v).finish(),
             Output::Records(_) => f.write_str("Records(..)"),
+            Output::Download(d) => f.debug_tuple("Download").field(&d.file_name).finish(),
             Output::Nothing => f.write_str("Nothing"),
         }
     }
@@ -229,6 +232,48 @@ pub fn input<T: serde::de::DeserializeOwned>(
             format!("invalid `{key}`: {e}"),
         )
     })
+}
+
+/// The typed parameters of a native method, from a tool call's JSON arguments (`{}` when
+/// absent). A missing required parameter or a value of the wrong type is a `Validation` error
+/// naming it.
+pub fn params<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    tool: &str,
+    input: &serde_json::Value,
+) -> Result<T, Error> {
+    let input = match input {
+        serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
+        other => other.clone(),
+    };
+    serde_json::from_value(input).map_err(|e| {
+        Error::new(
+            ErrorKind::Validation,
+            provider,
+            format!("invalid arguments for `{tool}`: {e}"),
+        )
+    })
+}
+
+/// What a native method answers: the JSON at `path` of the response body (`null` for an
+/// empty body or a missing value).
+pub fn native_result(
+    provider: &str,
+    body: &[u8],
+    path: &[&str],
+) -> Result<serde_json::Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| not_json(provider, &e))?;
+    for key in path {
+        value = match value {
+            serde_json::Value::Object(mut o) => o.remove(*key).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+    }
+    Ok(value)
 }
 
 /// The record id a call needs.

@@ -42,6 +42,9 @@ pub enum Value {
     Object(&'static [(&'static str, Value)]),
     /// A JSON array of the values that are not omitted; omitted when all of them are.
     List(&'static [Value]),
+    /// The value as a string of its JSON text (a provider that takes JSON inside a string);
+    /// omitted when the value is.
+    JsonText(&'static Value),
 }
 
 /// A request as the mapping describes it: generated code keeps one per method.
@@ -107,6 +110,33 @@ pub fn vars(
         .collect();
     vars.insert("credentials".into(), Json::Object(credentials));
     Json::Object(vars)
+}
+
+/// Fills parameters the caller left out from the account's credentials: each pair is
+/// (`query.<param>`, `credentials.<name>`), such as the acting user of a call.
+pub fn defaults(vars: &mut Json, pairs: &[(&str, &str)]) {
+    let Json::Object(vars) = vars else { return };
+    let given: Vec<(String, Json)> = pairs
+        .iter()
+        .filter_map(|(param, credential)| {
+            let value = vars.get("credentials")?.get(*credential)?.clone();
+            Some(((*param).to_owned(), value))
+        })
+        .collect();
+    let query = vars
+        .entry("query")
+        .or_insert_with(|| Json::Object(Map::new()));
+    if query.is_null() {
+        *query = Json::Object(Map::new());
+    }
+    if let Json::Object(query) = query {
+        for (param, value) in given {
+            let slot = query.entry(param).or_insert(Json::Null);
+            if slot.is_null() {
+                *slot = value;
+            }
+        }
+    }
 }
 
 fn text(v: &Json) -> String {
@@ -184,6 +214,9 @@ fn resolve(provider: &str, vars: &Json, v: &Value) -> Result<Option<Json>, Error
                 .as_object()
                 .is_some_and(|o| !o.is_empty())
                 .then_some(object))
+        }
+        Value::JsonText(inner) => {
+            Ok(resolve(provider, vars, inner)?.map(|v| Json::String(v.to_string())))
         }
         Value::List(items) => {
             let mut out = Vec::new();
@@ -355,6 +388,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b, json!({"notes": [{"note_body": "Printer"}]}));
+        let b = body(
+            "p",
+            &vars,
+            &[(
+                "data",
+                Value::JsonText(&Value::Object(&[(
+                    "Subject",
+                    Value::Template(&[Part::Var(&["body", "name"])]),
+                )])),
+            )],
+        )
+        .unwrap();
+        assert_eq!(b, json!({"data": "{\"Subject\":\"Printer\"}"}));
         let unmapped = query(
             "p",
             &vars,
@@ -368,5 +414,20 @@ mod tests {
             )],
         );
         assert_eq!(unmapped.unwrap_err().kind(), ErrorKind::Validation);
+    }
+
+    #[test]
+    fn defaults_fill_only_what_the_caller_left_out() {
+        let mut given = vars(
+            None,
+            Some(json!({"user_id": "7"})),
+            None,
+            &[("user_id", "1")],
+        );
+        defaults(&mut given, &[("user_id", "user_id")]);
+        assert_eq!(given["query"]["user_id"], "7");
+        let mut absent = vars(None, None, None, &[("user_id", "1")]);
+        defaults(&mut absent, &[("user_id", "user_id")]);
+        assert_eq!(absent["query"]["user_id"], "1");
     }
 }

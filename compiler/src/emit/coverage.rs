@@ -8,7 +8,13 @@ use crate::ir::{self, Ir, ValueMapping};
 
 pub fn emit(ir: &Ir, out: &mut Output) {
     let mut md = String::new();
-    let providers: Vec<&ir::Provider> = ir.providers.iter().collect();
+    let all: Vec<&ir::Provider> = ir.providers.iter().collect();
+    // The unified tables show the providers that map a unified model.
+    let providers: Vec<&ir::Provider> = ir
+        .providers
+        .iter()
+        .filter(|p| p.resources.iter().any(|r| r.native.is_none()))
+        .collect();
     let _ = writeln!(md, "# Coverage\n");
     let _ = writeln!(
         md,
@@ -36,7 +42,7 @@ pub fn emit(ir: &Ir, out: &mut Output) {
         "| provider | methods | documented | observed | inferred |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|");
-    for p in &providers {
+    for p in &all {
         let kinds: Vec<ir::ProvenanceKind> = p
             .resources
             .iter()
@@ -53,7 +59,17 @@ pub fn emit(ir: &Ir, out: &mut Output) {
             count(ir::ProvenanceKind::Inferred),
         );
     }
-    for p in &providers {
+    for p in &all {
+        let native = p.resources.iter().filter(|r| r.native.is_some()).count();
+        if native == p.resources.len() && native > 0 {
+            let _ = writeln!(
+                md,
+                "\n**{}: native methods only.** It has no unified model: each of its {} methods is a typed proxy of \
+                 one provider operation (and an MCP tool), listed under Methods by provider.",
+                p.title,
+                p.resources.iter().map(|r| r.methods.len()).sum::<usize>()
+            );
+        }
         let all_inferred = p
             .resources
             .iter()
@@ -128,7 +144,7 @@ pub fn emit(ir: &Ir, out: &mut Output) {
     }
 
     let _ = writeln!(md, "## Methods by provider\n");
-    for p in &providers {
+    for p in &all {
         let _ = writeln!(md, "### {}\n", p.title);
         let _ = writeln!(
             md,

@@ -12,6 +12,14 @@ pub fn emit(ir: &Ir, out: &mut Output) {
     for p in &ir.providers {
         let mut tools = Vec::new();
         for r in &p.resources {
+            if let Some(native) = &r.native {
+                tools.extend(
+                    r.methods
+                        .iter()
+                        .filter_map(|m| Some(native_tool(p, r, native, m, m.native.as_ref()?))),
+                );
+                continue;
+            }
             let Some((model, u)) = ir.unified(r) else {
                 continue;
             };
@@ -126,20 +134,99 @@ fn tool(
             None => format!("Calls `{}` on {}.", m.request_line(), p.title),
         },
     );
+    let input = json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false });
+    tool_json(m, &verb, description, input)
+}
+
+fn tool_json(m: &ir::Method, title: &str, description: String, input: Value) -> Value {
     let http = m.http_method.as_str();
     json!({
         "name": m.tool_name,
-        "title": verb,
+        "title": title,
         "description": description,
-        "inputSchema": { "type": "object", "properties": properties, "required": required, "additionalProperties": false },
+        "inputSchema": input,
         "annotations": {
-            "title": verb,
+            "title": title,
             "readOnlyHint": http == "GET",
             "destructiveHint": http == "DELETE",
             "idempotentHint": matches!(http, "GET" | "PUT" | "DELETE"),
             "openWorldHint": m.fixed.is_none(),
         },
     })
+}
+
+/// A native method's tool: its parameters as flat arguments, its answer the provider's JSON.
+fn native_tool(
+    p: &ir::Provider,
+    r: &ir::ProviderResource,
+    native: &ir::NativeResource,
+    m: &ir::Method,
+    n: &ir::NativeMethod,
+) -> Value {
+    let fields: Vec<ir::Field> = n
+        .params
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if let Some((_, c)) = n.defaults.iter().find(|(q, _)| *q == f.name) {
+                let sep = if f.description.is_empty() { "" } else { " " };
+                f.description = format!("{}{sep}Defaults to the account's `{c}`.", f.description);
+            }
+            f
+        })
+        .collect();
+    let (properties, required) = object(fields.iter());
+    let title = match m.kind {
+        MethodKind::List => format!("List {} {}", p.title, r.name.replace('_', " ")),
+        MethodKind::Custom => format!(
+            "{} {} {}",
+            p.title,
+            native.singular.replace('_', " "),
+            m.name.replace('_', " ")
+        ),
+        kind => format!(
+            "{} {} {}",
+            capitalised(kind.as_str()),
+            p.title,
+            native.singular.replace('_', " ")
+        ),
+    };
+    let answer = if n.binary {
+        "Returns the file (its bytes, content type and file name), streamed.".to_owned()
+    } else if m.data_path.is_empty() {
+        "Returns the provider's JSON response.".to_owned()
+    } else {
+        format!(
+            "Returns the provider's `{}` (errors reported in the body come back as errors).",
+            ir::path_text(&m.data_path)
+        )
+    };
+    let inferred = match m.provenance.kind {
+        ir::ProvenanceKind::Inferred => {
+            " This operation is inferred (not publicly documented): the provider's real API may differ."
+        }
+        _ => "",
+    };
+    let description = format!(
+        "{} {answer} Calls `{}` on {}.{inferred}",
+        if m.description.is_empty() {
+            format!("{title}.")
+        } else {
+            m.description.clone()
+        },
+        m.request_line(),
+        p.title,
+    );
+    let input = json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false });
+    tool_json(m, &title, description, input)
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn object<'a>(fields: impl Iterator<Item = &'a ir::Field>) -> (Map<String, Value>, Vec<String>) {

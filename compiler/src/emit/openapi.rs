@@ -110,6 +110,20 @@ fn proxy(p: &ir::Provider, out: &mut Output) {
                     o.insert("note".into(), n.clone().into());
                 }
             }
+            let ok = match &m.native {
+                Some(n) if n.binary => json!({
+                    "description": "The file, with its `Content-Type` and its name in `Content-Disposition`.",
+                    "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } }
+                }),
+                Some(_) => json!({
+                    "description": format!("The provider's response; the method answers the JSON at `{}`.", ir::path_text(&m.data_path)),
+                    "content": { "application/json": { "schema": {} } }
+                }),
+                None => json!({
+                    "description": format!("The provider's response; the unified mapping reads it at `{}`.", ir::path_text(&m.data_path)),
+                    "content": { "application/json": { "schema": {} } }
+                }),
+            };
             let mut op = json!({
                 "operationId": m.tool_name,
                 "summary": format!("{} {} ({})", m.name, r.name, m.provenance.kind.as_str()),
@@ -117,15 +131,19 @@ fn proxy(p: &ir::Provider, out: &mut Output) {
                 "tags": [r.name],
                 "parameters": params,
                 "responses": {
-                    "200": {
-                        "description": format!("The provider's response; the unified mapping reads it at `{}`.", ir::path_text(&m.data_path)),
-                        "content": { "application/json": { "schema": {} } }
-                    },
+                    "200": ok,
                     "default": { "description": "An error, in the provider's own shape." }
                 },
                 "x-provenance": provenance,
-                "x-unified": format!("{}.{}", r.model, r.unified),
             });
+            if r.native.is_none()
+                && let Value::Object(o) = &mut op
+            {
+                o.insert(
+                    "x-unified".into(),
+                    format!("{}.{}", r.model, r.unified).into(),
+                );
+            }
             if let (Some(body), Value::Object(o)) = (&m.body, &mut op) {
                 let properties: Map<String, Value> = body
                     .iter()
@@ -139,12 +157,19 @@ fn proxy(p: &ir::Provider, out: &mut Output) {
             add_operation(&mut paths, &path, &m.http_method.to_ascii_lowercase(), op);
         }
     }
-    let (scheme_name, scheme) = security_scheme(p);
+    // Any one of the schemes will do (an auth with options has several).
+    let schemes: Vec<(&str, Value)> = match &p.auth {
+        ir::Auth::OneOf(options) => options.iter().filter_map(security_scheme).collect(),
+        auth => security_scheme(auth).into_iter().collect(),
+    };
     let mut components = Map::new();
-    let mut security = json!([]);
-    if let Some(scheme) = scheme {
-        components.insert("securitySchemes".into(), json!({ scheme_name: scheme }));
-        security = json!([{ scheme_name: [] }]);
+    let security: Vec<Value> = schemes.iter().map(|(n, _)| json!({ *n: [] })).collect();
+    if !schemes.is_empty() {
+        let schemes: Map<String, Value> = schemes
+            .into_iter()
+            .map(|(n, s)| (n.to_owned(), s))
+            .collect();
+        components.insert("securitySchemes".into(), Value::Object(schemes));
     }
     let doc = json!({
         "openapi": "3.1.0",
@@ -184,6 +209,11 @@ fn request_value_schema(v: &ir::RequestValue) -> Value {
                 .collect();
             json!({ "type": "object", "properties": properties })
         }
+        ir::RequestValue::JsonText(inner) => json!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": request_value_schema(inner),
+        }),
         ir::RequestValue::List(items) => {
             let items: Vec<Value> = items.iter().map(request_value_schema).collect();
             match items.as_slice() {
@@ -194,42 +224,35 @@ fn request_value_schema(v: &ir::RequestValue) -> Value {
     }
 }
 
-fn security_scheme(p: &ir::Provider) -> (&'static str, Option<Value>) {
-    match &p.auth {
-        ir::Auth::None => ("none", None),
-        ir::Auth::Bearer { .. } => (
-            "bearer",
-            Some(json!({ "type": "http", "scheme": "bearer" })),
-        ),
-        ir::Auth::Basic { .. } => ("basic", Some(json!({ "type": "http", "scheme": "basic" }))),
-        ir::Auth::ApiKey { name, in_query, .. } => (
+fn security_scheme(auth: &ir::Auth) -> Option<(&'static str, Value)> {
+    match auth {
+        ir::Auth::None | ir::Auth::OneOf(_) => None,
+        ir::Auth::Bearer { .. } => Some(("bearer", json!({ "type": "http", "scheme": "bearer" }))),
+        ir::Auth::Basic { .. } => Some(("basic", json!({ "type": "http", "scheme": "basic" }))),
+        ir::Auth::ApiKey { name, in_query, .. } => Some((
             "api_key",
-            Some(
-                json!({ "type": "apiKey", "name": name, "in": if *in_query { "query" } else { "header" } }),
-            ),
-        ),
+            json!({ "type": "apiKey", "name": name, "in": if *in_query { "query" } else { "header" } }),
+        )),
         ir::Auth::OAuth2ClientCredentials {
             token_url, scopes, ..
         } => {
             let scopes: Map<String, Value> = scopes
                 .iter()
-                .map(|s| (s.clone(), Value::String(String::new())))
+                .map(|s| (s.display(), Value::String(String::new())))
                 .collect();
-            (
+            Some((
                 "oauth2",
-                Some(
-                    json!({ "type": "oauth2", "flows": { "clientCredentials": { "tokenUrl": token_url.display(), "scopes": scopes } } }),
-                ),
-            )
+                json!({ "type": "oauth2", "flows": { "clientCredentials": { "tokenUrl": token_url.display(), "scopes": scopes } } }),
+            ))
         }
-        ir::Auth::Login { url, scheme, .. } => (
+        ir::Auth::Login { url, scheme, .. } => Some((
             "login",
-            Some(json!({
+            json!({
                 "type": "http",
                 "scheme": "bearer",
                 "description": format!("A token from `POST {}`, sent as `{scheme} <token>`.", url.display()),
-            })),
-        ),
+            }),
+        )),
     }
 }
 

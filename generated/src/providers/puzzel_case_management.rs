@@ -2387,6 +2387,201 @@ impl PuzzelCaseManagement {
             }
         }
     }
+    /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
+    /// catalog's input schema describes them): what an MCP server does with a call.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = input;
+        match tool {
+            "list_all_puzzel_case_management_attachments" => {
+                self.call(
+                        "ticketing",
+                        "attachments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_puzzel_case_management_customers" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_puzzel_case_management_customer_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_puzzel_case_management_customer" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_puzzel_case_management_customer_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_puzzel_case_management_directory_users" => {
+                self.call(
+                        "user_directory",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_puzzel_case_management_directory_user_by_id" => {
+                self.call(
+                        "user_directory",
+                        "users",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_puzzel_case_management_messages" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_puzzel_case_management_message" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_puzzel_case_management_tickets" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_puzzel_case_management_ticket_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_puzzel_case_management_ticket" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_puzzel_case_management_ticket_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "puzzel_case_management_tickets_assign" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "puzzel_case_management_tickets_assign_team" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign_team",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_puzzel_case_management_users" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_puzzel_case_management_user_by_id" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            other => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        "puzzel_case_management",
+                        ::std::format!(
+                            "{} has no tool `{other}`", "Puzzel Case Management"
+                        ),
+                    ),
+                )
+            }
+        }
+    }
 }
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
@@ -2407,110 +2602,105 @@ pub fn map(
             FORMATS,
         )?
         .for_call(call);
-    let _ = (record, full);
-    ::std::result::Result::Ok(
-        match (resource, method) {
-            ("attachments", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_attachment(record, &context, full)
-                        .map_err(|e| context.error("attachments", e))?,
-                )?
-            }
-            ("customers", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("customers", e))?,
-                )?
-            }
-            ("customers", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("customers", e))?,
-                )?
-            }
-            ("customers", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("customers", e))?,
-                )?
-            }
-            ("customers", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("customers", e))?,
-                )?
-            }
-            ("directory_users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_user(record, &context, full)
-                        .map_err(|e| context.error("directory_users", e))?,
-                )?
-            }
-            ("directory_users", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_user(record, &context, full)
-                        .map_err(|e| context.error("directory_users", e))?,
-                )?
-            }
-            ("messages", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("messages", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("tickets", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("tickets", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("tickets", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("tickets", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            ("users", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            _ => {
-                return ::std::result::Result::Err(
-                    ::switchboard_runtime::Error::unsupported(
-                        "puzzel_case_management",
-                        resource,
-                        method,
-                    ),
-                );
-            }
-        },
-    )
+    match (resource, method) {
+        ("attachments", "list") => {
+            ::switchboard_runtime::to_json(
+                map_attachment(record, &context, full)
+                    .map_err(|e| context.error("attachments", e))?,
+            )
+        }
+        ("customers", "list") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("customers", e))?,
+            )
+        }
+        ("customers", "get") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("customers", e))?,
+            )
+        }
+        ("customers", "create") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("customers", e))?,
+            )
+        }
+        ("customers", "update") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("customers", e))?,
+            )
+        }
+        ("directory_users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_user(record, &context, full)
+                    .map_err(|e| context.error("directory_users", e))?,
+            )
+        }
+        ("directory_users", "get") => {
+            ::switchboard_runtime::to_json(
+                map_directory_user(record, &context, full)
+                    .map_err(|e| context.error("directory_users", e))?,
+            )
+        }
+        ("messages", "list") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("messages", "create") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("tickets", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("tickets", "get") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("tickets", "create") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("tickets", "update") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        ("users", "get") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        _ => {
+            ::std::result::Result::Err(
+                ::switchboard_runtime::Error::unsupported(
+                    "puzzel_case_management",
+                    resource,
+                    method,
+                ),
+            )
+        }
+    }
 }
 /// How lists are paged, from the provider's `pagination`.
 static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {

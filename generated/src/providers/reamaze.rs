@@ -2842,6 +2842,209 @@ impl Reamaze {
             }
         }
     }
+    /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
+    /// catalog's input schema describes them): what an MCP server does with a call.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = input;
+        match tool {
+            "list_all_reamaze_attachments" => {
+                self.call(
+                        "ticketing",
+                        "attachments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_channels" => {
+                self.call(
+                        "ticketing",
+                        "collections",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_reamaze_channel_by_id" => {
+                self.call(
+                        "ticketing",
+                        "collections",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_contacts" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_reamaze_contact_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_reamaze_contact" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_reamaze_contact_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_conversation_statuses" => {
+                self.call(
+                        "ticketing",
+                        "ticket_status",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_conversations" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_reamaze_conversation_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_reamaze_conversation" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_reamaze_conversation_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "reamaze_conversations_assign" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_directory_roles" => {
+                self.call(
+                        "user_directory",
+                        "roles",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_directory_users" => {
+                self.call(
+                        "user_directory",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_messages" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_reamaze_message" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_reamaze_staff" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            other => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        "reamaze",
+                        ::std::format!("{} has no tool `{other}`", "Re:amaze"),
+                    ),
+                )
+            }
+        }
+    }
 }
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
@@ -2862,122 +3065,114 @@ pub fn map(
             FORMATS,
         )?
         .for_call(call);
-    let _ = (record, full);
-    ::std::result::Result::Ok(
-        match (resource, method) {
-            ("attachments", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_attachment(record, &context, full)
-                        .map_err(|e| context.error("attachments", e))?,
-                )?
-            }
-            ("channels", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_collection(record, &context, full)
-                        .map_err(|e| context.error("channels", e))?,
-                )?
-            }
-            ("channels", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_collection(record, &context, full)
-                        .map_err(|e| context.error("channels", e))?,
-                )?
-            }
-            ("contacts", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("conversation_statuses", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket_state(record, &context, full)
-                        .map_err(|e| context.error("conversation_statuses", e))?,
-                )?
-            }
-            ("conversations", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("conversations", e))?,
-                )?
-            }
-            ("conversations", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("conversations", e))?,
-                )?
-            }
-            ("conversations", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("conversations", e))?,
-                )?
-            }
-            ("conversations", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("conversations", e))?,
-                )?
-            }
-            ("directory_roles", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_role(record, &context, full)
-                        .map_err(|e| context.error("directory_roles", e))?,
-                )?
-            }
-            ("directory_users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_user(record, &context, full)
-                        .map_err(|e| context.error("directory_users", e))?,
-                )?
-            }
-            ("messages", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("messages", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("staff", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("staff", e))?,
-                )?
-            }
-            _ => {
-                return ::std::result::Result::Err(
-                    ::switchboard_runtime::Error::unsupported(
-                        "reamaze",
-                        resource,
-                        method,
-                    ),
-                );
-            }
-        },
-    )
+    match (resource, method) {
+        ("attachments", "list") => {
+            ::switchboard_runtime::to_json(
+                map_attachment(record, &context, full)
+                    .map_err(|e| context.error("attachments", e))?,
+            )
+        }
+        ("channels", "list") => {
+            ::switchboard_runtime::to_json(
+                map_collection(record, &context, full)
+                    .map_err(|e| context.error("channels", e))?,
+            )
+        }
+        ("channels", "get") => {
+            ::switchboard_runtime::to_json(
+                map_collection(record, &context, full)
+                    .map_err(|e| context.error("channels", e))?,
+            )
+        }
+        ("contacts", "list") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "get") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "create") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "update") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("conversation_statuses", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket_state(record, &context, full)
+                    .map_err(|e| context.error("conversation_statuses", e))?,
+            )
+        }
+        ("conversations", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("conversations", e))?,
+            )
+        }
+        ("conversations", "get") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("conversations", e))?,
+            )
+        }
+        ("conversations", "create") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("conversations", e))?,
+            )
+        }
+        ("conversations", "update") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("conversations", e))?,
+            )
+        }
+        ("directory_roles", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_role(record, &context, full)
+                    .map_err(|e| context.error("directory_roles", e))?,
+            )
+        }
+        ("directory_users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_user(record, &context, full)
+                    .map_err(|e| context.error("directory_users", e))?,
+            )
+        }
+        ("messages", "list") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("messages", "create") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("staff", "list") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("staff", e))?,
+            )
+        }
+        _ => {
+            ::std::result::Result::Err(
+                ::switchboard_runtime::Error::unsupported("reamaze", resource, method),
+            )
+        }
+    }
 }
 /// How lists are paged, from the provider's `pagination`.
 static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {

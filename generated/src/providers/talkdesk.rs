@@ -1889,6 +1889,169 @@ impl Talkdesk {
             }
         }
     }
+    /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
+    /// catalog's input schema describes them): what an MCP server does with a call.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = input;
+        match tool {
+            "list_all_talkdesk_case_fields" => {
+                self.call(
+                        "ticketing",
+                        "fields",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_talkdesk_case_statuses" => {
+                self.call(
+                        "ticketing",
+                        "ticket_status",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_talkdesk_cases" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_talkdesk_case_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_talkdesk_case" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_talkdesk_case_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "talkdesk_cases_assign" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "talkdesk_cases_assign_team" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign_team",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_talkdesk_contacts" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_talkdesk_contact_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_talkdesk_notes" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_talkdesk_note" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_talkdesk_users" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_talkdesk_user_by_id" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            other => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        "talkdesk",
+                        ::std::format!("{} has no tool `{other}`", "Talkdesk Cases"),
+                    ),
+                )
+            }
+        }
+    }
 }
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["rfc3339"];
@@ -1909,92 +2072,83 @@ pub fn map(
             FORMATS,
         )?
         .for_call(call);
-    let _ = (record, full);
-    ::std::result::Result::Ok(
-        match (resource, method) {
-            ("case_fields", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_field(record, &context, full)
-                        .map_err(|e| context.error("case_fields", e))?,
-                )?
-            }
-            ("case_statuses", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket_state(record, &context, full)
-                        .map_err(|e| context.error("case_statuses", e))?,
-                )?
-            }
-            ("cases", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("cases", e))?,
-                )?
-            }
-            ("cases", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("cases", e))?,
-                )?
-            }
-            ("cases", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("cases", e))?,
-                )?
-            }
-            ("cases", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("cases", e))?,
-                )?
-            }
-            ("contacts", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("notes", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("notes", e))?,
-                )?
-            }
-            ("notes", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_comment_create(record, &context, full)
-                        .map_err(|e| context.error("notes", e))?,
-                )?
-            }
-            ("users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            ("users", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            _ => {
-                return ::std::result::Result::Err(
-                    ::switchboard_runtime::Error::unsupported(
-                        "talkdesk",
-                        resource,
-                        method,
-                    ),
-                );
-            }
-        },
-    )
+    match (resource, method) {
+        ("case_fields", "list") => {
+            ::switchboard_runtime::to_json(
+                map_field(record, &context, full)
+                    .map_err(|e| context.error("case_fields", e))?,
+            )
+        }
+        ("case_statuses", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket_state(record, &context, full)
+                    .map_err(|e| context.error("case_statuses", e))?,
+            )
+        }
+        ("cases", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("cases", e))?,
+            )
+        }
+        ("cases", "get") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("cases", e))?,
+            )
+        }
+        ("cases", "create") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("cases", e))?,
+            )
+        }
+        ("cases", "update") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("cases", e))?,
+            )
+        }
+        ("contacts", "list") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "get") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("notes", "list") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("notes", e))?,
+            )
+        }
+        ("notes", "create") => {
+            ::switchboard_runtime::to_json(
+                map_comment_create(record, &context, full)
+                    .map_err(|e| context.error("notes", e))?,
+            )
+        }
+        ("users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        ("users", "get") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        _ => {
+            ::std::result::Result::Err(
+                ::switchboard_runtime::Error::unsupported("talkdesk", resource, method),
+            )
+        }
+    }
 }
 /// How lists are paged, from the provider's `pagination`.
 static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {

@@ -4246,6 +4246,409 @@ impl Trengo {
             }
         }
     }
+    /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
+    /// catalog's input schema describes them): what an MCP server does with a call.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        input: &::serde_json::Value,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Output,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = input;
+        match tool {
+            "list_all_trengo_attachments" => {
+                self.call(
+                        "ticketing",
+                        "attachments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_channels" => {
+                self.call(
+                        "ticketing",
+                        "collections",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_channel_by_id" => {
+                self.call(
+                        "ticketing",
+                        "collections",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_contacts" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_contact_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_trengo_contact" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_trengo_contact_by_id" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_contacts_set_custom_field" => {
+                self.call(
+                        "ticketing",
+                        "contacts",
+                        "set_custom_field",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_custom_fields" => {
+                self.call(
+                        "ticketing",
+                        "fields",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_custom_field_by_id" => {
+                self.call(
+                        "ticketing",
+                        "fields",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_directory_groups" => {
+                self.call(
+                        "user_directory",
+                        "groups",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_directory_group_by_id" => {
+                self.call(
+                        "user_directory",
+                        "groups",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_directory_roles" => {
+                self.call(
+                        "user_directory",
+                        "roles",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_directory_users" => {
+                self.call(
+                        "user_directory",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_directory_user_by_id" => {
+                self.call(
+                        "user_directory",
+                        "users",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_labels" => {
+                self.call(
+                        "ticketing",
+                        "tags",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_label_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tags",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_trengo_label" => {
+                self.call(
+                        "ticketing",
+                        "tags",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "update_a_trengo_label_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tags",
+                        "update",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "delete_a_trengo_label_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tags",
+                        "delete",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_messages" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_message_by_id" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_trengo_message" => {
+                self.call(
+                        "ticketing",
+                        "comments",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_teams" => {
+                self.call(
+                        "ticketing",
+                        "teams",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_team_by_id" => {
+                self.call(
+                        "ticketing",
+                        "teams",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_ticket_statuses" => {
+                self.call(
+                        "ticketing",
+                        "ticket_status",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_tickets" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_ticket_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "create_a_trengo_ticket" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "create",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "delete_a_trengo_ticket_by_id" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "delete",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_add_tag" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "add_tag",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_remove_tag" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "remove_tag",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_close" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "close",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_reopen" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "reopen",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_assign" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "trengo_tickets_assign_team" => {
+                self.call(
+                        "ticketing",
+                        "tickets",
+                        "assign_team",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "list_all_trengo_users" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "list",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            "get_single_trengo_user_by_id" => {
+                self.call(
+                        "ticketing",
+                        "users",
+                        "get",
+                        input.get("id").and_then(::serde_json::Value::as_str),
+                        input,
+                    )
+                    .await
+            }
+            other => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::new(
+                        ::switchboard_runtime::ErrorKind::Unsupported,
+                        "trengo",
+                        ::std::format!("{} has no tool `{other}`", "Trengo"),
+                    ),
+                )
+            }
+        }
+    }
 }
 /// The provider's date formats, from its `datetime`.
 static FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S", "rfc3339"];
@@ -4266,190 +4669,179 @@ pub fn map(
             FORMATS,
         )?
         .for_call(call);
-    let _ = (record, full);
-    ::std::result::Result::Ok(
-        match (resource, method) {
-            ("attachments", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_attachment(record, &context, full)
-                        .map_err(|e| context.error("attachments", e))?,
-                )?
-            }
-            ("channels", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_collection(record, &context, full)
-                        .map_err(|e| context.error("channels", e))?,
-                )?
-            }
-            ("channels", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_collection(record, &context, full)
-                        .map_err(|e| context.error("channels", e))?,
-                )?
-            }
-            ("contacts", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("contacts", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_contact(record, &context, full)
-                        .map_err(|e| context.error("contacts", e))?,
-                )?
-            }
-            ("custom_fields", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_field(record, &context, full)
-                        .map_err(|e| context.error("custom_fields", e))?,
-                )?
-            }
-            ("custom_fields", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_field(record, &context, full)
-                        .map_err(|e| context.error("custom_fields", e))?,
-                )?
-            }
-            ("directory_groups", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_group(record, &context, full)
-                        .map_err(|e| context.error("directory_groups", e))?,
-                )?
-            }
-            ("directory_groups", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_group(record, &context, full)
-                        .map_err(|e| context.error("directory_groups", e))?,
-                )?
-            }
-            ("directory_roles", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_role(record, &context, full)
-                        .map_err(|e| context.error("directory_roles", e))?,
-                )?
-            }
-            ("directory_users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_user(record, &context, full)
-                        .map_err(|e| context.error("directory_users", e))?,
-                )?
-            }
-            ("directory_users", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_directory_user(record, &context, full)
-                        .map_err(|e| context.error("directory_users", e))?,
-                )?
-            }
-            ("labels", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_tag(record, &context, full)
-                        .map_err(|e| context.error("labels", e))?,
-                )?
-            }
-            ("labels", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_tag(record, &context, full)
-                        .map_err(|e| context.error("labels", e))?,
-                )?
-            }
-            ("labels", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_tag(record, &context, full)
-                        .map_err(|e| context.error("labels", e))?,
-                )?
-            }
-            ("labels", "update") => {
-                ::switchboard_runtime::to_json(
-                    map_tag(record, &context, full)
-                        .map_err(|e| context.error("labels", e))?,
-                )?
-            }
-            ("messages", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("messages", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("messages", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_comment(record, &context, full)
-                        .map_err(|e| context.error("messages", e))?,
-                )?
-            }
-            ("teams", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_team(record, &context, full)
-                        .map_err(|e| context.error("teams", e))?,
-                )?
-            }
-            ("teams", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_team(record, &context, full)
-                        .map_err(|e| context.error("teams", e))?,
-                )?
-            }
-            ("ticket_statuses", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket_state(record, &context, full)
-                        .map_err(|e| context.error("ticket_statuses", e))?,
-                )?
-            }
-            ("tickets", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("tickets", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("tickets", "create") => {
-                ::switchboard_runtime::to_json(
-                    map_ticket_create(record, &context, full)
-                        .map_err(|e| context.error("tickets", e))?,
-                )?
-            }
-            ("users", "list") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            ("users", "get") => {
-                ::switchboard_runtime::to_json(
-                    map_user(record, &context, full)
-                        .map_err(|e| context.error("users", e))?,
-                )?
-            }
-            _ => {
-                return ::std::result::Result::Err(
-                    ::switchboard_runtime::Error::unsupported("trengo", resource, method),
-                );
-            }
-        },
-    )
+    match (resource, method) {
+        ("attachments", "list") => {
+            ::switchboard_runtime::to_json(
+                map_attachment(record, &context, full)
+                    .map_err(|e| context.error("attachments", e))?,
+            )
+        }
+        ("channels", "list") => {
+            ::switchboard_runtime::to_json(
+                map_collection(record, &context, full)
+                    .map_err(|e| context.error("channels", e))?,
+            )
+        }
+        ("channels", "get") => {
+            ::switchboard_runtime::to_json(
+                map_collection(record, &context, full)
+                    .map_err(|e| context.error("channels", e))?,
+            )
+        }
+        ("contacts", "list") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "get") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "create") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("contacts", "update") => {
+            ::switchboard_runtime::to_json(
+                map_contact(record, &context, full)
+                    .map_err(|e| context.error("contacts", e))?,
+            )
+        }
+        ("custom_fields", "list") => {
+            ::switchboard_runtime::to_json(
+                map_field(record, &context, full)
+                    .map_err(|e| context.error("custom_fields", e))?,
+            )
+        }
+        ("custom_fields", "get") => {
+            ::switchboard_runtime::to_json(
+                map_field(record, &context, full)
+                    .map_err(|e| context.error("custom_fields", e))?,
+            )
+        }
+        ("directory_groups", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_group(record, &context, full)
+                    .map_err(|e| context.error("directory_groups", e))?,
+            )
+        }
+        ("directory_groups", "get") => {
+            ::switchboard_runtime::to_json(
+                map_directory_group(record, &context, full)
+                    .map_err(|e| context.error("directory_groups", e))?,
+            )
+        }
+        ("directory_roles", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_role(record, &context, full)
+                    .map_err(|e| context.error("directory_roles", e))?,
+            )
+        }
+        ("directory_users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_directory_user(record, &context, full)
+                    .map_err(|e| context.error("directory_users", e))?,
+            )
+        }
+        ("directory_users", "get") => {
+            ::switchboard_runtime::to_json(
+                map_directory_user(record, &context, full)
+                    .map_err(|e| context.error("directory_users", e))?,
+            )
+        }
+        ("labels", "list") => {
+            ::switchboard_runtime::to_json(
+                map_tag(record, &context, full).map_err(|e| context.error("labels", e))?,
+            )
+        }
+        ("labels", "get") => {
+            ::switchboard_runtime::to_json(
+                map_tag(record, &context, full).map_err(|e| context.error("labels", e))?,
+            )
+        }
+        ("labels", "create") => {
+            ::switchboard_runtime::to_json(
+                map_tag(record, &context, full).map_err(|e| context.error("labels", e))?,
+            )
+        }
+        ("labels", "update") => {
+            ::switchboard_runtime::to_json(
+                map_tag(record, &context, full).map_err(|e| context.error("labels", e))?,
+            )
+        }
+        ("messages", "list") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("messages", "get") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("messages", "create") => {
+            ::switchboard_runtime::to_json(
+                map_comment(record, &context, full)
+                    .map_err(|e| context.error("messages", e))?,
+            )
+        }
+        ("teams", "list") => {
+            ::switchboard_runtime::to_json(
+                map_team(record, &context, full).map_err(|e| context.error("teams", e))?,
+            )
+        }
+        ("teams", "get") => {
+            ::switchboard_runtime::to_json(
+                map_team(record, &context, full).map_err(|e| context.error("teams", e))?,
+            )
+        }
+        ("ticket_statuses", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket_state(record, &context, full)
+                    .map_err(|e| context.error("ticket_statuses", e))?,
+            )
+        }
+        ("tickets", "list") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("tickets", "get") => {
+            ::switchboard_runtime::to_json(
+                map_ticket(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("tickets", "create") => {
+            ::switchboard_runtime::to_json(
+                map_ticket_create(record, &context, full)
+                    .map_err(|e| context.error("tickets", e))?,
+            )
+        }
+        ("users", "list") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        ("users", "get") => {
+            ::switchboard_runtime::to_json(
+                map_user(record, &context, full).map_err(|e| context.error("users", e))?,
+            )
+        }
+        _ => {
+            ::std::result::Result::Err(
+                ::switchboard_runtime::Error::unsupported("trengo", resource, method),
+            )
+        }
+    }
 }
 /// How lists are paged, from the provider's `pagination`.
 static PAGINATION: ::switchboard_runtime::Pagination = ::switchboard_runtime::Pagination {

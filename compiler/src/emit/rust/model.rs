@@ -121,7 +121,7 @@ fn struct_def(
     def
 }
 
-fn nested_types(
+pub(super) fn nested_types(
     owner: &str,
     f: &ir::Field,
     ty: &FieldType,
@@ -269,7 +269,7 @@ fn method_types(
 
 /// A query or body struct: required fields as `T`, the others as `Option<T>` (left out of
 /// the JSON when `None`), with `with_<field>` setters.
-fn input_struct(
+pub(super) fn input_struct(
     name: &syn::Ident,
     owner: &str,
     fields: &[ir::Field],

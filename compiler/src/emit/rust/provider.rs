@@ -27,9 +27,13 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         if let Some(d) = &c.default {
             lines.push(format!("Default: `{d}`."));
         }
+        if c.optional {
+            lines.push("Optional: needed by one of the ways to authenticate.".to_owned());
+        }
         let d = doc(&lines);
-        match (c.secret, c.default.is_some()) {
-            (true, _) => quote! { #d pub #ident: #rt::Secret, },
+        match (c.secret, c.default.is_some() || c.optional) {
+            (true, true) => quote! { #d pub #ident: ::std::option::Option<#rt::Secret>, },
+            (true, false) => quote! { #d pub #ident: #rt::Secret, },
             (false, true) => {
                 quote! { #d pub #ident: ::std::option::Option<::std::string::String>, }
             }
@@ -37,7 +41,11 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         }
     });
     // Non-secret credentials resolve once, at connect time, into `settings`.
-    let public: Vec<&ir::Credential> = p.credentials.iter().filter(|c| !c.secret).collect();
+    let public: Vec<&ir::Credential> = p
+        .credentials
+        .iter()
+        .filter(|c| !c.secret && !c.optional)
+        .collect();
     let public_idents: Vec<syn::Ident> = public.iter().map(|c| value_ident(&c.name)).collect();
     let public_names: Vec<&str> = public.iter().map(|c| c.name.as_str()).collect();
     let resolved = public.iter().map(|c| {
@@ -70,8 +78,9 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let from_map = p.credentials.iter().map(|c| {
         let ident = value_ident(&c.name);
         let key = &c.name;
-        match (c.secret, c.default.is_some()) {
-            (true, _) => {
+        match (c.secret, c.default.is_some() || c.optional) {
+            (true, true) => quote!(#ident: credentials.get(#key).cloned().map(#rt::Secret::new),),
+            (true, false) => {
                 quote!(#ident: #rt::Secret::new(#rt::credential(#name, credentials, #key)?),)
             }
             (false, true) => quote!(#ident: credentials.get(#key).cloned(),),
@@ -81,6 +90,8 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let credential_expr = |cname: &str| -> TokenStream {
         let ident = value_ident(cname);
         match p.credentials.iter().find(|c| c.name == cname) {
+            // Optional credentials are bound by the auth option that reads them.
+            Some(c) if c.secret && c.optional => quote!(#ident.expose()),
             Some(c) if c.secret => quote!(credentials.#ident.expose()),
             _ => quote!(#ident.as_str()),
         }
@@ -96,7 +107,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         quote!(#rt::Secret::new(#v))
     };
     let base_url = render(&p.base_url);
-    let auth = auth(p, &render, &secret);
+    let auth = auth(p, &p.auth, &render, &secret);
     let headers = p.headers.iter().map(|(n, t)| {
         let n = n.to_ascii_lowercase();
         let v = render(t);
@@ -136,7 +147,20 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let mut mappers = Vec::new();
     let mut call_arms = Vec::new();
     let mut map_arms = Vec::new();
+    let mut tool_arms = Vec::new();
+    let mut native_types = std::collections::BTreeMap::new();
     for r in &p.resources {
+        if let Some(native) = &r.native {
+            for m in &r.methods {
+                if let Some(n) = &m.native {
+                    let generated = native_method(p, r, native, m, n, &mut native_types);
+                    methods.push(generated.method);
+                    statics.push(generated.statics);
+                    tool_arms.push(generated.tool_arm);
+                }
+            }
+            continue;
+        }
         let Some((model, u)) = ir.unified(r) else {
             continue;
         };
@@ -168,16 +192,54 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 }
                 let (resource, method_name) = (&r.name, &m.name);
                 map_arms.push(quote! {
-                    (#resource, #method_name) => #rt::to_json(#mapper(record, &context, full).map_err(|e| context.error(#resource, e))?)?,
+                    (#resource, #method_name) => #rt::to_json(#mapper(record, &context, full).map_err(|e| context.error(#resource, e))?),
                 });
             }
             let generated = method(p, r, u, um, m, &ty, &mapper, &mappings);
             methods.push(generated.method.clone());
             statics.push(generated.statics.clone());
             call_arms.push(generated.call_arm(&model.name, &u.name));
+            let (tool, model_name, unified_name, mname) =
+                (&m.tool_name, &model.name, &u.name, &m.name);
+            tool_arms.push(quote! {
+                #tool => self.call(#model_name, #unified_name, #mname, input.get("id").and_then(::serde_json::Value::as_str), input).await,
+            });
         }
     }
 
+    let title = &p.title;
+    // A provider without readable resources maps nothing.
+    let map_body = if map_arms.is_empty() {
+        quote! {
+            let _ = (record, full, context);
+            ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method))
+        }
+    } else {
+        quote! {
+            match (resource, method) {
+                #(#map_arms)*
+                _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+            }
+        }
+    };
+    // Not every provider has a method that takes an id or an input, or any unified method.
+    let call_body = if call_arms.is_empty() {
+        quote! {
+            let _ = (model, id, input);
+            ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method))
+        }
+    } else {
+        quote! {
+            let _ = (id, input);
+            match (model, resource, method) {
+                #(#call_arms)*
+                _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+            }
+        }
+    };
+    // A provider with native resources only maps no records.
+    let context_allow = map_arms.is_empty().then(|| quote!(#[allow(dead_code)]));
+    let native_type_items = native_types.values();
     let d = doc(&[
         format!("A connected {} account.", p.title),
         p.docs_url
@@ -203,6 +265,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
         #[derive(Debug, Clone)]
         pub struct #client {
             client: #rt::Client,
+            #context_allow
             context: #rt::MapContext,
             settings: Settings,
             full: bool,
@@ -278,14 +341,30 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 id: ::std::option::Option<&str>,
                 input: &::serde_json::Value,
             ) -> ::std::result::Result<#rt::Output, #rt::Error> {
-                // Not every provider has a method that takes an id or an input.
-                let _ = (id, input);
-                match (model, resource, method) {
-                    #(#call_arms)*
-                    _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+                #call_body
+            }
+
+            /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
+            /// catalog's input schema describes them): what an MCP server does with a call.
+            pub async fn call_tool(
+                &self,
+                tool: &str,
+                input: &::serde_json::Value,
+            ) -> ::std::result::Result<#rt::Output, #rt::Error> {
+                // Not every provider has a tool that takes arguments.
+                let _ = input;
+                match tool {
+                    #(#tool_arms)*
+                    other => ::std::result::Result::Err(#rt::Error::new(
+                        #rt::ErrorKind::Unsupported,
+                        #name,
+                        ::std::format!("{} has no tool `{other}`", #title),
+                    )),
                 }
             }
         }
+
+        #(#native_type_items)*
 
         /// The provider's date formats, from its `datetime`.
         static FORMATS: &[&str] = &[#(#formats),*];
@@ -302,12 +381,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             call: &::serde_json::Value,
         ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
             let context = #rt::MapContext::new(#name, timezone.unwrap_or(#default_timezone), FORMATS)?.for_call(call);
-            // A provider without readable resources maps nothing.
-            let _ = (record, full);
-            ::std::result::Result::Ok(match (resource, method) {
-                #(#map_arms)*
-                _ => return ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
-            })
+            #map_body
         }
 
         #pagination
@@ -332,11 +406,48 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
 
 fn auth(
     p: &ir::Provider,
+    auth_spec: &ir::Auth,
     render: &dyn Fn(&Template) -> TokenStream,
     secret: &dyn Fn(&Template) -> TokenStream,
 ) -> TokenStream {
     let rt = rt();
-    match &p.auth {
+    match auth_spec {
+        // The first option whose optional credentials the account gave.
+        ir::Auth::OneOf(options) => {
+            let mut ways = Vec::new();
+            let arms = options.iter().map(|option| {
+                let needs: Vec<&ir::Credential> = p
+                    .credentials
+                    .iter()
+                    .filter(|c| c.optional && auth_reads(option, &c.name))
+                    .collect();
+                ways.push(
+                    needs
+                        .iter()
+                        .map(|c| format!("`{}`", c.name))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                );
+                let idents: Vec<syn::Ident> = needs.iter().map(|c| value_ident(&c.name)).collect();
+                let built = auth(p, option, render, secret);
+                quote! {
+                    if let (#(::std::option::Option::Some(#idents),)*) = (#(credentials.#idents.as_ref(),)*) {
+                        #built
+                    } else
+                }
+            });
+            let arms: Vec<TokenStream> = arms.collect();
+            let message = format!(
+                "the account gives no way to authenticate: give {}",
+                ways.join(", or ")
+            );
+            let name = &p.name;
+            quote! {
+                #(#arms)* {
+                    return ::std::result::Result::Err(#rt::Error::configuration(#name, #message));
+                }
+            }
+        }
         ir::Auth::None => quote!(#rt::Auth::None),
         ir::Auth::Bearer { token } => {
             let token = secret(token);
@@ -361,11 +472,12 @@ fn auth(
             scopes,
         } => {
             let (url, id, sec) = (render(token_url), secret(client_id), secret(client_secret));
+            let scopes = scopes.iter().map(render);
             quote!(#rt::Auth::OAuth2ClientCredentials {
                 token_url: #url,
                 client_id: #id,
                 client_secret: #sec,
-                scopes: ::std::vec![#(::std::string::String::from(#scopes)),*],
+                scopes: ::std::vec![#(#scopes),*],
             })
         }
         ir::Auth::Login {
@@ -390,6 +502,36 @@ fn auth(
             })
         }
     }
+}
+
+/// Whether any template of `auth` reads credential `name`.
+fn auth_reads(auth: &ir::Auth, name: &str) -> bool {
+    let templates: Vec<&Template> = match auth {
+        ir::Auth::None => Vec::new(),
+        ir::Auth::Bearer { token } => vec![token],
+        ir::Auth::Basic { username, password } => vec![username, password],
+        ir::Auth::ApiKey { value, .. } => vec![value],
+        ir::Auth::OAuth2ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            scopes,
+        } => {
+            let mut t = vec![token_url, client_id, client_secret];
+            t.extend(scopes);
+            t
+        }
+        ir::Auth::Login { url, body, .. } => {
+            let mut t = vec![url];
+            t.extend(body.iter().map(|(_, v)| v));
+            t
+        }
+        ir::Auth::OneOf(options) => return options.iter().any(|o| auth_reads(o, name)),
+    };
+    templates
+        .iter()
+        .flat_map(|t| t.vars())
+        .any(|(v, _)| matches!(v, [scope, n] if scope == "credentials" && n == name))
 }
 
 /// A generated method, its statics, and how the call by name reaches it.
@@ -810,6 +952,172 @@ fn method(
     }
 }
 
+/// A native method, its request and its query type, and its arm in `call_tool`.
+struct Native {
+    method: TokenStream,
+    statics: TokenStream,
+    tool_arm: TokenStream,
+}
+
+fn native_method(
+    p: &ir::Provider,
+    r: &ir::ProviderResource,
+    native: &ir::NativeResource,
+    m: &ir::Method,
+    n: &ir::NativeMethod,
+    types: &mut std::collections::BTreeMap<String, TokenStream>,
+) -> Native {
+    let rt = rt();
+    let fn_name = match m.kind {
+        MethodKind::List => format_ident!("list_{}", snake(&r.name)),
+        MethodKind::Custom => format_ident!("{}_{}", snake(&native.singular), snake(&m.name)),
+        kind => format_ident!("{}_{}", kind.as_str(), snake(&native.singular)),
+    };
+    let spec_name = format_ident!("{}", const_name(&fn_name.to_string()));
+    let owner = format!("{}_{}_query", native.singular, m.name);
+    let query_ty = (!n.params.is_empty()).then(|| type_ident(&owner));
+    if let Some(q) = &query_ty {
+        let d = doc(&[format!(
+            "Parameters of `{}` on {} ({}, MCP tool `{}`).",
+            m.name, r.name, p.title, m.tool_name
+        )]);
+        let item = super::model::input_struct(q, &owner, &n.params, d, types);
+        types.insert(owner.clone(), item);
+    }
+    let (param, query_var, call_args, prep) = match &query_ty {
+        Some(q) => (
+            quote!(query: &#q),
+            quote!(::serde_json::to_value(query).ok()),
+            quote!(&query),
+            quote!(let query: #q = #rt::params(Self::NAME, tool, input)?;),
+        ),
+        None => (
+            quote!(),
+            quote!(::std::option::Option::None),
+            quote!(),
+            quote!(),
+        ),
+    };
+    let defaults = (!n.defaults.is_empty()).then(|| {
+        let pairs = n.defaults.iter().map(|(q, c)| quote!((#q, #c)));
+        quote!(#rt::request::defaults(&mut vars, &[#(#pairs),*]);)
+    });
+    let vars_mut = if defaults.is_some() {
+        quote!(mut)
+    } else {
+        quote!()
+    };
+    let mut prov = format!("Provenance: {}", m.provenance.kind.as_str());
+    if let Some(s) = &m.provenance.source {
+        prov.push_str(&format!(" ({s})"));
+    }
+    if let Some(note) = &m.provenance.note {
+        prov.push_str(&format!(". {}", note.trim_end_matches('.')));
+    }
+    let d = doc(&[
+        if m.description.is_empty() {
+            format!("`{}` on {}.", m.name, r.name)
+        } else {
+            m.description.clone()
+        },
+        format!(
+            "`{}`. {prov}. MCP tool `{}`.",
+            m.request_line(),
+            m.tool_name
+        ),
+        format!("From {}.", m.origin),
+    ]);
+    let guards = m.unsupported_query.iter().map(|q| {
+        let ident = value_ident(q);
+        let message = format!("{} cannot apply `{q}` to `{}` of {}", p.title, m.name, r.name);
+        let (resource_name, method_name) = (&r.name, &m.name);
+        quote! {
+            if query.#ident.is_some() {
+                return ::std::result::Result::Err(
+                    #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
+                        .with_operation(::std::option::Option::Some(#rt::Operation { resource: #resource_name, method: #method_name })),
+                );
+            }
+        }
+    });
+    let prepare = quote! {
+        #(#guards)*
+        let #vars_mut vars = self.vars(::std::option::Option::None, #query_var, ::std::option::Option::None);
+        #defaults
+        let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
+    };
+    let data = &m.data_path;
+    let (method, tool_call) = if n.binary {
+        (
+            quote! {
+                #d
+                pub async fn #fn_name(&self, #param) -> ::std::result::Result<#rt::Download, #rt::Error> {
+                    #prepare
+                    self.client.send_stream(&request).await
+                }
+            },
+            quote!(#rt::Output::Download(self.#fn_name(#call_args).await?)),
+        )
+    } else {
+        (
+            quote! {
+                #d
+                pub async fn #fn_name(&self, #param) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
+                    #prepare
+                    let response = self.client.send_full(&request).await?;
+                    #rt::native_result(Self::NAME, &response.body, &[#(#data),*])
+                        .map_err(|e| self.client.about_response(&response, e).with_operation(request.operation))
+                }
+            },
+            quote!(#rt::Output::Record(self.#fn_name(#call_args).await?)),
+        )
+    };
+    let (resource_name, method_name, http) = (&r.name, &m.name, &m.http_method);
+    let path = parts(&m.path);
+    let query = m.query.iter().map(|(k, v)| {
+        let v = request_value(v);
+        quote!((#k, #v))
+    });
+    let headers = m.headers.iter().map(|(k, t)| {
+        let k = k.to_ascii_lowercase();
+        let t = parts(t);
+        quote!((#k, #t))
+    });
+    let body = match &m.body {
+        Some(members) => {
+            let members = members.iter().map(|(k, v)| {
+                let v = request_value(v);
+                quote!((#k, #v))
+            });
+            quote!(::std::option::Option::Some(&[#(#members),*]))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let retry_safe = m.retry_safe;
+    let statics = quote! {
+        static #spec_name: #rt::request::Spec = #rt::request::Spec {
+            operation: #rt::Operation { resource: #resource_name, method: #method_name },
+            retry_safe: #retry_safe,
+            method: #http,
+            path: #path,
+            query: &[#(#query),*],
+            headers: &[#(#headers),*],
+            body: #body,
+        };
+    };
+    let tool = &m.tool_name;
+    Native {
+        method,
+        statics,
+        tool_arm: quote! {
+            #tool => {
+                #prep
+                ::std::result::Result::Ok(#tool_call)
+            }
+        },
+    }
+}
+
 /// A template as static parts.
 fn parts(t: &Template) -> TokenStream {
     let rt = rt();
@@ -858,6 +1166,10 @@ fn request_value(v: &ir::RequestValue) -> TokenStream {
         ir::RequestValue::List(items) => {
             let items = items.iter().map(request_value);
             quote!(#rt::request::Value::List(&[#(#items),*]))
+        }
+        ir::RequestValue::JsonText(inner) => {
+            let inner = request_value(inner);
+            quote!(#rt::request::Value::JsonText(&#inner))
         }
     }
 }

@@ -137,6 +137,17 @@ pub(super) fn registry(ir: &Ir) -> Module {
                     #( Account::#variants(a) => a.call(model, resource, method, id, input).await, )*
                 }
             }
+
+            /// Calls a method by its MCP tool name with the tool's JSON arguments.
+            pub async fn call_tool(
+                &self,
+                tool: &str,
+                input: &::serde_json::Value,
+            ) -> ::std::result::Result<#rt::Output, #rt::Error> {
+                match self {
+                    #( Account::#variants(a) => a.call_tool(tool, input).await, )*
+                }
+            }
         }
 
         /// Maps one record of `provider`'s `resource`, as `method` returns it, with the
