@@ -100,3 +100,46 @@ pub fn puzzel_case_management(
     )
     .unwrap()
 }
+
+/// Puzzel Contact Centre credentials of the sandbox's customer and acting user, with no way to
+/// authenticate yet (add a Puzzel ID client or a login).
+pub fn puzzel_contact_centre_credentials()
+-> switchboard_generated::providers::puzzel_contact_centre::PuzzelContactCentreCredentials {
+    use switchboard_sandbox::puzzel_cc;
+    switchboard_generated::providers::puzzel_contact_centre::PuzzelContactCentreCredentials {
+        customer_key: puzzel_cc::CUSTOMER_KEY.into(),
+        user_id: puzzel_cc::USER_ID.to_string(),
+        region: None,
+        platform_area: None,
+        client_id: None,
+        client_secret: None,
+        user_name: None,
+        password: None,
+    }
+}
+
+/// A Puzzel Contact Centre account on the sandbox with a Puzzel ID client (client credentials).
+///
+/// # Panics
+/// If the sandbox serves no Puzzel Contact Centre (it always does).
+#[allow(clippy::unwrap_used)]
+pub fn puzzel_contact_centre(
+    sandbox: &Sandbox,
+) -> switchboard_generated::providers::puzzel_contact_centre::PuzzelContactCentre {
+    use switchboard_generated::providers::puzzel_contact_centre::{
+        PuzzelContactCentre, PuzzelContactCentreCredentials,
+    };
+    use switchboard_sandbox::puzzel_cc;
+    let provider = PuzzelContactCentre::NAME;
+    PuzzelContactCentre::connect(
+        &PuzzelContactCentreCredentials {
+            client_id: Some(puzzel_cc::CLIENT_ID.into()),
+            client_secret: Some(Secret::new(puzzel_cc::CLIENT_SECRET)),
+            ..puzzel_contact_centre_credentials()
+        },
+        ClientOptions::default()
+            .with_base_url(sandbox.base_url(provider).unwrap())
+            .with_auth_url(sandbox.auth_url(provider).unwrap()),
+    )
+    .unwrap()
+}

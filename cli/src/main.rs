@@ -104,9 +104,12 @@ async fn demo() -> Result<(), String> {
     use switchboard_generated::providers::puzzel_case_management::{
         PuzzelCaseManagement, PuzzelCaseManagementCredentials,
     };
+    use switchboard_generated::providers::puzzel_contact_centre::{
+        PuzzelContactCentre, PuzzelContactCentreCredentials,
+    };
     use switchboard_generated::providers::reamaze::{Reamaze, ReamazeCredentials};
     use switchboard_generated::providers::talkdesk::{Talkdesk, TalkdeskCredentials};
-    use switchboard_sandbox::{puzzel_cm, reamaze, talkdesk, trengo};
+    use switchboard_sandbox::{puzzel_cc, puzzel_cm, reamaze, talkdesk, trengo};
     let sandbox = Sandbox::start()
         .await
         .map_err(|e| format!("cannot start the sandbox on 127.0.0.1: {e}"))?;
@@ -202,9 +205,86 @@ async fn demo() -> Result<(), String> {
         "tickets",
     );
 
-    println!("Every provider's records come out as the same unified Ticketing model.");
+    println!("Every provider's records come out as the same unified Ticketing model.\n");
+
+    // Puzzel Contact Centre has no unified model: its operations are native tools, called here
+    // by their MCP names as an agent would.
+    let pcc = PuzzelContactCentre::connect(
+        &PuzzelContactCentreCredentials {
+            customer_key: puzzel_cc::CUSTOMER_KEY.into(),
+            user_id: puzzel_cc::USER_ID.to_string(),
+            region: None,
+            platform_area: None,
+            client_id: Some(puzzel_cc::CLIENT_ID.into()),
+            client_secret: Some(Secret::new(puzzel_cc::CLIENT_SECRET)),
+            user_name: None,
+            password: None,
+        },
+        options(PuzzelContactCentre::NAME)?.with_auth_url(
+            sandbox
+                .auth_url(PuzzelContactCentre::NAME)
+                .ok_or("the sandbox has no Puzzel ID token endpoint")?,
+        ),
+    )
+    .map_err(failed)?;
+    println!(
+        "Puzzel Contact Centre (emulated) at {}: native tools, no unified model\n",
+        url(PuzzelContactCentre::NAME)?
+    );
+    let tool = |name: &'static str, args: serde_json::Value| {
+        let pcc = &pcc;
+        async move {
+            match pcc.call_tool(name, &args).await.map_err(failed)? {
+                switchboard_runtime::Output::Record(v) => Ok::<_, String>(v),
+                _ => Err(format!("{name} answered no JSON")),
+            }
+        }
+    };
+    let agents = tool(
+        "list_all_puzzel_state_information",
+        serde_json::json!({"ticker_period_window": "Today"}),
+    )
+    .await?;
+    println!("list_all_puzzel_state_information:");
+    for a in agents.as_array().into_iter().flatten() {
+        println!(
+            "  {:<12} {:<10} {}",
+            text(&a["firstName"]),
+            text(&a["contactCentreStatus"]),
+            text(&a["userStatus"])
+        );
+    }
+    let queues = tool(
+        "list_all_puzzel_visual_queue_state_info",
+        serde_json::json!({"result": "All"}),
+    )
+    .await?;
+    println!("list_all_puzzel_visual_queue_state_info:");
+    for q in queues.as_array().into_iter().flatten() {
+        println!(
+            "  {:<12} {} waiting, {} agents ready",
+            text(&q["description"]),
+            q["queueSize"],
+            q["agentsReady"]
+        );
+    }
+    let tools = switchboard_generated::registry::CAPABILITIES
+        .iter()
+        .filter(|c| c.provider == PuzzelContactCentre::NAME)
+        .count();
+    println!(
+        "\n{tools} tools from Puzzel Contact Centre (generated/mcp/puzzel_contact_centre.json)."
+    );
     sandbox.stop().await;
     Ok(())
+}
+
+/// A JSON value as plain text (strings without their quotes).
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Prints a provider's tickets (the first 20 of a long list) and how many there were.
@@ -303,11 +383,13 @@ impl Mapper {
         let capabilities: Vec<_> = CAPABILITIES
             .iter()
             .filter(|c| c.provider == args.provider && c.provider_resource == args.resource)
-            .filter(|c| c.returns != "nothing")
+            // Native methods answer the provider's JSON: there is no mapping to try.
+            .filter(|c| !c.model.is_empty() && c.returns != "nothing")
             .collect();
         if capabilities.is_empty() {
             let known: std::collections::BTreeSet<String> = CAPABILITIES
                 .iter()
+                .filter(|c| !c.model.is_empty())
                 .map(|c| format!("{} {}", c.provider, c.provider_resource))
                 .collect();
             return Err(format!(

@@ -24,6 +24,10 @@ fn demo_lists_every_providers_tickets_from_the_sandbox() {
         "120 cases from Talkdesk Cases.",
         "60 tickets from Puzzel Case Management (modeled API, inferred).",
         "… and 100 more",
+        "Puzzel Contact Centre (emulated) at http://127.0.0.1:",
+        "  Ada          LoggedOn   Available",
+        "  Front line   3 waiting, 2 agents ready",
+        "84 tools from Puzzel Contact Centre",
     ] {
         assert!(stdout.contains(line), "`{line}` missing from:\n{stdout}");
     }

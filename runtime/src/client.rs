@@ -1107,6 +1107,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn file_names_come_from_content_disposition_without_directories() {
+        let name = |v: &str| disposition_file_name(v);
+        assert_eq!(
+            name("attachment; filename=\"a.wav\"").as_deref(),
+            Some("a.wav")
+        );
+        assert_eq!(name("attachment; filename=a.wav").as_deref(), Some("a.wav"));
+        assert_eq!(
+            name("attachment; filename=\"x.wav\"; filename*=UTF-8''%C3%A6%20b.wav").as_deref(),
+            Some("æ b.wav"),
+            "the RFC 6266 form wins"
+        );
+        assert_eq!(
+            name("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            name("attachment; filename=\"..\\..\\boot.ini\"").as_deref(),
+            Some("boot.ini")
+        );
+        assert_eq!(name("attachment; filename=\"..\""), None);
+        assert_eq!(name("inline"), None);
+    }
+
+    #[test]
     fn path_segments_are_escaped() {
         assert_eq!(encode_path_segment("42"), "42");
         assert_eq!(encode_path_segment("a/b c?d"), "a%2Fb%20c%3Fd");

@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod lab;
+pub mod puzzel_cc;
 pub mod puzzel_cm;
 pub mod reamaze;
 pub mod talkdesk;
@@ -27,6 +28,7 @@ pub struct Options {
     pub reamaze: reamaze::State,
     pub talkdesk: talkdesk::State,
     pub puzzel_cm: puzzel_cm::State,
+    pub puzzel_cc: puzzel_cc::State,
     pub lab: lab::State,
 }
 
@@ -37,6 +39,7 @@ impl Default for Options {
             reamaze: reamaze::State::default(),
             talkdesk: talkdesk::State::default(),
             puzzel_cm: puzzel_cm::State::default(),
+            puzzel_cc: puzzel_cc::State::default(),
             lab: lab::State::default(),
         }
     }
@@ -81,6 +84,7 @@ impl Sandbox {
             .nest("/reamaze", reamaze::router(options.reamaze))
             .nest("/talkdesk", talkdesk::router(options.talkdesk))
             .nest("/puzzel-cm", puzzel_cm::router(options.puzzel_cm))
+            .nest("/puzzel-cc", puzzel_cc::router(options.puzzel_cc))
             .nest("/lab", lab::router(options.lab))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
@@ -124,6 +128,9 @@ impl Sandbox {
             )),
             "talkdesk" => Some(format!("http://{}/talkdesk/api", self.addr)),
             "puzzel_case_management" => Some(format!("http://{}/puzzel-cm/api/v1", self.addr)),
+            "puzzel_contact_centre" => {
+                Some(format!("http://{}/puzzel-cc/ContactCentre5", self.addr))
+            }
             "lab" => Some(format!("http://{}/lab", self.addr)),
             _ => None,
         }
@@ -137,6 +144,21 @@ impl Sandbox {
             "puzzel_case_management" => {
                 Some(format!("http://{}/puzzel-cm/id/connect/token", self.addr))
             }
+            "puzzel_contact_centre" => {
+                Some(format!("http://{}/puzzel-cc/id/connect/token", self.addr))
+            }
+            _ => None,
+        }
+    }
+
+    /// Where a provider's emulator takes username/password logins (Puzzel Contact Centre's
+    /// Authentication Web Service), to pass as the auth URL of an account that logs in.
+    pub fn login_url(&self, provider: &str) -> Option<String> {
+        match provider {
+            "puzzel_contact_centre" => Some(format!(
+                "http://{}/puzzel-cc/api/Authenticate/LogIn",
+                self.addr
+            )),
             _ => None,
         }
     }

@@ -13,17 +13,28 @@ pub(super) fn registry(ir: &Ir) -> Module {
     let mut capabilities = Vec::new();
     for p in &ir.providers {
         for r in &p.resources {
-            let Some((model, u)) = ir.unified(r) else {
+            // A native resource has no unified model: its methods are listed under their own
+            // resource, with the model empty.
+            let unified = ir.unified(r);
+            if unified.is_none() && r.native.is_none() {
                 continue;
-            };
+            }
             for m in &r.methods {
-                let returns = match u.method(&m.name).map(|um| um.returns) {
-                    Some(Returns::Records) => "records",
-                    Some(Returns::Record) => "record",
-                    _ => "nothing",
+                let returns = match (unified, &m.native) {
+                    (_, Some(n)) if n.binary => "file",
+                    (_, Some(_)) => "json",
+                    (Some((_, u)), None) => match u.method(&m.name).map(|um| um.returns) {
+                        Some(Returns::Records) => "records",
+                        Some(Returns::Record) => "record",
+                        _ => "nothing",
+                    },
+                    (None, None) => continue,
                 };
-                let (provider, model_name, resource, provider_resource) =
-                    (&p.name, &model.name, &u.name, &r.name);
+                let (model_name, resource) = match unified {
+                    Some((model, u)) => (model.name.as_str(), u.name.as_str()),
+                    None => ("", r.name.as_str()),
+                };
+                let (provider, provider_resource) = (&p.name, &r.name);
                 let (method, http, path, provenance, tool) = (
                     &m.name,
                     &m.http_method,
@@ -60,8 +71,9 @@ pub(super) fn registry(ir: &Ir) -> Module {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Capability {
             pub provider: &'static str,
+            /// The unified model; empty for a native method (a proxy of one provider operation).
             pub model: &'static str,
-            /// The unified resource.
+            /// The unified resource (the provider's own for a native method).
             pub resource: &'static str,
             /// The provider's resource that maps to it.
             pub provider_resource: &'static str,
@@ -73,13 +85,15 @@ pub(super) fn registry(ir: &Ir) -> Module {
             pub provenance: &'static str,
             /// The MCP tool name.
             pub tool: &'static str,
-            /// What a call answers: `records`, `record` or `nothing`.
+            /// What a call answers: `records`, `record` or `nothing`; a native method `json`
+            /// or `file`.
             pub returns: &'static str,
             /// Where a response keeps its records (or its record).
             pub records: &'static [&'static str],
         }
 
-        /// The capability matrix: every (provider, model, resource, method) that works.
+        /// The capability matrix: every (provider, model, resource, method) that works, native
+        /// methods included.
         pub static CAPABILITIES: &[Capability] = &[#(#capabilities)*];
 
         /// What `provider` supports for `model.resource` and `method`, if anything.
