@@ -44,14 +44,17 @@ fn synthetic(copies: usize) -> std::io::Result<tempfile::TempDir> {
             copy_dir(&entry.path(), &dir)?;
             let provider = dir.join("provider.yaml");
             let text = std::fs::read_to_string(&provider)?;
-            std::fs::write(
-                &provider,
-                text.replacen(
-                    &format!("provider: {name}"),
-                    &format!("provider: {copy}"),
-                    1,
-                ),
-            )?;
+            // Tool names must stay unique across providers: a copy's tools take its name.
+            let text = text
+                .replacen(&format!("provider: {name}"), &format!("provider: {copy}"), 1)
+                .lines()
+                .map(|l| match l.strip_prefix("tool_prefix:") {
+                    Some(_) => format!("tool_prefix: {copy}"),
+                    None => l.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            std::fs::write(&provider, text)?;
         }
     }
     Ok(tmp)

@@ -263,6 +263,41 @@ impl PuzzelContactCentre {
             ],
         )
     }
+    async fn native(
+        &self,
+        spec: &::switchboard_runtime::request::Spec,
+        query: ::std::option::Option<::serde_json::Value>,
+        defaults: &[(&str, &str)],
+        answer: &[&str],
+    ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
+        let mut vars = self
+            .vars(::std::option::Option::None, query, ::std::option::Option::None);
+        ::switchboard_runtime::request::defaults(&mut vars, defaults);
+        let request = ::switchboard_runtime::request::build(Self::NAME, spec, &vars)?;
+        let response = self.client.send_full(&request).await?;
+        ::switchboard_runtime::native_result(Self::NAME, &response.body, answer)
+            .map_err(|e| {
+                self
+                    .client
+                    .about_response(&response, e)
+                    .with_operation(request.operation)
+            })
+    }
+    async fn native_file(
+        &self,
+        spec: &::switchboard_runtime::request::Spec,
+        query: ::std::option::Option<::serde_json::Value>,
+        defaults: &[(&str, &str)],
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Download,
+        ::switchboard_runtime::Error,
+    > {
+        let mut vars = self
+            .vars(::std::option::Option::None, query, ::std::option::Option::None);
+        ::switchboard_runtime::request::defaults(&mut vars, defaults);
+        let request = ::switchboard_runtime::request::build(Self::NAME, spec, &vars)?;
+        self.client.send_stream(&request).await
+    }
     /// List the log-ons of the last 14 days: time, IP, client, result and user.
     ///
     /// `GET /{credentials.customer_key}/accesslog`. Provenance: inferred. Reference confidence inferred-low: path segments guessed from the tool name and Puzzel terminology. MCP tool `list_all_puzzel_access_logs`.
@@ -271,25 +306,8 @@ impl PuzzelContactCentre {
     pub async fn list_access_logs(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_ACCESS_LOGS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_ACCESS_LOGS, ::std::option::Option::None, &[], &["result"])
+            .await
     }
     /// Get call statistics per access point (the numbers and addresses customers contact) for a period window: offered, answered, abandoned and waiting times.
     ///
@@ -300,25 +318,13 @@ impl PuzzelContactCentre {
         &self,
         query: &AccessPointTickerListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_ACCESS_POINT_TICKERS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_ACCESS_POINT_TICKERS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Log out: end the session the access token belongs to. Later calls get a new token.
     ///
@@ -328,25 +334,8 @@ impl PuzzelContactCentre {
     pub async fn access_token_logout(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &ACCESS_TOKEN_LOGOUT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&ACCESS_TOKEN_LOGOUT, ::std::option::Option::None, &[], &["result"])
+            .await
     }
     /// Get an agent's own statistics for a period window: requests answered, talk time, pause time.
     ///
@@ -357,26 +346,13 @@ impl PuzzelContactCentre {
         &self,
         query: &AgentsStatListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_AGENTS_STATS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_AGENTS_STATS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Search the archive audit log: who listened to, downloaded or deleted which recording, and when.
     ///
@@ -387,25 +363,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ArchiveAuditLogListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_ARCHIVE_AUDIT_LOGS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_ARCHIVE_AUDIT_LOGS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Download one call recording of an archive record as a file (e.g. a .wav). Returns the bytes with their content type and file name.
     ///
@@ -419,19 +383,12 @@ impl PuzzelContactCentre {
         ::switchboard_runtime::Download,
         ::switchboard_runtime::Error,
     > {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native_file(
+                &ARCHIVE_RECORDING_FILE_DOWNLOAD,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &ARCHIVE_RECORDING_FILE_DOWNLOAD,
-            &vars,
-        )?;
-        self.client.send_stream(&request).await
+                &[("user_id", "user_id")],
+            )
+            .await
     }
     /// Search the archive of handled calls and contacts in a time period: each record has its call id, start, access point, recording type, whether content (a recording) is available, survey, enquiry registration, entries, tags and comment.
     ///
@@ -442,26 +399,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ArchiveRecordListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_ARCHIVE_RECORDS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_ARCHIVE_RECORDS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Delete an archive record (and its recordings) by call id. This cannot be undone.
     ///
@@ -472,26 +416,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ArchiveRecordDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_ARCHIVE_RECORD,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_ARCHIVE_RECORD,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Stream one archived file (audio or screen recording) of a session. Returns the file's bytes with its content type and file name.
     ///
@@ -505,19 +436,12 @@ impl PuzzelContactCentre {
         ::switchboard_runtime::Download,
         ::switchboard_runtime::Error,
     > {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native_file(
+                &GET_ARCHIVE_STREAM,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_ARCHIVE_STREAM,
-            &vars,
-        )?;
-        self.client.send_stream(&request).await
+                &[("user_id", "user_id")],
+            )
+            .await
     }
     /// Replace the tags of an archive record (the list given becomes its tags).
     ///
@@ -528,26 +452,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ArchiveTagUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &UPDATE_ARCHIVE_TAG,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_ARCHIVE_TAG,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the users logged on and ready right now (to find a colleague to transfer to).
     ///
@@ -558,26 +469,13 @@ impl PuzzelContactCentre {
         &self,
         query: &AvailableUserListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_AVAILABLE_USERS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_AVAILABLE_USERS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the recordings of the agent's current call: index, start, state, whether forced on by queue or user, and length.
     ///
@@ -588,26 +486,13 @@ impl PuzzelContactCentre {
         &self,
         query: &CallRecordingListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_CALL_RECORDINGS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CALL_RECORDINGS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Control the recording of the agent's current call: Start, Stop, Pause or Resume.
     ///
@@ -618,26 +503,13 @@ impl PuzzelContactCentre {
         &self,
         query: &CallRecordingCommandQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CALL_RECORDING_COMMAND,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CALL_RECORDING_COMMAND,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Search the contact catalog (the company directory of people and their phone numbers and e-mails) by name or number.
     ///
@@ -648,26 +520,13 @@ impl PuzzelContactCentre {
         &self,
         query: &CatalogContactListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_CATALOG_CONTACTS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CATALOG_CONTACTS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get one catalog contact: name, title, organisation, services, calendar busy state and communication points (phone, cell, e-mail).
     ///
@@ -678,26 +537,13 @@ impl PuzzelContactCentre {
         &self,
         query: &CatalogContactGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_CATALOG_CONTACT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_CATALOG_CONTACT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get the customer's time zone (used for zone-less times such as scheduled tasks) and the time zones to choose from.
     ///
@@ -707,25 +553,13 @@ impl PuzzelContactCentre {
     pub async fn list_catalog_timezone(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
+        self.native(
+                &LIST_CATALOG_TIMEZONE,
                 ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CATALOG_TIMEZONE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Set the customer's time zone by id (one of the ids the time zone list gives).
     ///
@@ -736,25 +570,13 @@ impl PuzzelContactCentre {
         &self,
         query: &CatalogTimezoneUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &UPDATE_CATALOG_TIMEZONE,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_CATALOG_TIMEZONE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Search the administration change log (last 3 months): who changed which setting, when, and to what.
     ///
@@ -765,25 +587,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ChangelogListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_CHANGELOGS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CHANGELOGS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// List the requests an agent is connected to right now (calls, chats, e-mails in progress).
     ///
@@ -794,26 +604,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ConnectedRequestListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_CONNECTED_REQUESTS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CONNECTED_REQUESTS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List a catalog contact's calendar appointments between two times (subject, location, begin and end, private, availability).
     ///
@@ -824,26 +621,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ContactsAppointmentListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_CONTACTS_APPOINTMENTS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_CONTACTS_APPOINTMENTS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Add an appointment to a catalog contact's calendar. Returns the new appointment.
     ///
@@ -854,26 +638,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ContactsAppointmentCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_CONTACTS_APPOINTMENT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_CONTACTS_APPOINTMENT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Change an appointment of a catalog contact. Fields left out keep their value.
     ///
@@ -884,26 +655,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ContactsAppointmentUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &UPDATE_CONTACTS_APPOINTMENT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_CONTACTS_APPOINTMENT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Delete an appointment from a catalog contact's calendar.
     ///
@@ -914,26 +672,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ContactsAppointmentDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_CONTACTS_APPOINTMENT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_CONTACTS_APPOINTMENT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get the enquiry registration of an archived call: who registered it, when, the queue and the chosen categories and topics.
     ///
@@ -944,26 +689,13 @@ impl PuzzelContactCentre {
         &self,
         query: &EnquiryRegistrationGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_ENQUIRY_REGISTRATION,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_ENQUIRY_REGISTRATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the enquiry categories and their topics the agent can register, for a result selection.
     ///
@@ -974,26 +706,13 @@ impl PuzzelContactCentre {
         &self,
         query: &EnquiryRegistrationsCategorieListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_ENQUIRY_REGISTRATIONS_CATEGORIES,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_ENQUIRY_REGISTRATIONS_CATEGORIES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get one e-task (a task request such as an e-mail or case sent into a queue): subject, URI, VIP score, reserved user, queue and variables.
     ///
@@ -1004,25 +723,8 @@ impl PuzzelContactCentre {
         &self,
         query: &EtaskGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_ETASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&GET_ETASK, ::serde_json::to_value(query).ok(), &[], &["result"])
+            .await
     }
     /// Create an e-task: put a task (an e-mail, a case from a CRM) into the queue its To address routes to, optionally reserved to an agent. Returns the new request id.
     ///
@@ -1033,25 +735,8 @@ impl PuzzelContactCentre {
         &self,
         query: &EtaskCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_ETASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&CREATE_ETASK, ::serde_json::to_value(query).ok(), &[], &["result"])
+            .await
     }
     /// Delete an e-task: remove it from its queue.
     ///
@@ -1062,25 +747,8 @@ impl PuzzelContactCentre {
         &self,
         query: &EtaskDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_ETASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&DELETE_ETASK, ::serde_json::to_value(query).ok(), &[], &["result"])
+            .await
     }
     /// Update an e-task waiting in a queue: subject, URI, VIP score, reservation, category, description, queue or variables. Fields left out keep their value.
     ///
@@ -1091,25 +759,8 @@ impl PuzzelContactCentre {
         &self,
         query: &EtaskUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_ETASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&UPDATE_ETASK, ::serde_json::to_value(query).ok(), &[], &["result"])
+            .await
     }
     /// Get one agent's extended state: the current state plus the queues and profile logged on to and the time in each state today.
     ///
@@ -1120,26 +771,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ExtendedUserStateInfoListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_EXTENDED_USER_STATE_INFO,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_EXTENDED_USER_STATE_INFO,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get the state of the agent's current session: session id and state, the requests in it and who is in it.
     ///
@@ -1150,26 +788,13 @@ impl PuzzelContactCentre {
         &self,
         query: &IqSessionStateInfoListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_IQ_SESSION_STATE_INFO,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_IQ_SESSION_STATE_INFO,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the languages the account supports: id, code and description.
     ///
@@ -1179,25 +804,7 @@ impl PuzzelContactCentre {
     pub async fn list_languages(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_LANGUAGES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_LANGUAGES, ::std::option::Option::None, &[], &["result"]).await
     }
     /// List the missed calls of a queue (callers who hung up before being answered), with who tagged each for follow-up.
     ///
@@ -1208,25 +815,13 @@ impl PuzzelContactCentre {
         &self,
         query: &MissedCallListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_MISSED_CALLS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_MISSED_CALLS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Tag a missed call as being followed up by the acting agent, so colleagues do not call back twice.
     ///
@@ -1237,26 +832,13 @@ impl PuzzelContactCentre {
         &self,
         query: &MissedCallTagQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &MISSED_CALL_TAG,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &MISSED_CALL_TAG,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Give the dialler feedback on an outbound request (how the call ended: reached, no answer, call later).
     ///
@@ -1267,26 +849,13 @@ impl PuzzelContactCentre {
         &self,
         query: &OutboundRequestFeedbackListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_OUTBOUND_REQUEST_FEEDBACK,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_OUTBOUND_REQUEST_FEEDBACK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the pause types agents can choose (lunch, meeting, training).
     ///
@@ -1297,26 +866,13 @@ impl PuzzelContactCentre {
         &self,
         query: &PauseTypeListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_PAUSE_TYPES,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_PAUSE_TYPES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the requests waiting in an agent's personal queue.
     ///
@@ -1327,26 +883,13 @@ impl PuzzelContactCentre {
         &self,
         query: &PersonalQueueRequestListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_PERSONAL_QUEUE_REQUESTS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_PERSONAL_QUEUE_REQUESTS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Add a service quality element (a skill) to a user's profile, at a level.
     ///
@@ -1357,26 +900,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ProfileElementCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_PROFILE_ELEMENT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_PROFILE_ELEMENT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Remove a service quality element from a user's profile.
     ///
@@ -1387,26 +917,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ProfileElementDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_PROFILE_ELEMENT,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_PROFILE_ELEMENT,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get one of a user's profiles: number, phone, type and the service qualities it holds.
     ///
@@ -1417,26 +934,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ProfileGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_PROFILE,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_PROFILE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Search users and queues by name (for transfers and consultations): each result's type, state, queue and user.
     ///
@@ -1447,26 +951,13 @@ impl PuzzelContactCentre {
         &self,
         query: &QueryUserListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_QUERY_USERS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_QUERY_USERS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the queues of the customer: id, key, description and service.
     ///
@@ -1476,25 +967,7 @@ impl PuzzelContactCentre {
     pub async fn list_queues(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_QUEUES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_QUEUES, ::std::option::Option::None, &[], &["result"]).await
     }
     /// List a request's history entries: time, message, type and the user behind each.
     ///
@@ -1505,25 +978,13 @@ impl PuzzelContactCentre {
         &self,
         query: &RequestExtendedInformationListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_REQUEST_EXTENDED_INFORMATION,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_REQUEST_EXTENDED_INFORMATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Set variables on a request in progress or in queue (CRM data the agent and reports see).
     ///
@@ -1534,25 +995,13 @@ impl PuzzelContactCentre {
         &self,
         query: &RequestUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &UPDATE_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Get one request (a call, chat, e-mail or task): remote address, destination, start, status, variables and extended information.
     ///
@@ -1563,25 +1012,8 @@ impl PuzzelContactCentre {
         &self,
         query: &RequestGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&GET_REQUEST, ::serde_json::to_value(query).ok(), &[], &["result"])
+            .await
     }
     /// Delete a request: remove it from its queue.
     ///
@@ -1592,25 +1024,13 @@ impl PuzzelContactCentre {
         &self,
         query: &RequestDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Search scheduled tasks (callbacks and e-mail tasks planned for a time, reserved to an agent or left to a queue). All filters are optional.
     ///
@@ -1621,25 +1041,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ScheduledTaskListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_SCHEDULED_TASKS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_SCHEDULED_TASKS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Get one scheduled task by id: contact, phone, queue, scheduled time, reserved user and variables.
     ///
@@ -1650,25 +1058,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ScheduledTaskGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_SCHEDULED_TASK,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_SCHEDULED_TASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Create a scheduled task (a callback or task due at a set time) in a queue, optionally reserved to an agent. Returns the new task's id.
     ///
@@ -1679,25 +1075,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ScheduledTaskCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_SCHEDULED_TASK,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_SCHEDULED_TASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Update a scheduled task: change its time, contact details, reserved user or variables. Fields left out keep their value.
     ///
@@ -1708,25 +1092,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ScheduledTaskUpdateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &UPDATE_SCHEDULED_TASK,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &UPDATE_SCHEDULED_TASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Delete a scheduled task.
     ///
@@ -1737,25 +1109,13 @@ impl PuzzelContactCentre {
         &self,
         query: &ScheduledTaskDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_SCHEDULED_TASK,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_SCHEDULED_TASK,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// List the service qualities (skills) agents can have, with their elements and levels.
     ///
@@ -1765,25 +1125,13 @@ impl PuzzelContactCentre {
     pub async fn list_service_qualities(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
+        self.native(
+                &LIST_SERVICE_QUALITIES,
                 ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_SERVICE_QUALITIES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// List the services (the numbers and channels customers reach) of the customer: id, number, description.
     ///
@@ -1793,25 +1141,7 @@ impl PuzzelContactCentre {
     pub async fn list_services(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_SERVICES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_SERVICES, ::std::option::Option::None, &[], &["result"]).await
     }
     /// Send an SMS as the acting agent. Returns the message id in the envelope.
     ///
@@ -1822,26 +1152,13 @@ impl PuzzelContactCentre {
         &self,
         query: &SmCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_SM,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_SM,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["id"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["id"],
+            )
+            .await
     }
     /// Get the real-time state of every agent: logged on or off, available, busy or in pause, the pause type and the current queue and request. Use it to poll adherence.
     ///
@@ -1852,26 +1169,13 @@ impl PuzzelContactCentre {
         &self,
         query: &StateInformationListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_STATE_INFORMATION,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_STATE_INFORMATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get the customer survey answered after an archived call: score (0-10) and comment.
     ///
@@ -1882,26 +1186,13 @@ impl PuzzelContactCentre {
         &self,
         query: &SurveyGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_SURVEY,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_SURVEY,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get Puzzel's current system date and time (to align clocks and time windows).
     ///
@@ -1911,25 +1202,13 @@ impl PuzzelContactCentre {
     pub async fn list_system_date_time(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
+        self.native(
+                &LIST_SYSTEM_DATE_TIME,
                 ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_SYSTEM_DATE_TIME,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// List the system properties of a group (settings as key, value and type).
     ///
@@ -1940,26 +1219,13 @@ impl PuzzelContactCentre {
         &self,
         query: &SystemPropertyListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_SYSTEM_PROPERTIES,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_SYSTEM_PROPERTIES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Create a system property in a group.
     ///
@@ -1970,25 +1236,13 @@ impl PuzzelContactCentre {
         &self,
         query: &SystemPropertyCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_SYSTEM_PROPERTY,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_SYSTEM_PROPERTY,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Get one system property by group and key (e.g. prof_call / prof_callout_orig_num_list).
     ///
@@ -1999,26 +1253,13 @@ impl PuzzelContactCentre {
         &self,
         query: &SystemPropertyGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_SYSTEM_PROPERTY,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_SYSTEM_PROPERTY,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Show the access token's extended information: customer, user, expiry, language, the pause types and the queues the user works.
     ///
@@ -2028,25 +1269,13 @@ impl PuzzelContactCentre {
     pub async fn list_token_extended_information(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
+        self.native(
+                &LIST_TOKEN_EXTENDED_INFORMATION,
                 ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_TOKEN_EXTENDED_INFORMATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Show what the current access token stands for: customer key and id, user id, user group, language and when the token expires. Use it to find the acting user's id.
     ///
@@ -2056,25 +1285,8 @@ impl PuzzelContactCentre {
     pub async fn list_token_info(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_TOKEN_INFO,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_TOKEN_INFO, ::std::option::Option::None, &[], &["result"])
+            .await
     }
     /// List the agent's last 20 calls: queue, access point, media, call type, caller, answer time and talk time.
     ///
@@ -2085,26 +1297,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserCallLogListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USER_CALL_LOGS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_CALL_LOGS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Place an outbound call request (a callout) to a number, queued for the agent. Returns the callout's request id.
     ///
@@ -2115,26 +1314,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserCalloutRequestCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_USER_CALLOUT_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_USER_CALLOUT_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Cancel an outbound call request.
     ///
@@ -2145,26 +1331,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserCalloutRequestDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_USER_CALLOUT_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_USER_CALLOUT_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Send an e-mail as the acting agent. Returns the message id in the envelope.
     ///
@@ -2175,26 +1348,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserEmailCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_USER_EMAIL,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_USER_EMAIL,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["id"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["id"],
+            )
+            .await
     }
     /// Register what a handled request was about (its enquiry categories and topics) for statistics.
     ///
@@ -2205,26 +1365,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserEnquiryRegistrationCreateQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &CREATE_USER_ENQUIRY_REGISTRATION,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &CREATE_USER_ENQUIRY_REGISTRATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the user groups (teams of agents) of the Puzzel customer: id and name of each.
     ///
@@ -2234,25 +1381,8 @@ impl PuzzelContactCentre {
     pub async fn list_user_groups(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_GROUPS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_USER_GROUPS, ::std::option::Option::None, &[], &["result"])
+            .await
     }
     /// List the missed calls in the agent's queues.
     ///
@@ -2263,26 +1393,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserMissedCallListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USER_MISSED_CALLS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_MISSED_CALLS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get a request as the agent sees it: remote address, destination, status, queue, VIP, media type and variables.
     ///
@@ -2293,26 +1410,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserRequestGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_USER_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_USER_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Reserve a request in queue to the acting agent.
     ///
@@ -2323,26 +1427,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserRequestReserveQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &USER_REQUEST_RESERVE,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &USER_REQUEST_RESERVE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Cancel the agent's reservation of a request.
     ///
@@ -2353,26 +1444,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserRequestDeleteQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &DELETE_USER_REQUEST,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &DELETE_USER_REQUEST,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Send an event on a request the agent handles (such as Accept or Reject).
     ///
@@ -2383,26 +1461,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserRequestEventsQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &USER_REQUEST_EVENTS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &USER_REQUEST_EVENTS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the service labels (queues and targets the agent can transfer or call to).
     ///
@@ -2413,26 +1478,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserServiceLabelListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USER_SERVICE_LABELS,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_SERVICE_LABELS,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Search the service labels the agent can transfer or call to by text.
     ///
@@ -2443,26 +1495,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserServiceLabelSearchQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &USER_SERVICE_LABEL_SEARCH,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &USER_SERVICE_LABEL_SEARCH,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Send a command on one of the agent's sessions (calls): such as Hold, Unhold or Hangup.
     ///
@@ -2473,26 +1512,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserSessionCommandQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &USER_SESSION_COMMAND,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &USER_SESSION_COMMAND,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get one agent's current state: logged on, status (available, busy, pause, wrap-up), pause type and since when.
     ///
@@ -2503,26 +1529,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserStateInformationListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USER_STATE_INFORMATION,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_STATE_INFORMATION,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// List the visual queues (dashboards of queues) the agent can see.
     ///
@@ -2533,26 +1546,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserVisualQueueListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USER_VISUAL_QUEUES,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USER_VISUAL_QUEUES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get one visual queue as the agent sees it: its queues and their waiting requests.
     ///
@@ -2563,26 +1563,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UserVisualQueueGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_USER_VISUAL_QUEUE,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_USER_VISUAL_QUEUE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get a user with their state and profiles: user group, status, chat state, pause type, language, profiles with their service qualities, e-mail and mobile.
     ///
@@ -2593,26 +1580,13 @@ impl PuzzelContactCentre {
         &self,
         query: &UsersSearchListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_USERS_SEARCH,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_USERS_SEARCH,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get the real-time state of the visual queues: requests in queue, longest wait, agents logged on and free, per queue.
     ///
@@ -2623,26 +1597,13 @@ impl PuzzelContactCentre {
         &self,
         query: &VisualQueueStateInfoListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let mut vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_VISUAL_QUEUE_STATE_INFO,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        ::switchboard_runtime::request::defaults(&mut vars, &[("user_id", "user_id")]);
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_VISUAL_QUEUE_STATE_INFO,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[("user_id", "user_id")],
+                &["result"],
+            )
+            .await
     }
     /// Get visual queue statistics for a period window: offered, answered, abandoned, service level.
     ///
@@ -2653,25 +1614,13 @@ impl PuzzelContactCentre {
         &self,
         query: &VisualQueueTickerListQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &LIST_VISUAL_QUEUE_TICKER,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_VISUAL_QUEUE_TICKER,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// List all visual queues of the customer.
     ///
@@ -2681,25 +1630,8 @@ impl PuzzelContactCentre {
     pub async fn list_visual_queues(
         &self,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &LIST_VISUAL_QUEUES,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+        self.native(&LIST_VISUAL_QUEUES, ::std::option::Option::None, &[], &["result"])
+            .await
     }
     /// Get one visual queue's information: its queues, and its agents for UserDetailsOnly.
     ///
@@ -2710,25 +1642,13 @@ impl PuzzelContactCentre {
         &self,
         query: &VisualQueueGetQuery,
     ) -> ::std::result::Result<::serde_json::Value, ::switchboard_runtime::Error> {
-        let vars = self
-            .vars(
-                ::std::option::Option::None,
+        self.native(
+                &GET_VISUAL_QUEUE,
                 ::serde_json::to_value(query).ok(),
-                ::std::option::Option::None,
-            );
-        let request = ::switchboard_runtime::request::build(
-            Self::NAME,
-            &GET_VISUAL_QUEUE,
-            &vars,
-        )?;
-        let response = self.client.send_full(&request).await?;
-        ::switchboard_runtime::native_result(Self::NAME, &response.body, &["result"])
-            .map_err(|e| {
-                self
-                    .client
-                    .about_response(&response, e)
-                    .with_operation(request.operation)
-            })
+                &[],
+                &["result"],
+            )
+            .await
     }
     /// Calls a unified method by name with unified JSON input (`{"query": …, "body": …}`).
     pub async fn call(

@@ -44,12 +44,6 @@ struct Module {
 }
 
 pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
-    let models: Vec<Module> = ir.models.iter().map(model::model).collect();
-    let providers: Vec<Module> = ir
-        .providers
-        .iter()
-        .map(|p| provider::provider(ir, p))
-        .collect();
     let registry = registry::registry(ir);
     let unified_doc =
         quote!(#[doc = " Unified models, one module per model file in `mappings/unified/`."]);
@@ -57,8 +51,8 @@ pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
         quote!(#[doc = " Provider clients, one module per directory in `mappings/providers/`."]);
     match layout {
         Layout::Crate => {
-            let model_names = models.iter().map(|m| &m.name);
-            let provider_idents = providers.iter().map(|m| &m.name);
+            let model_names = ir.models.iter().map(|m| module_ident(&m.name));
+            let provider_idents = ir.providers.iter().map(|p| module_ident(&p.name));
             // `#[rustfmt::skip]` keeps `cargo fmt` of the workspace from reformatting
             // prettyplease's output, which would make the committed files differ from a build.
             let lib = quote! {
@@ -84,19 +78,42 @@ pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
                 pub use registry::PROVIDERS;
             };
             out.insert("src/lib.rs", file(lib, "mappings/"));
-            for (dir, modules) in [("unified", &models), ("providers", &providers)] {
-                for m in modules {
-                    let (docs, items) = (&m.docs, &m.items);
-                    out.insert(
-                        format!("src/{dir}/{}.rs", m.name),
-                        file(quote!(#docs #items), &m.source),
-                    );
-                }
-            }
             let (docs, items) = (&registry.docs, &registry.items);
             out.insert("src/registry.rs", file(quote!(#docs #items), "mappings/"));
+            // Formatting (syn + prettyplease) is most of the time: one thread per module file.
+            // Token streams cannot cross threads, so each thread builds its module too.
+            let module_file = |dir: &str, m: Module| {
+                let (docs, items) = (&m.docs, &m.items);
+                (
+                    format!("src/{dir}/{}.rs", m.name),
+                    file(quote!(#docs #items), &m.source),
+                )
+            };
+            let files: Vec<(String, String)> = std::thread::scope(|scope| {
+                let models = ir
+                    .models
+                    .iter()
+                    .map(|m| scope.spawn(move || module_file("unified", model::model(m))));
+                let providers = ir.providers.iter().map(|p| {
+                    scope.spawn(move || module_file("providers", provider::provider(ir, p)))
+                });
+                let handles: Vec<_> = models.chain(providers).collect();
+                handles
+                    .into_iter()
+                    .filter_map(|h| h.join().ok())
+                    .collect()
+            });
+            for (path, text) in files {
+                out.insert(path, text);
+            }
         }
         Layout::SingleFile => {
+            let models: Vec<Module> = ir.models.iter().map(model::model).collect();
+            let providers: Vec<Module> = ir
+                .providers
+                .iter()
+                .map(|p| provider::provider(ir, p))
+                .collect();
             let inline = |mods: &[Module]| -> Vec<TokenStream> {
                 mods.iter()
                     .map(|m| {

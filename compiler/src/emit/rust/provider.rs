@@ -208,6 +208,48 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     }
 
     let title = &p.title;
+    // What every native method does: fill the request from its query and the account, send it,
+    // and answer the JSON at the method's path, or the file.
+    let has_native = |binary: bool| {
+        p.resources
+            .iter()
+            .flat_map(|r| &r.methods)
+            .any(|m| m.native.as_ref().is_some_and(|n| n.binary == binary))
+    };
+    let native_json = has_native(false).then(|| {
+        quote! {
+            async fn native(
+                &self,
+                spec: &#rt::request::Spec,
+                query: ::std::option::Option<::serde_json::Value>,
+                defaults: &[(&str, &str)],
+                answer: &[&str],
+            ) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
+                let mut vars = self.vars(::std::option::Option::None, query, ::std::option::Option::None);
+                #rt::request::defaults(&mut vars, defaults);
+                let request = #rt::request::build(Self::NAME, spec, &vars)?;
+                let response = self.client.send_full(&request).await?;
+                #rt::native_result(Self::NAME, &response.body, answer)
+                    .map_err(|e| self.client.about_response(&response, e).with_operation(request.operation))
+            }
+        }
+    });
+    let native_file = has_native(true).then(|| {
+        quote! {
+            async fn native_file(
+                &self,
+                spec: &#rt::request::Spec,
+                query: ::std::option::Option<::serde_json::Value>,
+                defaults: &[(&str, &str)],
+            ) -> ::std::result::Result<#rt::Download, #rt::Error> {
+                let mut vars = self.vars(::std::option::Option::None, query, ::std::option::Option::None);
+                #rt::request::defaults(&mut vars, defaults);
+                let request = #rt::request::build(Self::NAME, spec, &vars)?;
+                self.client.send_stream(&request).await
+            }
+        }
+    });
+    let native_helpers = quote!(#native_json #native_file);
     // A provider without readable resources maps nothing.
     let map_body = if map_arms.is_empty() {
         quote! {
@@ -329,6 +371,8 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             ) -> ::serde_json::Value {
                 #rt::request::vars(id, query, body, &[#((#public_names, self.settings.#public_idents.as_str())),*])
             }
+
+            #native_helpers
 
             #(#methods)*
 
@@ -998,15 +1042,8 @@ fn native_method(
             quote!(),
         ),
     };
-    let defaults = (!n.defaults.is_empty()).then(|| {
-        let pairs = n.defaults.iter().map(|(q, c)| quote!((#q, #c)));
-        quote!(#rt::request::defaults(&mut vars, &[#(#pairs),*]);)
-    });
-    let vars_mut = if defaults.is_some() {
-        quote!(mut)
-    } else {
-        quote!()
-    };
+    let pairs = n.defaults.iter().map(|(q, c)| quote!((#q, #c)));
+    let defaults = quote!(&[#(#pairs),*]);
     let mut prov = format!("Provenance: {}", m.provenance.kind.as_str());
     if let Some(s) = &m.provenance.source {
         prov.push_str(&format!(" ({s})"));
@@ -1040,20 +1077,14 @@ fn native_method(
             }
         }
     });
-    let prepare = quote! {
-        #(#guards)*
-        let #vars_mut vars = self.vars(::std::option::Option::None, #query_var, ::std::option::Option::None);
-        #defaults
-        let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
-    };
     let data = &m.data_path;
     let (method, tool_call) = if n.binary {
         (
             quote! {
                 #d
                 pub async fn #fn_name(&self, #param) -> ::std::result::Result<#rt::Download, #rt::Error> {
-                    #prepare
-                    self.client.send_stream(&request).await
+                    #(#guards)*
+                    self.native_file(&#spec_name, #query_var, #defaults).await
                 }
             },
             quote!(#rt::Output::Download(self.#fn_name(#call_args).await?)),
@@ -1063,10 +1094,8 @@ fn native_method(
             quote! {
                 #d
                 pub async fn #fn_name(&self, #param) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
-                    #prepare
-                    let response = self.client.send_full(&request).await?;
-                    #rt::native_result(Self::NAME, &response.body, &[#(#data),*])
-                        .map_err(|e| self.client.about_response(&response, e).with_operation(request.operation))
+                    #(#guards)*
+                    self.native(&#spec_name, #query_var, #defaults, &[#(#data),*]).await
                 }
             },
             quote!(#rt::Output::Record(self.#fn_name(#call_args).await?)),
