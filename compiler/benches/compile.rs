@@ -46,7 +46,11 @@ fn synthetic(copies: usize) -> std::io::Result<tempfile::TempDir> {
             let text = std::fs::read_to_string(&provider)?;
             // Tool names must stay unique across providers: a copy's tools take its name.
             let text = text
-                .replacen(&format!("provider: {name}"), &format!("provider: {copy}"), 1)
+                .replacen(
+                    &format!("provider: {name}"),
+                    &format!("provider: {copy}"),
+                    1,
+                )
                 .lines()
                 .map(|l| match l.strip_prefix("tool_prefix:") {
                     Some(_) => format!("tool_prefix: {copy}"),

@@ -575,6 +575,44 @@ impl Client {
     /// within the policy's bounds (see [`RetryPolicy`]). Traced as one `switchboard.request`
     /// span with the provider, the call, the final status, the attempts and the latency.
     pub async fn send_full(&self, request: &Request) -> Result<Response, Error> {
+        match self.send_traced(request, false).await? {
+            Received::Full(response) => Ok(response),
+            // Not asked for; read whole all the same.
+            Received::Stream(response) => {
+                let (status, headers) = (response.status().as_u16(), response.headers().clone());
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.transport_error(&e))?;
+                Ok(Response {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+        }
+    }
+
+    /// Sends one request whose answer is a file, with the same retries, auth renewal and error
+    /// mapping as [`Client::send_full`]: the body is not read here but handed over as a
+    /// [`Download`], so a file of any size passes through one chunk at a time. A JSON answer
+    /// (an envelope reporting an error instead of the file) is read and checked as usual.
+    pub async fn send_stream(&self, request: &Request) -> Result<Download, Error> {
+        match self.send_traced(request, true).await? {
+            Received::Stream(response) => Ok(Download::new(self.inner.provider, response)),
+            Received::Full(response) => Err(Error::new(
+                ErrorKind::Remote,
+                self.inner.provider,
+                "the provider answered JSON where a file was expected",
+            )
+            .with_status(response.status)
+            .with_remote_body(self.redact(&response.body))
+            .with_operation(request.operation)),
+        }
+    }
+
+    /// One call with its retries, traced as one span.
+    async fn send_traced(&self, request: &Request, stream: bool) -> Result<Received, Error> {
         let op = request.operation;
         let span = tracing::info_span!(
             "switchboard.request",
@@ -588,60 +626,17 @@ impl Client {
         );
         let started = Instant::now();
         let (result, attempts) = self
-            .with_retries(request, started, false)
+            .with_retries(request, started, stream)
             .instrument(span.clone())
             .await;
-        let result = result.map(|received| match received {
-            Received::Full(response) => response,
-            Received::Stream(_) => unreachable!("a full response was asked for"),
-        });
         span.record("attempts", attempts);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
-            Ok(r) => span.record("status", r.status),
+            Ok(Received::Full(r)) => span.record("status", r.status),
+            Ok(Received::Stream(r)) => span.record("status", r.status().as_u16()),
             Err(e) => span.record("status", e.status().unwrap_or(0)),
         };
         result.map_err(|e| e.with_operation(op).with_attempts(attempts))
-    }
-
-    /// Sends one request whose answer is a file, with the same retries, auth renewal and error
-    /// mapping as [`Client::send_full`]: the body is not read here but handed over as a
-    /// [`Download`], so a file of any size passes through one chunk at a time. A JSON answer
-    /// (an envelope reporting an error instead of the file) is read and checked as usual.
-    pub async fn send_stream(&self, request: &Request) -> Result<Download, Error> {
-        let op = request.operation;
-        let span = tracing::info_span!(
-            "switchboard.request",
-            provider = self.inner.provider,
-            resource = op.map(|o| o.resource),
-            method = op.map(|o| o.method),
-            http.method = %request.method,
-            stream = true,
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-        );
-        let (result, attempts) = self
-            .with_retries(request, Instant::now(), true)
-            .instrument(span.clone())
-            .await;
-        span.record("attempts", attempts);
-        let op_error = |e: Error| e.with_operation(op).with_attempts(attempts);
-        match result {
-            Ok(Received::Stream(response)) => {
-                span.record("status", response.status().as_u16());
-                Ok(Download::new(self.inner.provider, response))
-            }
-            Ok(Received::Full(response)) => Err(op_error(
-                Error::new(
-                    ErrorKind::Remote,
-                    self.inner.provider,
-                    "the provider answered JSON where a file was expected",
-                )
-                .with_status(response.status)
-                .with_remote_body(self.redact(&response.body)),
-            )),
-            Err(e) => Err(op_error(e)),
-        }
     }
 
     async fn with_retries(

@@ -33,7 +33,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::tokens::Tokens;
+use crate::tokens::{TokenRequest, Tokens};
 
 /// The customer (tenant) the sandbox serves.
 pub const CUSTOMER_KEY: &str = "12345";
@@ -774,34 +774,18 @@ async fn authorize(AxumState(state): AxumState<State>, request: Request, next: N
 }
 
 async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: String) -> Response {
-    use base64::Engine;
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
-    let client = basic.or_else(|| Some((field("client_id")?, field("client_secret")?)));
+    let request = TokenRequest::parse(&headers, &body);
     state.tokens.requested();
-    if client.as_ref().map(|(i, s)| (i.as_str(), s.as_str())) != Some((CLIENT_ID, CLIENT_SECRET)) {
+    if !request.is_client(CLIENT_ID, CLIENT_SECRET) {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "invalid_client" })),
         )
             .into_response();
     }
-    let scope = field("scope").unwrap_or_default();
+    let scope = request.field("scope").unwrap_or_default().to_owned();
     let expected = format!("contact-centre:{CUSTOMER_KEY}:{USER_ID}");
-    if field("grant_type").as_deref() != Some("client_credentials") || scope != expected {
+    if request.field("grant_type") != Some("client_credentials") || scope != expected {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "invalid_scope", "error_description": format!("the client may ask for `{expected}`") })),

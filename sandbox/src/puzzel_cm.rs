@@ -21,7 +21,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State as AxumState};
 
 use crate::throttle::Throttle;
-use crate::tokens::{Tokens, canonical, rfc3339};
+use crate::tokens::{TokenRequest, Tokens, canonical, rfc3339};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -457,39 +457,26 @@ pub fn router(state: State) -> Router {
 }
 
 async fn token(AxumState(state): AxumState<State>, headers: HeaderMap, body: String) -> Response {
-    use base64::Engine;
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
-    let client = basic.or_else(|| Some((field("client_id")?, field("client_secret")?)));
+    let request = TokenRequest::parse(&headers, &body);
     state.tokens.requested();
-    if client.as_ref().map(|(i, s)| (i.as_str(), s.as_str())) != Some((CLIENT_ID, CLIENT_SECRET)) {
+    if !request.is_client(CLIENT_ID, CLIENT_SECRET) {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "invalid_client" })),
         )
             .into_response();
     }
-    if field("grant_type").as_deref() != Some("client_credentials") {
+    if request.field("grant_type") != Some("client_credentials") {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "unsupported_grant_type" })),
         )
             .into_response();
     }
-    let scope = field("scope").unwrap_or_else(|| "case-management".into());
+    let scope = request
+        .field("scope")
+        .unwrap_or("case-management")
+        .to_owned();
     let (access_token, lifetime) = state.tokens.issue(
         "sandbox-pcm-token",
         scope.split_whitespace().map(str::to_owned).collect(),

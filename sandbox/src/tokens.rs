@@ -79,6 +79,53 @@ impl Tokens {
     }
 }
 
+/// An OAuth2 client-credentials token request: its form, and the client it names (HTTP Basic,
+/// else `client_id` and `client_secret` in the form).
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    form: Vec<(String, String)>,
+    pub client: Option<(String, String)>,
+}
+
+impl TokenRequest {
+    pub fn parse(headers: &HeaderMap, body: &str) -> Self {
+        use base64::Engine;
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        let basic = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
+        let mut request = TokenRequest { form, client: None };
+        request.client = basic.or_else(|| {
+            Some((
+                request.field("client_id")?.to_owned(),
+                request.field("client_secret")?.to_owned(),
+            ))
+        });
+        request
+    }
+
+    /// A member of the form.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request names this client.
+    pub fn is_client(&self, id: &str, secret: &str) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|(i, s)| i == id && s == secret)
+    }
+}
+
 /// One value of an enum as an API answers it, from any casing (`ON-HOLD`, `on-hold`).
 pub fn canonical(value: &str, set: &'static [&'static str]) -> Option<&'static str> {
     set.iter()

@@ -42,11 +42,28 @@ pub const OWNED_DIRS: &[&str] = &["src", "openapi", "mcp", "docs"];
 
 pub fn emit(ir: &Ir, layout: Layout) -> Output {
     let mut out = Output::default();
-    rust::emit(ir, layout, &mut out);
-    if layout == Layout::Crate {
-        openapi::emit(ir, &mut out);
-        mcp::emit(ir, &mut out);
-        coverage::emit(ir, &mut out);
-    }
+    // The documents are written on their own thread while the Rust is (see `rust::emit`).
+    std::thread::scope(|scope| {
+        let documents = (layout == Layout::Crate).then(|| {
+            scope.spawn(|| {
+                let mut docs = Output::default();
+                openapi::emit(ir, &mut docs);
+                mcp::emit(ir, &mut docs);
+                coverage::emit(ir, &mut docs);
+                docs
+            })
+        });
+        rust::emit(ir, layout, &mut out);
+        if let Some(documents) = documents {
+            out.files.extend(joined(documents).files);
+        }
+    });
     out
+}
+
+/// A scoped thread's result; a panic in it (a compiler bug) goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

@@ -98,10 +98,7 @@ pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
                     scope.spawn(move || module_file("providers", provider::provider(ir, p)))
                 });
                 let handles: Vec<_> = models.chain(providers).collect();
-                handles
-                    .into_iter()
-                    .filter_map(|h| h.join().ok())
-                    .collect()
+                handles.into_iter().map(super::joined).collect()
             });
             for (path, text) in files {
                 out.insert(path, text);

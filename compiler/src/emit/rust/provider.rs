@@ -692,29 +692,6 @@ fn method(
         quote!(::std::option::Option::None)
     };
 
-    // The request, as static data.
-    let http = &m.http_method;
-    let path = parts(&m.path);
-    let query = m.query.iter().map(|(k, v)| {
-        let v = request_value(v);
-        quote!((#k, #v))
-    });
-    let headers = m.headers.iter().map(|(k, t)| {
-        let k = k.to_ascii_lowercase();
-        let t = parts(t);
-        quote!((#k, #t))
-    });
-    let body = match &m.body {
-        Some(members) => {
-            let members = members.iter().map(|(k, v)| {
-                let v = request_value(v);
-                quote!((#k, #v))
-            });
-            quote!(::std::option::Option::Some(&[#(#members),*]))
-        }
-        None => quote!(::std::option::Option::None),
-    };
-
     // What the response parses: the record (or the page of records) and the pagination signals.
     let paginated = m.paginated && p.pagination.is_some();
     let data = &m.data_path;
@@ -952,18 +929,7 @@ fn method(
             }
         }
     };
-    let retry_safe = m.retry_safe;
-    let statics = quote! {
-        static #spec_name: #rt::request::Spec = #rt::request::Spec {
-            operation: #rt::Operation { resource: #resource_name, method: #method_name },
-            retry_safe: #retry_safe,
-            method: #http,
-            path: #path,
-            query: &[#(#query),*],
-            headers: &[#(#headers),*],
-            body: #body,
-        };
-    };
+    let statics = request_spec(&spec_name, r, m);
     let statics = if let Some(records) = &m.fixed {
         let fixed_doc = format!(
             " The records `{}` answers, from its `static` file.",
@@ -1101,6 +1067,23 @@ fn native_method(
             quote!(#rt::Output::Record(self.#fn_name(#call_args).await?)),
         )
     };
+    let statics = request_spec(&spec_name, r, m);
+    let tool = &m.tool_name;
+    Native {
+        method,
+        statics,
+        tool_arm: quote! {
+            #tool => {
+                #prep
+                ::std::result::Result::Ok(#tool_call)
+            }
+        },
+    }
+}
+
+/// A method's request as static data: `static <NAME>: Spec = …`.
+fn request_spec(name: &syn::Ident, r: &ir::ProviderResource, m: &ir::Method) -> TokenStream {
+    let rt = rt();
     let (resource_name, method_name, http) = (&r.name, &m.name, &m.http_method);
     let path = parts(&m.path);
     let query = m.query.iter().map(|(k, v)| {
@@ -1123,8 +1106,8 @@ fn native_method(
         None => quote!(::std::option::Option::None),
     };
     let retry_safe = m.retry_safe;
-    let statics = quote! {
-        static #spec_name: #rt::request::Spec = #rt::request::Spec {
+    quote! {
+        static #name: #rt::request::Spec = #rt::request::Spec {
             operation: #rt::Operation { resource: #resource_name, method: #method_name },
             retry_safe: #retry_safe,
             method: #http,
@@ -1133,17 +1116,6 @@ fn native_method(
             headers: &[#(#headers),*],
             body: #body,
         };
-    };
-    let tool = &m.tool_name;
-    Native {
-        method,
-        statics,
-        tool_arm: quote! {
-            #tool => {
-                #prep
-                ::std::result::Result::Ok(#tool_call)
-            }
-        },
     }
 }
 
