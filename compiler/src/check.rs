@@ -1648,6 +1648,18 @@ impl Checker<'_> {
                     ),
                 }
             }
+            // Docs and tool schemas say where a left-out parameter comes from.
+            let params: Vec<ir::Field> = params
+                .into_iter()
+                .map(|mut f| {
+                    if let Some((_, c)) = defaults.iter().find(|(q, _)| *q == f.name) {
+                        let sep = if f.description.is_empty() { "" } else { " " };
+                        f.description =
+                            format!("{}{sep}Defaults to the account's `{c}`.", f.description);
+                    }
+                    f
+                })
+                .collect();
             if let Some(r) = &m.records {
                 self.err(
                     Diagnostic::new(Code::WrongKind, r.span, "a native method answers one JSON value")

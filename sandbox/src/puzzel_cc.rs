@@ -1133,7 +1133,7 @@ async fn archive_enquiry(
             "id": format!("er-{call}"),
             "time": r["recordStart"],
             "agentId": r["agentUserId"],
-            "agentName": NAMES[(r["agentUserId"].as_u64().unwrap_or(USER_ID) - USER_ID) as usize % NAMES.len()],
+            "agentName": NAMES[(r["agentUserId"].as_u64().unwrap_or(USER_ID).saturating_sub(USER_ID)) as usize % NAMES.len()],
             "queueKey": r["queueKey"],
             "queueDescription": "Support",
             "categories": [{"id": 1, "name": "Billing", "topics": [{"id": 11, "name": "Invoice"}]}],

@@ -163,19 +163,7 @@ fn native_tool(
     m: &ir::Method,
     n: &ir::NativeMethod,
 ) -> Value {
-    let fields: Vec<ir::Field> = n
-        .params
-        .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            if let Some((_, c)) = n.defaults.iter().find(|(q, _)| *q == f.name) {
-                let sep = if f.description.is_empty() { "" } else { " " };
-                f.description = format!("{}{sep}Defaults to the account's `{c}`.", f.description);
-            }
-            f
-        })
-        .collect();
-    let (properties, required) = object(fields.iter());
+    let (properties, required) = object(n.params.iter());
     let title = match m.kind {
         MethodKind::List => format!("List {} {}", p.title, r.name.replace('_', " ")),
         MethodKind::Custom => format!(

@@ -2652,7 +2652,7 @@ impl AccessPointTickerListQuery {
 /// Parameters of `list` on agents_stats (Puzzel Contact Centre, MCP tool `list_all_puzzel_agents_stats`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AgentsStatListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The statistics window: Today (others may exist on the account).
@@ -2722,7 +2722,7 @@ impl ArchiveAuditLogListQuery {
 /// Parameters of `delete` on archive_records (Puzzel Contact Centre, MCP tool `delete_a_puzzel_archive_record_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ArchiveRecordDeleteQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The archive record's call id.
@@ -2745,7 +2745,7 @@ impl ArchiveRecordDeleteQuery {
 /// Parameters of `list` on archive_records (Puzzel Contact Centre, MCP tool `list_all_puzzel_archive_records`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ArchiveRecordListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Start of the period (ISO 8601).
@@ -2810,7 +2810,7 @@ impl ArchiveRecordListQuery {
 /// Parameters of `download` on archive_recording_files (Puzzel Contact Centre, MCP tool `puzzel_archive_recording_files_download`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ArchiveRecordingFileDownloadQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The session (call) id of the archive record.
@@ -2839,7 +2839,7 @@ impl ArchiveRecordingFileDownloadQuery {
 /// Parameters of `get` on archive_streams (Puzzel Contact Centre, MCP tool `get_single_puzzel_archive_stream_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ArchiveStreamGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The session (call) id of the archive record.
@@ -2865,7 +2865,7 @@ impl ArchiveStreamGetQuery {
 /// Parameters of `update` on archive_tags (Puzzel Contact Centre, MCP tool `update_a_puzzel_archive_tag_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ArchiveTagUpdateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The archive record's call id.
@@ -2894,7 +2894,7 @@ impl ArchiveTagUpdateQuery {
 /// Parameters of `list` on available_users (Puzzel Contact Centre, MCP tool `list_all_puzzel_available_users`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailableUserListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -2914,7 +2914,7 @@ impl AvailableUserListQuery {
 /// Parameters of `command` on call_recordings (Puzzel Contact Centre, MCP tool `puzzel_call_recordings_command`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallRecordingCommandQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Start, Stop, Pause or Resume.
@@ -2937,7 +2937,7 @@ impl CallRecordingCommandQuery {
 /// Parameters of `list` on call_recordings (Puzzel Contact Centre, MCP tool `list_all_puzzel_call_recordings`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CallRecordingListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -2957,7 +2957,7 @@ impl CallRecordingListQuery {
 /// Parameters of `get` on catalog_contacts (Puzzel Contact Centre, MCP tool `get_single_puzzel_catalog_contact_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CatalogContactGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The catalog contact's id.
@@ -2980,7 +2980,7 @@ impl CatalogContactGetQuery {
 /// Parameters of `list` on catalog_contacts (Puzzel Contact Centre, MCP tool `list_all_puzzel_catalog_contacts`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CatalogContactListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Text to match in names, numbers and e-mails.
@@ -3062,7 +3062,7 @@ impl ChangelogListQuery {
 /// Parameters of `list` on connected_requests (Puzzel Contact Centre, MCP tool `list_all_puzzel_connected_requests`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectedRequestListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -3082,7 +3082,7 @@ impl ConnectedRequestListQuery {
 /// Parameters of `create` on contacts_appointments (Puzzel Contact Centre, MCP tool `create_a_puzzel_contacts_appointment`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ContactsAppointmentCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The catalog contact's id.
@@ -3155,7 +3155,7 @@ impl ContactsAppointmentCreateQuery {
 /// Parameters of `delete` on contacts_appointments (Puzzel Contact Centre, MCP tool `delete_a_puzzel_contacts_appointment_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ContactsAppointmentDeleteQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The catalog contact's id.
@@ -3184,7 +3184,7 @@ impl ContactsAppointmentDeleteQuery {
 /// Parameters of `list` on contacts_appointments (Puzzel Contact Centre, MCP tool `list_all_puzzel_contacts_appointments`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ContactsAppointmentListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The catalog contact's id.
@@ -3217,7 +3217,7 @@ impl ContactsAppointmentListQuery {
 /// Parameters of `update` on contacts_appointments (Puzzel Contact Centre, MCP tool `update_a_puzzel_contacts_appointment_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ContactsAppointmentUpdateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The catalog contact's id.
@@ -3309,7 +3309,7 @@ impl ContactsAppointmentUpdateQuery {
 /// Parameters of `get` on enquiry_registrations (Puzzel Contact Centre, MCP tool `get_single_puzzel_enquiry_registration_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EnquiryRegistrationGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The archive record's call id.
@@ -3332,7 +3332,7 @@ impl EnquiryRegistrationGetQuery {
 /// Parameters of `list` on enquiry_registrations_categories (Puzzel Contact Centre, MCP tool `list_all_puzzel_enquiry_registrations_categories`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EnquiryRegistrationsCategorieListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Which categories: All or UserRelevant.
@@ -3545,7 +3545,7 @@ impl EtaskUpdateQuery {
 /// Parameters of `list` on extended_user_state_info (Puzzel Contact Centre, MCP tool `list_all_puzzel_extended_user_state_info`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ExtendedUserStateInfoListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -3565,7 +3565,7 @@ impl ExtendedUserStateInfoListQuery {
 /// Parameters of `list` on iq_session_state_info (Puzzel Contact Centre, MCP tool `list_all_puzzel_iq_session_state_info`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IqSessionStateInfoListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -3597,7 +3597,7 @@ impl MissedCallListQuery {
 /// Parameters of `tag` on missed_calls (Puzzel Contact Centre, MCP tool `puzzel_missed_calls_tag`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MissedCallTagQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The missed call's id (its request id).
@@ -3629,7 +3629,7 @@ impl MissedCallTagQuery {
 /// Parameters of `list` on outbound_request_feedback (Puzzel Contact Centre, MCP tool `list_all_puzzel_outbound_request_feedback`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OutboundRequestFeedbackListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -3667,7 +3667,7 @@ impl OutboundRequestFeedbackListQuery {
 /// Parameters of `list` on pause_types (Puzzel Contact Centre, MCP tool `list_all_puzzel_pause_types`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PauseTypeListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -3687,7 +3687,7 @@ impl PauseTypeListQuery {
 /// Parameters of `list` on personal_queue_requests (Puzzel Contact Centre, MCP tool `list_all_puzzel_personal_queue_requests`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PersonalQueueRequestListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -3707,7 +3707,7 @@ impl PersonalQueueRequestListQuery {
 /// Parameters of `create` on profile_elements (Puzzel Contact Centre, MCP tool `create_a_puzzel_profile_element`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProfileElementCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The profile's id.
@@ -3745,7 +3745,7 @@ impl ProfileElementCreateQuery {
 /// Parameters of `delete` on profile_elements (Puzzel Contact Centre, MCP tool `delete_a_puzzel_profile_element_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProfileElementDeleteQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The profile's id.
@@ -3774,7 +3774,7 @@ impl ProfileElementDeleteQuery {
 /// Parameters of `get` on profiles (Puzzel Contact Centre, MCP tool `get_single_puzzel_profile_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProfileGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The profile's id.
@@ -3797,7 +3797,7 @@ impl ProfileGetQuery {
 /// Parameters of `list` on query_users (Puzzel Contact Centre, MCP tool `list_all_puzzel_query_users`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct QueryUserListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Text to match in names.
@@ -4137,7 +4137,7 @@ impl ScheduledTaskUpdateQuery {
 /// Parameters of `create` on sms (Puzzel Contact Centre, MCP tool `create_a_puzzel_sm`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SmCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The recipient's phone number (international format).
@@ -4174,7 +4174,7 @@ impl SmCreateQuery {
 pub struct StateInformationListQuery {
     /// The statistics window: Today (others may exist on the account).
     pub ticker_period_window: ::std::string::String,
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Only agents of this user group.
@@ -4204,7 +4204,7 @@ impl StateInformationListQuery {
 /// Parameters of `get` on surveys (Puzzel Contact Centre, MCP tool `get_single_puzzel_survey_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SurveyGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The archive record's call id.
@@ -4251,7 +4251,7 @@ pub struct SystemPropertyGetQuery {
     pub property_group: ::std::string::String,
     /// The property's key.
     pub property_key: ::std::string::String,
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4278,7 +4278,7 @@ impl SystemPropertyGetQuery {
 pub struct SystemPropertyListQuery {
     /// The property group, e.g. prof_call.
     pub property_group: ::std::string::String,
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4299,7 +4299,7 @@ impl SystemPropertyListQuery {
 /// Parameters of `list` on user_call_logs (Puzzel Contact Centre, MCP tool `list_all_puzzel_user_call_logs`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserCallLogListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4319,7 +4319,7 @@ impl UserCallLogListQuery {
 /// Parameters of `create` on user_callout_requests (Puzzel Contact Centre, MCP tool `create_a_puzzel_user_callout_request`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserCalloutRequestCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The number to call.
@@ -4378,7 +4378,7 @@ impl UserCalloutRequestCreateQuery {
 /// Parameters of `delete` on user_callout_requests (Puzzel Contact Centre, MCP tool `delete_a_puzzel_user_callout_request_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserCalloutRequestDeleteQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4401,7 +4401,7 @@ impl UserCalloutRequestDeleteQuery {
 /// Parameters of `create` on user_emails (Puzzel Contact Centre, MCP tool `create_a_puzzel_user_email`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserEmailCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The recipient's address.
@@ -4443,7 +4443,7 @@ impl UserEmailCreateQuery {
 /// Parameters of `create` on user_enquiry_registrations (Puzzel Contact Centre, MCP tool `create_a_puzzel_user_enquiry_registration`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserEnquiryRegistrationCreateQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4481,7 +4481,7 @@ impl UserEnquiryRegistrationCreateQuery {
 /// Parameters of `list` on user_missed_calls (Puzzel Contact Centre, MCP tool `list_all_puzzel_user_missed_calls`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserMissedCallListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4501,7 +4501,7 @@ impl UserMissedCallListQuery {
 /// Parameters of `delete` on user_requests (Puzzel Contact Centre, MCP tool `delete_a_puzzel_user_request_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserRequestDeleteQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4524,7 +4524,7 @@ impl UserRequestDeleteQuery {
 /// Parameters of `events` on user_requests (Puzzel Contact Centre, MCP tool `puzzel_user_requests_events`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserRequestEventsQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4559,7 +4559,7 @@ impl UserRequestEventsQuery {
 /// Parameters of `get` on user_requests (Puzzel Contact Centre, MCP tool `get_single_puzzel_user_request_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserRequestGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4582,7 +4582,7 @@ impl UserRequestGetQuery {
 /// Parameters of `reserve` on user_requests (Puzzel Contact Centre, MCP tool `puzzel_user_requests_reserve`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserRequestReserveQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The request's id.
@@ -4605,7 +4605,7 @@ impl UserRequestReserveQuery {
 /// Parameters of `list` on user_service_labels (Puzzel Contact Centre, MCP tool `list_all_puzzel_user_service_labels`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserServiceLabelListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4625,7 +4625,7 @@ impl UserServiceLabelListQuery {
 /// Parameters of `search` on user_service_labels (Puzzel Contact Centre, MCP tool `puzzel_user_service_labels_search`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserServiceLabelSearchQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Text to match; empty matches all.
@@ -4663,7 +4663,7 @@ impl UserServiceLabelSearchQuery {
 /// Parameters of `command` on user_sessions (Puzzel Contact Centre, MCP tool `puzzel_user_sessions_command`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserSessionCommandQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The session's id.
@@ -4692,7 +4692,7 @@ impl UserSessionCommandQuery {
 /// Parameters of `list` on user_state_information (Puzzel Contact Centre, MCP tool `list_all_puzzel_user_state_information`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserStateInformationListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4712,7 +4712,7 @@ impl UserStateInformationListQuery {
 /// Parameters of `get` on user_visual_queues (Puzzel Contact Centre, MCP tool `get_single_puzzel_user_visual_queue_by_id`).
 #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserVisualQueueGetQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The visual queue's id.
@@ -4735,7 +4735,7 @@ impl UserVisualQueueGetQuery {
 /// Parameters of `list` on user_visual_queues (Puzzel Contact Centre, MCP tool `list_all_puzzel_user_visual_queues`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserVisualQueueListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4755,7 +4755,7 @@ impl UserVisualQueueListQuery {
 /// Parameters of `list` on users_search (Puzzel Contact Centre, MCP tool `list_all_puzzel_users_search`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UsersSearchListQuery {
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
 }
@@ -4794,7 +4794,7 @@ impl VisualQueueGetQuery {
 pub struct VisualQueueStateInfoListQuery {
     /// What to include: All, UserRelevant or UserDetailsOnly.
     pub result: ::std::string::String,
-    /// The Puzzel user the call acts as (numeric user id).
+    /// The Puzzel user the call acts as (numeric user id). Defaults to the account's `user_id`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Only this visual queue.
