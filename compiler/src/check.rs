@@ -84,6 +84,8 @@ pub struct Checker<'a> {
     /// The methods whose responses the mappings being lowered map: name, the fields it maps
     /// itself, and the call parameters (`id`, `query.x`, `body.y`) a `param` may read.
     pub param_scope: Vec<(String, Vec<String>, Vec<String>)>,
+    /// Lowering a `one_of` auth option: the only place optional credentials may be read.
+    pub in_auth_option: bool,
 }
 
 fn is_snake(name: &str) -> bool {
@@ -625,27 +627,22 @@ impl Checker<'_> {
                     .unwrap_or_default(),
             });
         }
-        // Optional credentials may be absent: only the `one_of` auth options that need them
-        // may read them.
-        let auth_vars: Vec<String> = credentials
-            .iter()
-            .map(|c| format!("credentials.{}", c.name))
-            .collect();
+        // Optional credentials are named here too, so that reading one outside a `one_of`
+        // auth option is reported as what it is (see `template`).
         let all_vars: Vec<String> = credentials
             .iter()
-            .filter(|c| !c.optional)
             .map(|c| format!("credentials.{}", c.name))
             .collect();
         let public_vars: Vec<String> = credentials
             .iter()
-            .filter(|c| !c.secret && !c.optional)
+            .filter(|c| !c.secret)
             .map(|c| format!("credentials.{}", c.name))
             .collect();
 
         let base_url = self.url(&pf.base_url, &all_vars, &credentials, "`base_url`");
         let auth = match &pf.auth {
             None => ir::Auth::None,
-            Some(section) => self.auth(section, &auth_vars, &all_vars, &credentials),
+            Some(section) => self.auth(section, &all_vars, &credentials),
         };
         let headers = self.headers(&pf.headers, &all_vars, &credentials);
         let pagination = pf.pagination.as_ref().and_then(|s| self.pagination(s));
@@ -743,6 +740,19 @@ impl Checker<'_> {
             },
             &mut self.diags,
         )?;
+        for (var, span) in t.vars() {
+            if let [scope, name] = var
+                && scope == "credentials"
+                && !self.in_auth_option
+                && credentials.iter().any(|c| &c.name == name && c.optional)
+            {
+                self.err(
+                    Diagnostic::new(Code::UnknownVariable, span, format!("optional credential `{name}` used in {place}"))
+                        .with_label("an account may leave it out")
+                        .with_help("read optional credentials only in the options of an `auth` of kind `one_of`, or remove `optional: true`"),
+                );
+            }
+        }
         if !secret_ok {
             for (var, span) in t.vars() {
                 if let [scope, name] = var
@@ -840,19 +850,15 @@ impl Checker<'_> {
         found
     }
 
-    /// `vars` are the credentials an option may read; `required_vars` those every account
-    /// gives (all an auth without options may read).
     fn auth(
         &mut self,
         s: &syntax::Section,
-        option_vars: &[String],
-        required_vars: &[String],
+        vars: &[String],
         credentials: &[ir::Credential],
     ) -> ir::Auth {
         if s.kind.value == "one_of" {
-            return self.auth_options(s, option_vars, credentials);
+            return self.auth_options(s, vars, credentials);
         }
-        let vars = required_vars;
         let t = |this: &mut Self, key: &str| -> Option<Template> {
             let text = this.required_setting(s, key, "auth")?;
             this.template(&text, vars, credentials, "`auth`", true)
@@ -975,7 +981,7 @@ impl Checker<'_> {
     fn auth_options(
         &mut self,
         s: &syntax::Section,
-        option_vars: &[String],
+        vars: &[String],
         credentials: &[ir::Credential],
     ) -> ir::Auth {
         let Some(node) = s.get("options") else {
@@ -1024,7 +1030,9 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            options.push(self.auth(&section, option_vars, option_vars, credentials));
+            self.in_auth_option = true;
+            options.push(self.auth(&section, vars, credentials));
+            self.in_auth_option = false;
         }
         ir::Auth::OneOf(options)
     }

@@ -346,6 +346,7 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
         object_types: Vec::new(),
         redacting: Vec::new(),
         param_scope: Vec::new(),
+        in_auth_option: false,
     };
     let ir = checker.lower(models, providers, overrides);
     let diags = std::mem::take(&mut checker.diags);
