@@ -1692,6 +1692,26 @@ impl Checker<'_> {
             let (method, _) =
                 self.method(file, &um, &[], &request_only, p, &resource, &mut Vec::new());
             let Some(mut method) = method else { continue };
+            // A native parameter is the method's own: one the request never sends is a mistake,
+            // not a filter another provider might apply.
+            for q in std::mem::take(&mut method.unsupported_query) {
+                let at = m
+                    .params
+                    .iter()
+                    .find(|(n, _)| n.value == q)
+                    .map_or(m.span, |(n, _)| n.span);
+                self.err(
+                    Diagnostic::new(
+                        Code::RequiredQueryUnused,
+                        at,
+                        format!("the request never sends `{q}`, a parameter of `{}`", name.value),
+                    )
+                    .with_label("declared, never sent")
+                    .with_help(format!(
+                        "use `{{{{ query.{q} }}}}` in the path, query or body, or remove the parameter"
+                    )),
+                );
+            }
             let binary = m.binary.as_ref().is_some_and(|b| b.value);
             if binary && m.record.is_some() {
                 let at = m.record.as_ref().map_or(m.span, |r| r.span);

@@ -58,6 +58,7 @@ cases! {
     native_with_fields: "SB004" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  list:\n    request: { method: GET, path: /queues }\n    provenance: { kind: inferred }\nfields:\n  id: id\n")];
     native_default: "SB014" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  list:\n    query:\n      agent: { type: string, default: credentials.agent }\n    request: { method: GET, path: \"/queues/{{ query.agent }}\" }\n    provenance: { kind: inferred }\n")];
     optional_credential: "SB014" => [(PROVIDER, "  region:\n    default: eu", "  tenant:\n    optional: true\n  region:\n    default: eu"), (PROVIDER, "base_url: https://api.acme.test/v1", "base_url: \"https://{{ credentials.tenant }}.acme.test/v1\"")];
+    native_optional_param_unused: "SB076" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  list:\n    query:\n      size: { type: integer }\n    request: { method: GET, path: /queues }\n    provenance: { kind: inferred }\n")];
     native_param_unused: "SB076" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  get:\n    query:\n      queue_id: { type: string, required: true }\n    request: { method: GET, path: /queues }\n    provenance: { kind: inferred }\n")];
     missing_key: "SB005" => [(PROVIDER, "base_url: https://api.acme.test/v1\n", "")];
     duplicate_key: "SB006" => [(TICKETS, "  priority: priority\n", "  priority: priority\n  priority: priority\n")];

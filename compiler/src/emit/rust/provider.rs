@@ -1030,26 +1030,12 @@ fn native_method(
         ),
         format!("From {}.", m.origin),
     ]);
-    let guards = m.unsupported_query.iter().map(|q| {
-        let ident = value_ident(q);
-        let message = format!("{} cannot apply `{q}` to `{}` of {}", p.title, m.name, r.name);
-        let (resource_name, method_name) = (&r.name, &m.name);
-        quote! {
-            if query.#ident.is_some() {
-                return ::std::result::Result::Err(
-                    #rt::Error::new(#rt::ErrorKind::Unsupported, Self::NAME, #message)
-                        .with_operation(::std::option::Option::Some(#rt::Operation { resource: #resource_name, method: #method_name })),
-                );
-            }
-        }
-    });
     let data = &m.data_path;
     let (method, tool_call) = if n.binary {
         (
             quote! {
                 #d
                 pub async fn #fn_name(&self, #param) -> ::std::result::Result<#rt::Download, #rt::Error> {
-                    #(#guards)*
                     self.native_file(&#spec_name, #query_var, #defaults).await
                 }
             },
@@ -1060,7 +1046,6 @@ fn native_method(
             quote! {
                 #d
                 pub async fn #fn_name(&self, #param) -> ::std::result::Result<::serde_json::Value, #rt::Error> {
-                    #(#guards)*
                     self.native(&#spec_name, #query_var, #defaults, &[#(#data),*]).await
                 }
             },
