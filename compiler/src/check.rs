@@ -1423,6 +1423,19 @@ impl Checker<'_> {
             return self.native_resource(file, rf, p);
         };
         self.name(&rf.resource, "resource");
+        if let Some(s) = &rf.singular {
+            self.err(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    s.span,
+                    "only a native resource declares `singular`",
+                )
+                .with_label("this resource maps a unified one")
+                .with_help(
+                    "remove `singular`: the unified resource's `singular` names its records",
+                ),
+            );
+        }
         let (model, unified) = self.resolve_unified(unified_name, models)?;
         let cx = ResourceCx {
             unified,
@@ -1771,14 +1784,7 @@ impl Checker<'_> {
         }
         Some(ir::ProviderResource {
             name: resource,
-            native: Some(ir::NativeResource {
-                singular,
-                description: rf
-                    .description
-                    .as_ref()
-                    .map(|d| d.value.clone())
-                    .unwrap_or_default(),
-            }),
+            native: Some(ir::NativeResource { singular }),
             model: String::new(),
             unified: String::new(),
             origin: self.origin(rf.resource.span),

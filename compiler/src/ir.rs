@@ -397,7 +397,6 @@ pub struct ProviderResource {
 #[derive(Debug, Clone)]
 pub struct NativeResource {
     pub singular: String,
-    pub description: String,
 }
 
 /// What a native method declares in place of a unified method.

@@ -149,7 +149,6 @@ pub struct ResourceFile {
     pub unified: Option<Str>,
     /// A native resource's name for one record (default: `resource` without its final `s`).
     pub singular: Option<Str>,
-    pub description: Option<Str>,
     /// Paths of the provider record whose values never leave Switchboard.
     pub redact: Vec<Str>,
     pub methods: Vec<(Str, Method)>,
@@ -932,13 +931,7 @@ impl Decoder<'_> {
             root,
             what,
             &[
-                "resource",
-                "unified",
-                "singular",
-                "description",
-                "redact",
-                "methods",
-                "fields",
+                "resource", "unified", "singular", "redact", "methods", "fields",
             ],
         )?;
         let resource = self.req_string(&e, "resource", what);
@@ -963,7 +956,6 @@ impl Decoder<'_> {
             resource: resource?,
             unified,
             singular: self.opt_string(&e, "singular"),
-            description: self.opt_string(&e, "description"),
             redact,
             methods,
             fields,

@@ -55,6 +55,7 @@ cases! {
     yaml_anchor: "SB002" => [(TICKETS, "  name: subject", "  name: &n subject")];
     unknown_key: "SB003" => [(TICKETS, "    request:\n      method: GET\n      path: /tickets", "    requets:\n      method: GET\n      path: /tickets")];
     wrong_kind: "SB004" => [(UNIFIED, "      name:\n        type: string\n", "      name: [string]\n")];
+    unified_resource_singular: "SB004" => [(TICKETS, "unified: ticketing.tickets", "unified: ticketing.tickets\nsingular: ticket")];
     native_with_fields: "SB004" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  list:\n    request: { method: GET, path: /queues }\n    provenance: { kind: inferred }\nfields:\n  id: id\n")];
     native_default: "SB014" => [("providers/acme/queues.yaml", "", "resource: queues\nmethods:\n  list:\n    query:\n      agent: { type: string, default: credentials.agent }\n    request: { method: GET, path: \"/queues/{{ query.agent }}\" }\n    provenance: { kind: inferred }\n")];
     optional_credential: "SB014" => [(PROVIDER, "  region:\n    default: eu", "  tenant:\n    optional: true\n  region:\n    default: eu"), (PROVIDER, "base_url: https://api.acme.test/v1", "base_url: \"https://{{ credentials.tenant }}.acme.test/v1\"")];

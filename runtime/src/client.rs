@@ -305,13 +305,6 @@ impl Download {
             )
         })
     }
-
-    /// The chunks as a stream.
-    pub fn into_stream(self) -> futures::stream::BoxStream<'static, Result<bytes::Bytes, Error>> {
-        Box::pin(futures::stream::try_unfold(self, |mut d| async move {
-            Ok(d.chunk().await?.map(|c| (c, d)))
-        }))
-    }
 }
 
 /// The file name of a `Content-Disposition` value (`attachment; filename="a.wav"`), preferring

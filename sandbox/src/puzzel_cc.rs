@@ -838,7 +838,8 @@ async fn login(AxumState(state): AxumState<State>, Json(body): Json<Value>) -> R
     .into_response()
 }
 
-type Body_ = Json<Value>;
+/// A handler's JSON body.
+type JsonBody = Json<Value>;
 
 async fn token_info() -> Response {
     ok(json!({
@@ -879,7 +880,10 @@ async fn user_groups() -> Response {
     )
 }
 
-async fn search_scheduled_tasks(AxumState(state): AxumState<State>, Json(body): Body_) -> Response {
+async fn search_scheduled_tasks(
+    AxumState(state): AxumState<State>,
+    Json(body): JsonBody,
+) -> Response {
     let seed = state.read();
     let field = |k: &str| body.get(k).filter(|v| !v.is_null()).map(text);
     let found: Vec<Value> = seed
@@ -915,7 +919,10 @@ const TASK_FIELDS: &[&str] = &[
     "variables",
 ];
 
-async fn create_scheduled_task(AxumState(state): AxumState<State>, Json(body): Body_) -> Response {
+async fn create_scheduled_task(
+    AxumState(state): AxumState<State>,
+    Json(body): JsonBody,
+) -> Response {
     if let Err(r) = need(&body, &["queueKey", "scheduledDateTime"]) {
         return r;
     }
@@ -949,7 +956,7 @@ async fn get_scheduled_task(
 async fn update_scheduled_task(
     AxumState(state): AxumState<State>,
     Path((_, id)): Path<(String, u64)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let mut seed = state.write();
     let Some(task) = seed.scheduled_tasks.get_mut(&id) else {
@@ -984,7 +991,7 @@ async fn send(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
     uri: axum::http::Uri,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let sms = uri.path().ends_with("/sms");
     let required: &[&str] = if sms {
@@ -1009,7 +1016,7 @@ async fn send(
 async fn search_archive(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let [from, to] = match need(&body, &["fromTime", "toTime"]) {
         Ok(v) => [text(v[0]), text(v[1])],
@@ -1166,7 +1173,7 @@ async fn archive_survey(
 async fn archive_tags(
     AxumState(state): AxumState<State>,
     Path((_, user, call)): Path<(String, String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let tags = match need(&body, &["tags"]) {
         Ok(v) => v[0].clone(),
@@ -1195,7 +1202,7 @@ async fn archive_tags(
     }
 }
 
-async fn audit_log(Json(body): Body_) -> Response {
+async fn audit_log(Json(body): JsonBody) -> Response {
     let all = vec![
         json!({"id": 1, "dateTime": "2026-11-28T10:00:00.000Z", "operation": "Listen", "iqSessionId": "70001", "recIndex": 0, "mediaType": "Phone", "userId": USER_ID}),
         json!({"id": 2, "dateTime": "2026-11-29T11:00:00.000Z", "operation": "Download", "iqSessionId": "70002", "recIndex": 0, "mediaType": "Phone", "userId": USER_ID + 1}),
@@ -1240,7 +1247,7 @@ async fn set_timezone(
 async fn search_contacts(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let needle = match need(&body, &["searchString"]) {
         Ok(v) => text(v[0]).to_lowercase(),
@@ -1329,7 +1336,7 @@ const APPOINTMENT_FIELDS: &[&str] = &[
 async fn create_appointment(
     AxumState(state): AxumState<State>,
     Path((_, user, contact)): Path<(String, String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     if let Err(r) = need(&body, &["subject", "beginTime", "endTime"]) {
         return r;
@@ -1356,7 +1363,7 @@ async fn create_appointment(
 async fn update_appointment(
     AxumState(state): AxumState<State>,
     Path((_, user, contact, id)): Path<(String, String, String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let mut seed = state.write();
     let contact = match contact_id(&seed, &user, &contact) {
@@ -1725,7 +1732,7 @@ async fn delete_request(
 }
 
 /// The documented RequestAdd: `data` is a JSON string with From, To, Subject, Uri, VipScore.
-async fn create_etask(AxumState(state): AxumState<State>, Json(body): Body_) -> Response {
+async fn create_etask(AxumState(state): AxumState<State>, Json(body): JsonBody) -> Response {
     let data = match need(&body, &["data", "type"]) {
         Ok(v) => v[0].clone(),
         Err(r) => return r,
@@ -1748,7 +1755,7 @@ async fn create_etask(AxumState(state): AxumState<State>, Json(body): Body_) -> 
 async fn update_etask(
     AxumState(state): AxumState<State>,
     Path((_, id)): Path<(String, u64)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let mut seed = state.write();
     let Some(task) = seed.requests.get_mut(&id) else {
@@ -1778,7 +1785,7 @@ async fn update_etask(
 async fn update_request_variables(
     AxumState(state): AxumState<State>,
     Path((_, id)): Path<(String, u64)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let Some(vars) = body
         .get("requestUpdateObject")
@@ -1830,7 +1837,7 @@ async fn queue_missed_calls(
 async fn tag_missed_call(
     AxumState(state): AxumState<State>,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let user = match need(&body, &["userId"]) {
         Ok(v) => text(v[0]),
@@ -1959,7 +1966,7 @@ fn record_write(state: &State, user: &str, kind: &str, body: Value, required: &[
 async fn request_event(
     AxumState(state): AxumState<State>,
     Path((_, user, id)): Path<(String, String, u64)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     if !state.read().requests.contains_key(&id) {
         return not_found("request", &id.to_string());
@@ -1991,7 +1998,7 @@ async fn call_log(
 async fn callout(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     if let Err(r) = need(&body, &["destination"]) {
         return r;
@@ -2038,7 +2045,7 @@ async fn cancel_callout(
 async fn register_enquiry(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     record_write(&state, &user, "enquiry", body, &["requestId", "topicIds"])
 }
@@ -2063,7 +2070,7 @@ async fn enquiry_categories(
 async fn outbound_feedback(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     record_write(&state, &user, "feedback", body, &["requestId", "feedback"])
 }
@@ -2082,7 +2089,7 @@ fn recording_info() -> Value {
 async fn recording_command(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let command = body
         .get("command")
@@ -2097,7 +2104,7 @@ async fn recording_command(
 async fn session_command(
     AxumState(state): AxumState<State>,
     Path((_, user, session)): Path<(String, String, String)>,
-    Json(mut body): Body_,
+    Json(mut body): JsonBody,
 ) -> Response {
     let command = body
         .get("command")
@@ -2135,7 +2142,7 @@ async fn list_properties(
 async fn create_property(
     AxumState(state): AxumState<State>,
     Path((_, group)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     if let Err(r) = need(&body, &["key", "value"]) {
         return r;
@@ -2211,7 +2218,7 @@ async fn service_labels(
 async fn search_service_labels(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let needle = body
         .get("searchString")
@@ -2239,7 +2246,7 @@ async fn access_log() -> Response {
         .collect::<Vec<_>>()))
 }
 
-async fn change_log(Json(body): Body_) -> Response {
+async fn change_log(Json(body): JsonBody) -> Response {
     let all = vec![
         json!({"id": 1, "dateTime": "2026-11-02T10:00:00.000Z", "userId": USER_ID, "auditType": "Queue", "operation": "Update", "key": "q_support.maxWait", "value": "300"}),
         json!({"id": 2, "dateTime": "2026-11-15T14:00:00.000Z", "userId": USER_ID + 1, "auditType": "User", "operation": "Create", "key": "sara.nilsen", "value": "Sales"}),
@@ -2296,7 +2303,7 @@ async fn get_profile(
 async fn add_element(
     AxumState(state): AxumState<State>,
     Path((_, user, profile)): Path<(String, String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     if let Err(r) = need(&body, &["elementId"]) {
         return r;
@@ -2380,7 +2387,7 @@ async fn users_available(
 async fn query_users(
     AxumState(state): AxumState<State>,
     Path((_, user)): Path<(String, String)>,
-    Json(body): Body_,
+    Json(body): JsonBody,
 ) -> Response {
     let needle = body
         .get("searchString")
