@@ -29,7 +29,7 @@ fn connect(sandbox: &Sandbox, key: Option<&str>) -> Trengo {
 async fn pages_resume_from_their_cursor_on_any_client_with_the_key() {
     let sandbox = Sandbox::start().await.unwrap();
     let query = TicketListQuery::default();
-    let first = connect(&sandbox, Some("shared-key"));
+    let first = connect(&sandbox, Some("a-shared-cursor-key-of-32-bytes-or-more"));
     let page = first.list_tickets_page(&query, None).await.unwrap();
     assert_eq!(page.result_count, trengo::PER_PAGE);
     assert_eq!(page.result.len(), page.result_count);
@@ -39,7 +39,7 @@ async fn pages_resume_from_their_cursor_on_any_client_with_the_key() {
     assert!(!cursor.contains(trengo::TOKEN));
 
     // Another client (another process, say) with the same key carries on.
-    let second = connect(&sandbox, Some("shared-key"));
+    let second = connect(&sandbox, Some("a-shared-cursor-key-of-32-bytes-or-more"));
     let mut pages = 1;
     loop {
         let page = second
@@ -73,7 +73,7 @@ async fn pages_resume_from_their_cursor_on_any_client_with_the_key() {
 async fn altered_foreign_stale_and_mismatched_cursors_are_refused() {
     let sandbox = Sandbox::start().await.unwrap();
     let query = TicketListQuery::default();
-    let trengo = connect(&sandbox, Some("key-1"));
+    let trengo = connect(&sandbox, Some("the-first-cursor-key-32-bytes-long"));
     let cursor = trengo
         .list_tickets_page(&query, None)
         .await

@@ -21,13 +21,56 @@ pub struct ProviderSources {
     pub resources: Vec<(FileId, syntax::ResourceFile)>,
 }
 
-/// Reads a file below the mappings root (examples); `None` when it does not exist.
+/// Reads a file below the mappings root (examples).
 pub trait ReadFile: std::fmt::Debug {
-    fn read(&self, relative: &str) -> Option<String>;
+    fn read(&self, relative: &str) -> Result<String, Unreadable>;
+}
+
+/// Why a file below the mappings root cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    Missing,
+    /// It exists but breaks a rule (outside the root, not a regular file, too large); the text
+    /// says which.
+    Refused(String),
 }
 
 /// An object type's members, by name and type.
 pub type ObjectShape = Vec<(String, FieldType)>;
+
+/// `auth` settings that hold a credential value: each must come from the account's credentials.
+const SECRET_SETTINGS: &[&str] = &["token", "password", "value", "client_secret"];
+
+/// Whether a template reads any of the account's credentials.
+fn reads_credentials(t: &Template) -> bool {
+    t.vars()
+        .any(|(var, _)| var.first().is_some_and(|s| s == "credentials"))
+}
+
+/// Header names that carry credentials.
+fn credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "authorization",
+        "api-key",
+        "api_key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+    ]
+    .iter()
+    .any(|part| name.contains(part))
+}
+
+/// Whether a URL (template) has `user@` or `user:password@` before its host.
+fn url_has_userinfo(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.contains('@')
+}
 
 /// MCP's limit on tool names.
 pub const MAX_TOOL_NAME: usize = 128;
@@ -589,7 +632,21 @@ impl Checker<'_> {
                     .with_help("remove `values`, or `secret: true` if the credential is no secret"),
                 );
             }
+            if let Some(d) = c.default.as_ref().filter(|_| c.secret) {
+                // Never printed: it is a secret.
+                self.err(
+                    Diagnostic::new(
+                        Code::CredentialInMapping,
+                        d.span,
+                        format!("secret credential `{}` has a `default`", name.value),
+                    )
+                    .with_label("a default is written into generated code and documents")
+                    .with_help("remove `default`: each account gives its own secret")
+                    .masked(),
+                );
+            }
             if let Some(d) = &c.default
+                && !c.secret
                 && !c.values.is_empty()
                 && !c.values.iter().any(|(k, _)| k.value == d.value)
             {
@@ -640,6 +697,20 @@ impl Checker<'_> {
             .collect();
 
         let base_url = self.url(&pf.base_url, &all_vars, &credentials, "`base_url`");
+        if url_has_userinfo(&pf.base_url.value) {
+            self.err(
+                Diagnostic::new(
+                    Code::CredentialInMapping,
+                    pf.base_url.span,
+                    "`base_url` carries credentials (`user:password@`)",
+                )
+                .with_label("they would be published in the OpenAPI documents")
+                .with_help(
+                    "remove them from the URL and declare `auth: {kind: basic}` with credentials",
+                )
+                .masked(),
+            );
+        }
         let auth = match &pf.auth {
             None => ir::Auth::None,
             Some(section) => self.auth(section, &all_vars, &credentials),
@@ -815,6 +886,18 @@ impl Checker<'_> {
                 continue;
             }
             if let Some(t) = self.template(value, allowed, credentials, "a header", false) {
+                if credential_header(&name.value) && !reads_credentials(&t) {
+                    self.err(
+                        Diagnostic::new(
+                            Code::CredentialInMapping,
+                            value.span,
+                            format!("header `{}` carries a credential written in the mapping", name.value),
+                        )
+                        .with_label("a credential value in the mapping is shared by every account and published")
+                        .with_help("send credentials with `auth` (for a key in a header: `kind: api_key`, `in: header`), from a credential with `secret: true`")
+                        .masked(),
+                    );
+                }
                 out.push((name.value.clone(), t));
             }
         }
@@ -861,7 +944,23 @@ impl Checker<'_> {
         }
         let t = |this: &mut Self, key: &str| -> Option<Template> {
             let text = this.required_setting(s, key, "auth")?;
-            this.template(&text, vars, credentials, "`auth`", true)
+            let template = this.template(&text, vars, credentials, "`auth`", true)?;
+            if SECRET_SETTINGS.contains(&key) && !reads_credentials(&template) {
+                // The literal is never printed: it is a secret.
+                this.err(
+                    Diagnostic::new(
+                        Code::CredentialInMapping,
+                        text.span,
+                        format!("the `{key}` of `auth` is written in the mapping"),
+                    )
+                    .with_label("a credential value in the mapping is shared by every account and published")
+                    .with_help(format!(
+                        "declare a credential with `secret: true` and write `{key}: \"{{{{ credentials.<name> }}}}\"`"
+                    ))
+                    .masked(),
+                );
+            }
+            Some(template)
         };
         let auth = match s.kind.value.as_str() {
             "bearer" => t(self, "token").map(|token| ir::Auth::Bearer { token }),
@@ -2535,17 +2634,27 @@ impl Checker<'_> {
     /// Loads an example payload next to the resource file; JSON errors point into the example.
     fn example(&mut self, file: FileId, example: &Str) -> Option<serde_json::Value> {
         let relative = example_path(&self.sources.get(file).path, &example.value);
-        let Some(text) = self.reader.read(&relative) else {
-            self.err(
-                Diagnostic::new(
-                    Code::ExampleNotFound,
-                    example.span,
-                    format!("example `{}` not found", example.value),
-                )
-                .with_label(format!("no file at {relative}"))
-                .with_help("give the path of a JSON file relative to this mapping file"),
-            );
-            return None;
+        let text = match self.reader.read(&relative) {
+            Ok(text) => text,
+            Err(why) => {
+                let (message, label) = match why {
+                    Unreadable::Missing => (
+                        format!("example `{}` not found", example.value),
+                        format!("no file at {relative}"),
+                    ),
+                    Unreadable::Refused(why) => {
+                        (format!("example `{}` cannot be read", example.value), why)
+                    }
+                };
+                self.err(
+                    Diagnostic::new(Code::ExampleNotFound, example.span, message)
+                        .with_label(label)
+                        .with_help(
+                            "give the path of a JSON file relative to this mapping file, inside the mappings directory",
+                        ),
+                );
+                return None;
+            }
         };
         match serde_json::from_str(&text) {
             Ok(v) => Some(v),

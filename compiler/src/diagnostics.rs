@@ -4,7 +4,7 @@
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
 use codespan_reporting::term;
 
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 
 /// Whether a diagnostic stops the build. Warnings fail only with `--deny warnings`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,6 +176,9 @@ codes! {
     StaticMethod = "SB094", Error;
     /// A field mapping that reads a path the resource redacts.
     RedactedFieldRead = "SB095", Error;
+    /// A credential value written into a mapping: a literal token in `auth`, a literal
+    /// credential header, a base URL with `user:pass@`, or a secret credential's `default`.
+    CredentialInMapping = "SB096", Error;
     /// An error mapping with an invalid HTTP status or error kind.
     InvalidErrorMapping = "SB093", Error;
 
@@ -206,6 +209,8 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// The primary location's text is a secret: shown as `*`s wherever it is rendered.
+    pub masked: bool,
 }
 
 impl Diagnostic {
@@ -217,7 +222,14 @@ impl Diagnostic {
             label: String::new(),
             labels: Vec::new(),
             help: None,
+            masked: false,
         }
+    }
+
+    /// Shows the primary location's text as `*`s (it holds a secret).
+    pub fn masked(mut self) -> Self {
+        self.masked = true;
+        self
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -238,7 +250,7 @@ impl Diagnostic {
         self
     }
 
-    fn to_codespan(&self) -> CsDiagnostic<crate::source::FileId> {
+    fn to_codespan(&self) -> CsDiagnostic<FileId> {
         let mut labels =
             vec![CsLabel::primary(self.span.file, self.span.range()).with_message(&self.label)];
         labels.extend(
@@ -255,6 +267,258 @@ impl Diagnostic {
             .with_labels(labels)
             .with_notes(self.help.iter().map(|h| format!("help: {h}")).collect())
     }
+}
+
+/// Longest source line shown whole (bytes); a longer one is shown cut around the span.
+const MAX_LINE: usize = 160;
+/// How much of a cut line is shown before the span.
+const LEAD: usize = 40;
+
+/// When a line `d` points at is longer than [`MAX_LINE`] (a minified example, a generated
+/// file) or its primary location is [`Diagnostic::masked`], a view of the files it points into
+/// with their long lines cut around its spans (`…` marking the cuts; line and column numbers
+/// stay those of the file) and the masked text as `*`s, and `d` pointing into it; `None` when
+/// the files can be shown as they are.
+fn cut_long_lines<'a>(sources: &'a SourceMap, d: &Diagnostic) -> Option<(CutView<'a>, Diagnostic)> {
+    let spans: Vec<Span> = std::iter::once(d.span)
+        .chain(d.labels.iter().map(|l| l.span))
+        .collect();
+    let line_len = |span: &Span| {
+        let file = sources.get(span.file);
+        let starts = file.line_starts();
+        let line = starts
+            .partition_point(|&s| s <= span.start)
+            .saturating_sub(1);
+        let start = starts.get(line).copied().unwrap_or(0);
+        let end = starts.get(line + 1).map_or(file.text.len(), |e| e - 1);
+        end.saturating_sub(start)
+    };
+    if !d.masked && spans.iter().all(|s| line_len(s) <= MAX_LINE) {
+        return None;
+    }
+    let mut ids: Vec<FileId> = Vec::new();
+    for s in &spans {
+        if !ids.contains(&s.file) {
+            ids.push(s.file);
+        }
+    }
+    let files: Vec<CutFile<'a>> = ids
+        .iter()
+        .map(|&id| {
+            let original = sources.get(id);
+            let anchors: Vec<usize> = spans
+                .iter()
+                .filter(|s| s.file == id)
+                .map(|s| s.start)
+                .collect();
+            let masked;
+            let text = if d.masked && d.span.file == id {
+                let mut bytes = original.text.clone().into_bytes();
+                for b in bytes.get_mut(d.span.range()).into_iter().flatten() {
+                    if *b != b'\n' {
+                        *b = b'*';
+                    }
+                }
+                // Every byte of the range became ASCII, so the text is still UTF-8.
+                masked = String::from_utf8_lossy(&bytes).into_owned();
+                &masked
+            } else {
+                &original.text
+            };
+            let (text, lines) = cut_file(text, original.line_starts(), &anchors);
+            CutFile {
+                original,
+                text,
+                lines,
+            }
+        })
+        .collect();
+    let view = CutView { files };
+    let remap = |span: Span| {
+        let i = ids.iter().position(|f| *f == span.file).unwrap_or(0);
+        let file = &view.files[i];
+        let start = file.to_cut(span.start);
+        Span::new(FileId(i), start..file.to_cut(span.end).max(start))
+    };
+    let mut d = d.clone();
+    d.span = remap(d.span);
+    for l in &mut d.labels {
+        l.span = remap(l.span);
+    }
+    Some((view, d))
+}
+
+/// Files as a diagnostic shows them, long lines cut (see [`cut_long_lines`]).
+struct CutView<'a> {
+    files: Vec<CutFile<'a>>,
+}
+
+struct CutFile<'a> {
+    original: &'a crate::source::SourceFile,
+    text: String,
+    lines: Vec<CutLine>,
+}
+
+/// One line of a cut file.
+struct CutLine {
+    /// The line in the original text (without its newline).
+    old: std::ops::Range<usize>,
+    /// What of it is shown, and where that starts in the copy (after a `…` when cut).
+    shown: std::ops::Range<usize>,
+    new_start: usize,
+    lead: usize,
+}
+
+impl CutFile<'_> {
+    /// An offset of the original text in the copy.
+    fn to_cut(&self, old: usize) -> usize {
+        let i = self
+            .lines
+            .partition_point(|l| l.old.start <= old)
+            .saturating_sub(1);
+        let Some(line) = self.lines.get(i) else {
+            return 0;
+        };
+        if old < line.shown.start {
+            return line.new_start;
+        }
+        line.new_start + line.lead + (old.min(line.shown.end) - line.shown.start)
+    }
+
+    /// An offset of the copy in the original text.
+    fn to_original(&self, new: usize) -> usize {
+        let i = self
+            .lines
+            .partition_point(|l| l.new_start <= new)
+            .saturating_sub(1);
+        let Some(line) = self.lines.get(i) else {
+            return 0;
+        };
+        let into = new.saturating_sub(line.new_start + line.lead);
+        (line.shown.start + into).min(line.shown.end)
+    }
+
+    fn line_range(&self, line: usize) -> Option<std::ops::Range<usize>> {
+        let this = self.lines.get(line)?;
+        let end = self
+            .lines
+            .get(line + 1)
+            .map_or(self.text.len(), |l| l.new_start);
+        Some(this.new_start..end)
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for CutView<'a> {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.file(id).map(|f| f.original.path.as_str())
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.file(id).map(|f| f.text.as_str())
+    }
+
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let f = self.file(id)?;
+        Ok(f.lines
+            .partition_point(|l| l.new_start <= byte_index)
+            .saturating_sub(1))
+    }
+
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
+        let f = self.file(id)?;
+        f.line_range(line_index)
+            .ok_or(codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: f.lines.len().saturating_sub(1),
+            })
+    }
+
+    /// The column in the original line, not in the cut one.
+    fn column_number(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let f = self.file(id)?;
+        let line_start = f.lines.get(line_index).map_or(0, |l| l.old.start);
+        let original = f.to_original(byte_index).max(line_start);
+        let text = &f.original.text;
+        let upto = text.get(line_start..original).unwrap_or_default();
+        Ok(upto.chars().count() + 1)
+    }
+}
+
+impl CutView<'_> {
+    fn file(&self, id: FileId) -> Result<&CutFile<'_>, codespan_reporting::files::Error> {
+        self.files
+            .get(id.0)
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+}
+
+/// A copy of `text` in which every line longer than [`MAX_LINE`] keeps only a window of that
+/// size, placed [`LEAD`] bytes before the first anchor on the line (or at its start).
+fn cut_file(text: &str, line_starts: &[usize], anchors: &[usize]) -> (String, Vec<CutLine>) {
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let mut out = String::new();
+    let mut lines = Vec::new();
+    for (n, &start) in line_starts.iter().enumerate() {
+        let end = line_starts.get(n + 1).map_or(text.len(), |e| e - 1);
+        let old = start..end.max(start);
+        let new_start = out.len();
+        let shown = if old.len() <= MAX_LINE {
+            old.clone()
+        } else {
+            let anchor = anchors
+                .iter()
+                .copied()
+                .filter(|a| old.contains(a))
+                .min()
+                .unwrap_or(start);
+            let from = floor(anchor.saturating_sub(LEAD).max(start));
+            from..floor((from + MAX_LINE).min(old.end))
+        };
+        let lead = if shown.start > old.start {
+            '…'.len_utf8()
+        } else {
+            0
+        };
+        if lead > 0 {
+            out.push('…');
+        }
+        out.push_str(&text[shown.clone()]);
+        if shown.end < old.end {
+            out.push('…');
+        }
+        if n + 1 < line_starts.len() {
+            out.push('\n');
+        }
+        lines.push(CutLine {
+            old,
+            shown,
+            new_start,
+            lead,
+        });
+    }
+    (out, lines)
 }
 
 /// All diagnostics of one run, sorted by location, with the sources they point into.
@@ -309,8 +573,14 @@ impl Report {
         let config = term::Config::default();
         let mut out = String::new();
         for d in &self.diagnostics {
-            // The spans always come from `self.sources`, so rendering cannot fail.
-            if term::emit_to_string(&mut out, &config, &self.sources, &d.to_codespan()).is_err() {
+            // The spans always come from the sources, so rendering cannot fail.
+            let rendered = match cut_long_lines(&self.sources, d) {
+                Some((view, cut)) => {
+                    term::emit_to_string(&mut out, &config, &view, &cut.to_codespan())
+                }
+                None => term::emit_to_string(&mut out, &config, &self.sources, &d.to_codespan()),
+            };
+            if rendered.is_err() {
                 out.push_str(&format!("error[{}]: {}\n", d.code.as_str(), d.message));
             }
         }
@@ -331,9 +601,15 @@ impl Report {
         let mut lock = stream.lock();
         let config = term::Config::default();
         for d in &self.diagnostics {
-            if term::emit_to_write_style(&mut lock, &config, &self.sources, &d.to_codespan())
-                .is_err()
-            {
+            let rendered = match cut_long_lines(&self.sources, d) {
+                Some((view, cut)) => {
+                    term::emit_to_write_style(&mut lock, &config, &view, &cut.to_codespan())
+                }
+                None => {
+                    term::emit_to_write_style(&mut lock, &config, &self.sources, &d.to_codespan())
+                }
+            };
+            if rendered.is_err() {
                 eprintln!("error[{}]: {}", d.code.as_str(), d.message);
             }
         }

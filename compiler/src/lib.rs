@@ -32,7 +32,7 @@ pub mod yaml;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use check::{Checker, ProviderSources, ReadFile};
+use check::{Checker, ProviderSources, ReadFile, Unreadable};
 pub use diagnostics::Report;
 pub use emit::Output;
 use source::SourceMap;
@@ -70,6 +70,9 @@ pub enum Error {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// The mappings directory holds no provider: nothing to check or generate (and `build`
+    /// leaves the output directory as it is).
+    NoProviders { path: PathBuf },
 }
 
 impl fmt::Display for Error {
@@ -77,6 +80,11 @@ impl fmt::Display for Error {
         match self {
             Error::Diagnostics(r) => f.write_str(&r.render_plain()),
             Error::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            Error::NoProviders { path } => write!(
+                f,
+                "{}: no provider found: a mappings directory holds providers/<name>/provider.yaml (see docs/mapping-language.md); pass --mappings <dir> with the right directory. Nothing was checked or generated.",
+                path.display()
+            ),
         }
     }
 }
@@ -190,7 +198,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Files below `dir`, as `/`-separated paths relative to `root`, sorted.
+/// Largest mapping or example file read (bytes).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Files below `dir`, as `/`-separated paths relative to `root`, sorted. Directories are
+/// entered only as themselves, never through a symbolic link (a link to `.` would make the walk
+/// endless); a linked file is listed, and [`read_mapping_file`] decides whether it may be read.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -199,8 +212,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let path = e.path();
-        if path.is_dir() {
+        let file_type = e.file_type().map_err(io(&path))?;
+        if file_type.is_dir() {
             walk(root, &path, out)?;
+        } else if file_type.is_symlink() && path.is_dir() {
+            continue;
         } else if let Ok(rel) = path.strip_prefix(root) {
             let parts: Vec<String> = rel
                 .components()
@@ -220,13 +236,65 @@ struct RootReader {
 }
 
 impl ReadFile for RootReader {
-    fn read(&self, display_path: &str) -> Option<String> {
-        let rest = display_path.strip_prefix(&format!("{}/", self.root_name))?;
+    fn read(&self, display_path: &str) -> Result<String, Unreadable> {
+        let outside =
+            || Unreadable::Refused(format!("{display_path} is outside the mappings directory"));
+        let rest = display_path
+            .strip_prefix(&format!("{}/", self.root_name))
+            .ok_or_else(outside)?;
         if rest.split('/').any(|part| part == "..") {
-            return None;
+            return Err(outside());
         }
-        std::fs::read_to_string(self.root.join(rest)).ok()
+        read_mapping_file(&self.root, rest)
     }
+}
+
+/// Reads `rel` below `root`: only a regular file (not a FIFO or a device, which could block or
+/// never end), inside the mappings directory once symbolic links are resolved, and of at most
+/// [`MAX_FILE_BYTES`]. The error says which rule the file breaks.
+pub fn read_mapping_file(root: &Path, rel: &str) -> Result<String, Unreadable> {
+    use std::io::Read;
+    let refused = Unreadable::Refused;
+    let path = root.join(rel);
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| refused(format!("{}: {e}", root.display())))?;
+    let real = match path.canonicalize() {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Missing),
+        Err(e) => return Err(refused(format!("{rel}: {e}"))),
+    };
+    if !real.starts_with(&canonical_root) {
+        return Err(refused(format!(
+            "{rel} is a link to {}, outside the mappings directory; copy the file into it",
+            real.display()
+        )));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| refused(format!("{rel}: {e}")))?;
+    if !meta.is_file() {
+        return Err(refused(format!(
+            "{rel} is not a regular file; mapping files and examples are plain files"
+        )));
+    }
+    let too_large = || {
+        refused(format!(
+            "{rel} is larger than the {} MiB limit for mapping files and examples; use a smaller file",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut text = String::new();
+    std::fs::File::open(&real)
+        .map_err(|e| refused(format!("{rel}: {e}")))?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refused(format!("{rel}: {e}")))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
 }
 
 fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
@@ -267,7 +335,15 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
             ["overrides", _] => FileKind::Override,
             _ => continue,
         };
-        let text = std::fs::read_to_string(root.join(rel)).map_err(io(&root.join(rel)))?;
+        let text = read_mapping_file(root, rel).map_err(|why| Error::Io {
+            path: root.join(rel),
+            error: match why {
+                Unreadable::Missing => std::io::ErrorKind::NotFound.into(),
+                Unreadable::Refused(why) => {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, why)
+                }
+            },
+        })?;
         let id = sources.add(format!("{root_name}/{rel}"), text);
         let dir = rel.split('/').nth(1).unwrap_or_default().to_owned();
         let node = match yaml::parse(id, &sources.get(id).text) {
@@ -330,6 +406,11 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
         }
     }
 
+    if providers.is_empty() && provider_failed.is_empty() {
+        return Err(Error::NoProviders {
+            path: root.to_owned(),
+        });
+    }
     let reader = RootReader {
         root: root.to_owned(),
         root_name,

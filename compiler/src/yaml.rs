@@ -130,9 +130,20 @@ impl CharOffsets {
     }
 }
 
+/// How deep lists and mappings may nest: far beyond any mapping, and shallow enough that no
+/// later pass over the tree can exhaust the stack.
+pub const MAX_DEPTH: usize = 64;
+
 enum Frame {
     Seq(Span, Vec<Node>),
-    Map(Span, Vec<(Node, Node)>, Option<Node>),
+    /// Entries, the key waiting for its value, and where each key was first defined (so that
+    /// a repeated key is found in constant time).
+    Map(
+        Span,
+        Vec<(Node, Node)>,
+        Option<Node>,
+        std::collections::HashMap<String, Span>,
+    ),
 }
 
 struct Builder {
@@ -190,13 +201,16 @@ impl Builder {
                 if anchor != 0 {
                     return Err(anchor_error(span));
                 }
+                self.deeper(span)?;
                 self.stack.push(Frame::Seq(span, Vec::new()));
             }
             Event::MappingStart(anchor, _) => {
                 if anchor != 0 {
                     return Err(anchor_error(span));
                 }
-                self.stack.push(Frame::Map(span, Vec::new(), None));
+                self.deeper(span)?;
+                self.stack
+                    .push(Frame::Map(span, Vec::new(), None, Default::default()));
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
@@ -204,7 +218,7 @@ impl Builder {
                         span: join(start, span, &items.last().map(|n| n.span)),
                         kind: NodeKind::Seq(items),
                     },
-                    Some(Frame::Map(start, entries, _)) => Node {
+                    Some(Frame::Map(start, entries, _, _)) => Node {
                         span: join(start, span, &entries.last().map(|(_, v)| v.span)),
                         kind: NodeKind::Map(entries),
                     },
@@ -217,11 +231,27 @@ impl Builder {
         Ok(())
     }
 
+    /// Refuses one more level of nesting past [`MAX_DEPTH`].
+    fn deeper(&self, span: Span) -> Result<(), Box<Diagnostic>> {
+        if self.stack.len() < MAX_DEPTH {
+            return Ok(());
+        }
+        Err(Box::new(
+            Diagnostic::new(
+                Code::YamlUnsupported,
+                span,
+                format!("lists and mappings nest more than {MAX_DEPTH} levels deep here"),
+            )
+            .with_label(format!("level {} starts here", MAX_DEPTH + 1))
+            .with_help("a mapping file needs only a few levels; flatten this value"),
+        ))
+    }
+
     fn push(&mut self, node: Node) -> Result<(), Box<Diagnostic>> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq(_, items)) => items.push(node),
-            Some(Frame::Map(_, entries, pending)) => match pending.take() {
+            Some(Frame::Map(_, entries, pending, keys)) => match pending.take() {
                 None => {
                     if !matches!(node.kind, NodeKind::Scalar { .. }) {
                         return Err(Box::new(
@@ -234,18 +264,20 @@ impl Builder {
                             .with_help("use a string as the key"),
                         ));
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.kind == node.kind) {
+                    let name = node.as_str().unwrap_or_default();
+                    if let Some(first) = keys.get(name) {
                         return Err(Box::new(
                             Diagnostic::new(
                                 Code::DuplicateKey,
                                 node.span,
-                                format!("duplicate key `{}`", node.as_str().unwrap_or_default()),
+                                format!("duplicate key `{name}`"),
                             )
                             .with_label("defined again here")
-                            .with_secondary(first.span, "first defined here")
+                            .with_secondary(*first, "first defined here")
                             .with_help("remove one of the two entries or rename it"),
                         ));
                     }
+                    keys.insert(name.to_owned(), node.span);
                     *pending = Some(node);
                 }
                 Some(key) => entries.push((key, node)),

@@ -138,3 +138,149 @@ fn missing_mappings_directory_is_a_clear_error() {
     let err = text(&out.stderr);
     assert!(err.contains("mappings directory not found"), "{err}");
 }
+
+/// `check` on a copy of the fixture with `prepare` applied to its root.
+fn check_prepared(prepare: impl FnOnce(&std::path::Path)) -> (Output, tempfile::TempDir) {
+    let (tmp, root) = common::mappings_with::<&str>(&[]);
+    prepare(&root);
+    let out = run(&["check", "--mappings", root.to_str().unwrap()]);
+    (out, tmp)
+}
+
+#[test]
+fn deeply_nested_yaml_is_a_diagnostic_not_a_crash() {
+    let (out, _tmp) = check_prepared(|root| {
+        let deep = "- ".repeat(200_000) + "x\n";
+        std::fs::write(root.join("providers/acme/deep.yaml"), deep).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("nest more than 64 levels"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.len() < 20_000,
+        "the long line is cut around the span: {} bytes",
+        err.len()
+    );
+}
+
+#[test]
+fn many_keys_are_checked_in_linear_time_and_a_repeat_is_found() {
+    let (out, _tmp) = check_prepared(|root| {
+        let mut yaml: String = (0..100_000).map(|i| format!("k{i}: 1\n")).collect();
+        yaml.push_str("k77: 2\n");
+        std::fs::write(root.join("providers/acme/keys.yaml"), yaml).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("duplicate key `k77`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn links_fifos_and_devices_are_never_followed_or_read() {
+    use std::os::unix::fs::symlink;
+    // Links to `.` would make the walk exponential; they are not entered.
+    let (out, _tmp) = check_prepared(|root| {
+        let dir = root.join("providers/acme");
+        symlink(".", dir.join("a")).unwrap();
+        symlink(".", dir.join("b")).unwrap();
+        symlink("..", root.join("providers/loop")).unwrap();
+    });
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // An example that is a FIFO (it would block) or a link to a device (it would never end).
+    let (out, _tmp) = check_prepared(|root| {
+        let examples = root.join("providers/acme/examples");
+        std::fs::remove_file(examples.join("get.json")).unwrap();
+        let made = Command::new("mkfifo")
+            .arg(examples.join("get.json"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::fs::remove_file(examples.join("list.json")).unwrap();
+        symlink("/dev/zero", examples.join("list.json")).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("get.json is not a regular file"), "{err}");
+    assert!(err.contains("outside the mappings directory"), "{err}");
+
+    // A provider file that is a link out of the tree is refused by name.
+    let (out, _tmp) = check_prepared(|root| {
+        let provider = root.join("providers/acme/provider.yaml");
+        std::fs::remove_file(&provider).unwrap();
+        symlink("/dev/zero", &provider).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("outside the mappings directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn files_over_the_size_cap_are_refused_with_the_limit() {
+    let (out, _tmp) = check_prepared(|root| {
+        let big = format!("[{}0]", "0, ".repeat(6 << 20));
+        std::fs::write(root.join("providers/acme/examples/list.json"), big).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("larger than the 16 MiB limit"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_empty_mappings_directory_is_an_error_and_build_keeps_the_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("mappings");
+    std::fs::create_dir_all(empty.join("providers")).unwrap();
+    let out = run(&["check", "--mappings", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no provider found"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let generated = tmp.path().join("generated");
+    let built = run(&[
+        "build",
+        "--mappings",
+        common::fixture().to_str().unwrap(),
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let before = std::fs::read_dir(generated.join("src/providers"))
+        .unwrap()
+        .count();
+    let out = run(&[
+        "build",
+        "--mappings",
+        empty.to_str().unwrap(),
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_dir(generated.join("src/providers"))
+            .unwrap()
+            .count(),
+        before
+    );
+    assert!(
+        generated.join("openapi/unified.json").is_file(),
+        "nothing was deleted"
+    );
+}

@@ -28,6 +28,11 @@ fn report<T: AsRef<str>>(edits: &[(&str, &str, T)]) -> Report {
 /// Runs one case: the expected code must be among the diagnostics; the rendering is snapshot.
 fn case<T: AsRef<str>>(name: &str, code: &str, edits: &[(&str, &str, T)]) {
     let r = report(edits);
+    // A secret written into a mapping is never shown back.
+    let text = r.render_plain();
+    for secret in ["sk_live", "hunter2"] {
+        assert!(!text.contains(secret), "{name}: {secret} in\n{text}");
+    }
     let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert!(
         codes.contains(&code),
@@ -121,6 +126,10 @@ cases! {
     list_without_pagination: "SB092" => [(PROVIDER, "pagination:\n  kind: page_number\n  param: page\n  next_link: links.next\n  stop_on_empty_page: true\n", "")];
     invalid_error_mapping: "SB093" => [(PROVIDER, "409: validation", "409: validaton")];
     redacted_field_read: "SB095" => [(TICKETS, "unified: ticketing.tickets\n", "unified: ticketing.tickets\nredact: [subject]\n")];
+    secret_default: "SB096" => [(PROVIDER, "    secret: true\n", "    secret: true\n    default: sk_live_defaulted\n")];
+    literal_auth_token: "SB096" => [(PROVIDER, "token: \"{{ credentials.token }}\"", "token: sk_live_literal")];
+    literal_credential_header: "SB096" => [(PROVIDER, "  Accept: application/json\n", "  Accept: application/json\n  X-Api-Key: sk_live_header\n")];
+    base_url_userinfo: "SB096" => [(PROVIDER, "base_url: https://api.acme.test/v1", "base_url: https://admin:hunter2@api.acme.test/v1")];
     static_method: "SB094" => [(TICKETS, "  get:\n    request:\n      method: GET\n      path: \"/tickets/{{ id }}\"\n", "  get:\n    static: examples/get.json\n")];
     invalid_tool_name: "SB100" => [(TICKETS, "    response:\n      records: data", "    tool: list tickets!\n    response:\n      records: data")];
     duplicate_tool_name: "SB101" => [(TICKETS, "    examples: [examples/get.json]", "    tool: list_all_acme_tickets\n    examples: [examples/get.json]")];

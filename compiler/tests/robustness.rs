@@ -82,6 +82,7 @@ proptest! {
                 let _ = report.to_json();
             }
             Err(Error::Io { .. }) => {}
+            Err(e @ Error::NoProviders { .. }) => prop_assert!(false, "the provider is there: {e}"),
         }
     }
 }
@@ -260,6 +261,7 @@ proptest! {
                 let _ = report.to_json();
             }
             Err(Error::Io { .. }) => {}
+            Err(e @ Error::NoProviders { .. }) => prop_assert!(false, "the provider is there: {e}"),
         }
     }
 }

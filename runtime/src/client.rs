@@ -6,14 +6,15 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, ErrorKind, ErrorRules, Operation};
 use crate::json::Node;
 use crate::policy::{Limiter, RateLimit, RetryPolicy};
+use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::shape::Shape;
 use crate::value;
@@ -69,9 +70,18 @@ pub struct ClientOptions {
     /// Space requests to stay within the provider's declared rate limit (off by default: the
     /// provider's 429s are honoured either way).
     pub rate_limiter: bool,
-    /// The key that signs unified list cursors (`next_cursor`); a random key per client when
-    /// unset, so cursors then only resume on the client that issued them.
+    /// The key that signs unified list cursors (`next_cursor`), at least 32 bytes; a random
+    /// key per client when unset, so cursors then only resume on the client that issued them.
     pub cursor_key: Option<Secret>,
+    /// Who the connection belongs to (a connected account's id): cursors are bound to it, as
+    /// they are to the base URL and the credentials, so no other account can resume them.
+    pub account: Option<String>,
+    /// Largest response body read (bytes); a larger answer stops with a `Remote` error that
+    /// says so. Downloads ([`Client::send_stream`]) are streamed and not limited.
+    pub max_body_bytes: usize,
+    /// Most requests in flight at once on this client (connections it opens); further calls
+    /// wait for a free one.
+    pub max_connections: usize,
 }
 
 impl Default for ClientOptions {
@@ -84,9 +94,19 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             rate_limiter: false,
             cursor_key: None,
+            account: None,
+            max_body_bytes: DEFAULT_MAX_BODY,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
+
+/// Default of [`ClientOptions::max_body_bytes`]: 32 MiB.
+pub const DEFAULT_MAX_BODY: usize = 32 << 20;
+/// Default of [`ClientOptions::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// Shortest cursor key accepted (bytes).
+pub const MIN_CURSOR_KEY: usize = 32;
 
 impl ClientOptions {
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
@@ -121,9 +141,26 @@ impl ClientOptions {
         self
     }
 
-    /// Signs list cursors with `key`, so that any client holding it can resume them.
+    /// Signs list cursors with `key` (at least 32 bytes), so that any client holding it can
+    /// resume them.
     pub fn with_cursor_key(mut self, key: Secret) -> Self {
         self.cursor_key = Some(key);
+        self
+    }
+
+    /// Binds cursors to this account id (see [`ClientOptions::account`]).
+    pub fn with_account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    pub fn with_max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
         self
     }
 }
@@ -254,10 +291,11 @@ pub struct Response {
     pub body: bytes::Bytes,
 }
 
-/// What one attempt received: a response read whole, or a file's still unread.
+/// What one attempt received: a response read whole, or a file's still unread (holding its
+/// connection slot until it is read).
 enum Received {
     Full(Response),
-    Stream(reqwest::Response),
+    Stream(reqwest::Response, OwnedSemaphorePermit),
 }
 
 /// A file a provider sends (a call recording), read one chunk at a time: memory holds one
@@ -272,10 +310,16 @@ pub struct Download {
     /// The `Content-Length`, when the provider gave one.
     pub size: Option<u64>,
     response: reqwest::Response,
+    /// The client's connection slot, free again when the download is dropped.
+    _slot: OwnedSemaphorePermit,
 }
 
 impl Download {
-    fn new(provider: &'static str, response: reqwest::Response) -> Self {
+    fn new(
+        provider: &'static str,
+        response: reqwest::Response,
+        slot: OwnedSemaphorePermit,
+    ) -> Self {
         let header = |name| {
             response
                 .headers()
@@ -291,6 +335,7 @@ impl Download {
                 .and_then(disposition_file_name),
             size: response.content_length(),
             response,
+            _slot: slot,
         }
     }
 
@@ -340,21 +385,18 @@ fn disposition_file_name(value: &str) -> Option<String> {
         .filter(|name| !name.is_empty() && name != "." && name != "..")
 }
 
-/// Characters escaped in a path segment: controls, space, and URL delimiters.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
+/// Characters escaped in a path segment: all but RFC 3986's unreserved ones (letters, digits,
+/// `-`, `.`, `_`, `~`), so `/`, `\`, `%`, `?`, `#` and `;` never reach the URL parser as
+/// themselves.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
-/// Escapes a value for use as one path segment (`a/b` cannot reach another path).
+/// Escapes a value for use as one path segment (`a/b` and `a\b` cannot reach another path).
+/// Callers refuse the values no escaping makes safe (see [`crate::request::path`]): empty, `.`
+/// and `..`.
 pub fn encode_path_segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
@@ -374,7 +416,13 @@ struct Inner {
     auth: Auth,
     /// A fetched token and when to stop using it; the lock makes refreshes single-flight.
     token: Mutex<Option<(Secret, Option<Instant>)>>,
-    secrets: Vec<Secret>,
+    /// Every secret of the account, fetched tokens included.
+    redactor: Redactor,
+    /// What cursors are bound to: the account, the base URL and the credentials (a digest).
+    binding: String,
+    max_body: usize,
+    /// One permit per request in flight.
+    slots: Arc<Semaphore>,
     max_pages: u32,
     retry: RetryPolicy,
     limiter: Option<Limiter>,
@@ -382,10 +430,12 @@ struct Inner {
     cursor_key: Secret,
 }
 
-/// Longest provider body kept in an error.
-const MAX_ERROR_BODY: usize = 4096;
+/// Most of an error answer's body read: enough for any message, and bounded.
+const MAX_ERROR_READ: usize = 64 << 10;
 /// Tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+/// The longest lifetime a token answer is believed (`expires_in` is the provider's number).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
@@ -436,9 +486,12 @@ impl Client {
                 );
                 secrets.push(token.clone());
             }
-            Auth::Basic { username, password } => {
-                secrets.extend([username.clone(), password.clone()])
-            }
+            Auth::Basic { username, password } => secrets.extend([
+                username.clone(),
+                password.clone(),
+                // As sent, base64 in the `Authorization` header.
+                Secret::new(format!("{}:{}", username.expose(), password.expose())),
+            ]),
             Auth::ApiKey {
                 name,
                 in_query,
@@ -460,12 +513,50 @@ impl Client {
                 client_secret,
                 ..
             } => {
-                secrets.extend([client_id.clone(), client_secret.clone()]);
+                secrets.extend([
+                    client_id.clone(),
+                    client_secret.clone(),
+                    // As sent to the token URL, base64 in the `Authorization` header.
+                    Secret::new(format!("{}:{}", client_id.expose(), client_secret.expose())),
+                ]);
             }
             Auth::Login { body, .. } => secrets.extend(body.iter().map(|(_, v)| v.clone())),
         }
+        let cursor_key = match config.options.cursor_key {
+            Some(key) if key.expose().len() < MIN_CURSOR_KEY => {
+                return Err(Error::configuration(
+                    provider,
+                    format!(
+                        "the cursor key has {} bytes; use at least {MIN_CURSOR_KEY} random bytes",
+                        key.expose().len()
+                    ),
+                ));
+            }
+            Some(key) => key,
+            None => Secret::new(format!("{:032x}", fastrand::u128(..))),
+        };
+        if config.options.max_connections == 0 || config.options.max_body_bytes == 0 {
+            return Err(Error::configuration(
+                provider,
+                "max_connections and max_body_bytes must be at least 1",
+            ));
+        }
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let binding = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            for part in [config.options.account.as_deref().unwrap_or(""), &base_url]
+                .into_iter()
+                .chain(secrets.iter().map(Secret::expose))
+            {
+                h.update(part.len().to_le_bytes());
+                h.update(part.as_bytes());
+            }
+            format!("{:x}", h.finalize())
+        };
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            .redirect(same_origin_redirects())
             .timeout(config.options.timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -476,11 +567,14 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 provider,
-                base_url: base_url.trim_end_matches('/').to_owned(),
+                base_url,
                 origin: parsed.origin(),
                 auth,
                 token: Mutex::new(None),
-                secrets,
+                redactor: Redactor::new(&secrets),
+                binding,
+                max_body: config.options.max_body_bytes,
+                slots: Arc::new(Semaphore::new(config.options.max_connections)),
                 max_pages: config.options.max_pages,
                 retry: config.options.retry,
                 limiter: config
@@ -488,10 +582,7 @@ impl Client {
                     .filter(|_| config.options.rate_limiter)
                     .and_then(Limiter::new),
                 errors: config.errors,
-                cursor_key: config
-                    .options
-                    .cursor_key
-                    .unwrap_or_else(|| Secret::new(format!("{:032x}", fastrand::u128(..)))),
+                cursor_key,
             }),
         })
     }
@@ -508,10 +599,54 @@ impl Client {
         &self.inner.cursor_key
     }
 
+    /// What cursors of this client are bound to (account, base URL, credentials), as a digest.
+    pub(crate) fn binding(&self) -> &str {
+        &self.inner.binding
+    }
+
     /// Whether `url` is on the account's origin (scheme, host and port), so that credentials
     /// may be sent to it.
     pub(crate) fn same_origin(&self, url: &str) -> bool {
         url::Url::parse(url).is_ok_and(|u| u.origin() == self.inner.origin)
+    }
+
+    /// `link` (a next-page link, relative or absolute, or a URL a cursor carries) as an absolute
+    /// URL on the account's origin; a link elsewhere is refused, since following it would send
+    /// the account's credentials there.
+    pub(crate) fn follow(&self, link: &str) -> Result<String, Error> {
+        let absolute = self.resolve(link).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Remote,
+                self.inner.provider,
+                format!("the next-page link `{link}` is not a URL"),
+            )
+        })?;
+        if !self.same_origin(&absolute) {
+            return Err(Error::new(
+                ErrorKind::Remote,
+                self.inner.provider,
+                format!(
+                    "the next-page link `{absolute}` points to another origin; it was not followed with the account's credentials"
+                ),
+            ));
+        }
+        Ok(absolute)
+    }
+
+    /// The URL a request is sent to: a path under the base URL, or a next-page link (checked
+    /// to be on the account's origin).
+    pub fn url_of(&self, request: &Request) -> Result<url::Url, Error> {
+        let url = match &request.url {
+            Some(url) => self.follow(url)?,
+            None => format!("{}{}", self.inner.base_url, request.path),
+        };
+        url::Url::parse(&url).map_err(|e| {
+            Error::new(
+                ErrorKind::Validation,
+                self.inner.provider,
+                format!("the request URL does not parse: {e}"),
+            )
+        })
     }
 
     /// Resolves a possibly relative next-page link against the base URL.
@@ -571,12 +706,12 @@ impl Client {
         match self.send_traced(request, false).await? {
             Received::Full(response) => Ok(response),
             // Not asked for; read whole all the same.
-            Received::Stream(response) => {
+            Received::Stream(response, _slot) => {
                 let (status, headers) = (response.status().as_u16(), response.headers().clone());
-                let body = response
-                    .bytes()
+                let body = self
+                    .read_body(response, self.inner.max_body, true)
                     .await
-                    .map_err(|e| self.transport_error(&e))?;
+                    .map_err(|e| self.inner.redactor.error(e))?;
                 Ok(Response {
                     status,
                     headers,
@@ -592,7 +727,9 @@ impl Client {
     /// (an envelope reporting an error instead of the file) is read and checked as usual.
     pub async fn send_stream(&self, request: &Request) -> Result<Download, Error> {
         match self.send_traced(request, true).await? {
-            Received::Stream(response) => Ok(Download::new(self.inner.provider, response)),
+            Received::Stream(response, slot) => {
+                Ok(Download::new(self.inner.provider, response, slot))
+            }
             Received::Full(response) => Err(Error::new(
                 ErrorKind::Remote,
                 self.inner.provider,
@@ -626,10 +763,14 @@ impl Client {
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
             Ok(Received::Full(r)) => span.record("status", r.status),
-            Ok(Received::Stream(r)) => span.record("status", r.status().as_u16()),
+            Ok(Received::Stream(r, _)) => span.record("status", r.status().as_u16()),
             Err(e) => span.record("status", e.status().unwrap_or(0)),
         };
-        result.map_err(|e| e.with_operation(op).with_attempts(attempts))
+        result.map_err(|e| {
+            self.inner
+                .redactor
+                .error(e.with_operation(op).with_attempts(attempts))
+        })
     }
 
     async fn with_retries(
@@ -680,7 +821,8 @@ impl Client {
                 Some(after) => after,
                 None => policy.backoff(attempt),
             };
-            if started.elapsed() + wait > policy.max_elapsed {
+            // A provider's wait may be any number: one past the budget is not started.
+            if started.elapsed().saturating_add(wait) > policy.max_elapsed {
                 return (Err(e), attempt);
             }
             tokio::time::sleep(wait).await;
@@ -698,14 +840,11 @@ impl Client {
     /// unread.
     async fn attempt(&self, request: &Request, stream: bool) -> Result<Received, Error> {
         let provider = self.inner.provider;
-        let url = match &request.url {
-            Some(url) => url.clone(),
-            None => format!("{}{}", self.inner.base_url, request.path),
-        };
+        let url = self.url_of(request)?;
         let mut builder = self
             .inner
             .http
-            .request(request.method.clone(), &url)
+            .request(request.method.clone(), url)
             .query(&request.query);
         match &self.inner.auth {
             Auth::Basic { username, password } => {
@@ -731,7 +870,15 @@ impl Client {
         if let Some(body) = &request.body {
             builder = builder.json(body);
         }
-        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        // The token is in hand before a slot is taken: fetching one never waits for a slot.
+        let slot = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::configuration(provider, "the client was shut down"))?;
+        let response = builder.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let json = headers
@@ -739,12 +886,14 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| t.contains("json"));
         if stream && status.is_success() && !json {
-            return Ok(Received::Stream(response));
+            return Ok(Received::Stream(response, slot));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let bytes = if status.is_success() {
+            self.read_body(response, self.inner.max_body, true).await?
+        } else {
+            self.read_body(response, MAX_ERROR_READ, false).await?
+        };
+        drop(slot);
         if status.is_success() {
             if let Some(e) = self.in_body_error(status.as_u16(), &bytes) {
                 return Err(e);
@@ -791,11 +940,9 @@ impl Client {
             .unwrap_or_else(|| format!("{code} {}", status.canonical_reason().unwrap_or("error")));
         let mut details = serde_json::Map::new();
         if let Some(errors) = fields {
-            let text = self.redact(errors.to_string().as_bytes());
-            details.insert(
-                "errors".into(),
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            );
+            let mut errors = errors.clone();
+            self.inner.redactor.json(&mut errors);
+            details.insert("errors".into(), errors);
         }
         if kind == ErrorKind::Forbidden
             && let Some(scopes) = missing_scopes(headers, body.as_ref())
@@ -846,7 +993,10 @@ impl Client {
             return Ok((token.clone(), self.scheme()));
         }
         let (token, lifetime) = self.fetch_token().await?;
-        *cached = Some((token.clone(), lifetime.map(|l| Instant::now() + l)));
+        *cached = Some((
+            token.clone(),
+            lifetime.and_then(|l| Instant::now().checked_add(l)),
+        ));
         Ok((token, self.scheme()))
     }
 
@@ -899,12 +1049,13 @@ impl Client {
                     ));
                 }
             };
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let bytes = if status.is_success() {
+            self.read_body(response, MAX_ERROR_READ, true).await?
+        } else {
+            self.read_body(response, MAX_ERROR_READ, false).await?
+        };
         if !status.is_success() {
             let kind = if status.as_u16() == 429 {
                 ErrorKind::RateLimited
@@ -945,41 +1096,126 @@ impl Client {
                 )
                 .with_status(status.as_u16())
             })?;
+        // The provider's number, believed up to a bound (no arithmetic on it can overflow).
         let lifetime = expires_path
             .and_then(|p| value::path(&body, p))
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-            .map(Duration::from_secs);
-        Ok((Secret::new(token), lifetime))
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))
+            .map(|seconds| Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME));
+        let token = Secret::new(token);
+        self.inner.redactor.add_token(&token);
+        Ok((token, lifetime))
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> Error {
+    /// Reads a body of at most `cap` bytes, one chunk at a time. A longer one is an error when
+    /// `strict` (the answer cannot be used), else cut at `cap` (an error's body, of which only
+    /// the start is kept).
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        cap: usize,
+        strict: bool,
+    ) -> Result<bytes::Bytes, Error> {
+        let status = response.status().as_u16();
+        let too_large = || {
+            Error::new(
+                ErrorKind::Remote,
+                self.inner.provider,
+                format!(
+                    "the answer is larger than the {} limit of this client (ClientOptions::max_body_bytes); it was not read further",
+                    human_bytes(cap)
+                ),
+            )
+            .with_status(status)
+        };
+        let announced = response.content_length().unwrap_or(0);
+        if strict && announced > cap as u64 {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::with_capacity((announced as usize).min(cap).min(1 << 20));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
+            if body.len() + chunk.len() > cap {
+                if strict {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk[..cap - body.len()]);
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
+    /// A failure to send or receive, with its whole cause chain (each cause once) and the URL
+    /// without its query (where credentials and filters go).
+    fn transport_error(&self, e: reqwest::Error) -> Error {
         let kind = if e.is_timeout() {
             ErrorKind::Timeout
+        } else if e.is_redirect() {
+            ErrorKind::Remote
         } else {
             ErrorKind::Transport
         };
-        // reqwest's message names the URL, never the headers.
-        Error::new(kind, self.inner.provider, e.to_string())
+        let url = e.url().map(|u| {
+            let mut u = u.clone();
+            u.set_query(None);
+            u.set_fragment(None);
+            let _ = u.set_password(None);
+            u.to_string()
+        });
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
+        if let Some(url) = url {
+            message.push_str(&format!(" (url: {url})"));
+        }
+        self.inner
+            .redactor
+            .error(Error::new(kind, self.inner.provider, message))
     }
 
     /// The body as text, truncated, with every secret of the account replaced.
     fn redact(&self, bytes: &[u8]) -> String {
-        let mut text = String::from_utf8_lossy(bytes).into_owned();
-        for secret in &self.inner.secrets {
-            if !secret.expose().is_empty() {
-                text = text.replace(secret.expose(), "[REDACTED]");
-            }
-        }
-        if text.len() > MAX_ERROR_BODY {
-            let mut cut = MAX_ERROR_BODY;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push('…');
-        }
-        text
+        self.inner.redactor.body(bytes)
     }
+}
+
+/// `1024` → `1 KiB`, for limits in messages.
+fn human_bytes(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Redirects are followed on the origin of the first request only: an answer from elsewhere
+/// is not the provider's (and `Authorization` would not go with it anyway).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().first().map(url::Url::origin);
+        if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else if from.as_ref() != Some(&attempt.url().origin()) {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!(
+                "the provider redirected to another origin ({to}); an answer from there is not the provider's, so it was not followed"
+            ))
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// The message of an error body: at the declared path, else the usual members.

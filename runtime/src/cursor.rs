@@ -36,9 +36,12 @@ pub(crate) struct Payload<S> {
     pub state: S,
 }
 
-/// Identifies a list call: a cursor from one call cannot resume another.
-pub(crate) fn call_id(provider: &str, request: &Request) -> String {
+/// Identifies a list call on one account: a cursor from one call cannot resume another, nor
+/// the same call on another account, base URL or set of credentials (`binding`).
+pub(crate) fn call_id(binding: &str, provider: &str, request: &Request) -> String {
     let mut h = Sha256::new();
+    h.update(binding.as_bytes());
+    h.update(b"\0");
     h.update(provider.as_bytes());
     if let Some(op) = request.operation {
         h.update(b"\0");
@@ -116,7 +119,7 @@ pub(crate) fn decode<S: for<'de> Deserialize<'de>>(
         serde_json::from_slice(&json).map_err(|_| refuse("its payload does not read"))?;
     if payload.call != call {
         return Err(refuse(
-            "it was issued for another list call (another provider, resource or filters)",
+            "it was issued for another list call (another account, provider, resource or filters)",
         ));
     }
     Ok(payload.state)

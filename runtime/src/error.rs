@@ -188,6 +188,23 @@ impl Error {
         self
     }
 
+    /// The error with `f` applied to every text it carries: message, provider body, details
+    /// (strings and keys) and field.
+    pub(crate) fn map_text(mut self, f: &dyn Fn(&str) -> String) -> Self {
+        let repr = &mut *self.0;
+        repr.message = f(&repr.message);
+        if let Some(body) = &mut repr.remote_body {
+            *body = f(body);
+        }
+        if let Some(details) = &mut repr.details {
+            crate::redact::walk(details, f);
+        }
+        if let Some(field) = &mut repr.field {
+            *field = f(field);
+        }
+        self
+    }
+
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.0.attempts = attempts;
         self

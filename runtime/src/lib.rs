@@ -12,6 +12,7 @@ pub mod interpret;
 pub mod json;
 mod paginate;
 pub mod policy;
+mod redact;
 pub mod request;
 mod secret;
 pub mod shape;

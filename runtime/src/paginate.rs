@@ -300,7 +300,7 @@ impl Client {
         cursor: Option<&str>,
     ) -> Result<Page<T>, Error> {
         let operation = request.operation;
-        let call = cursor::call_id(self.provider(), &request);
+        let call = cursor::call_id(self.binding(), self.provider(), &request);
         let mut state = match cursor {
             Some(c) => cursor::decode(self.provider(), self.cursor_key(), &call, c)
                 .map_err(|e| e.with_operation(operation))?,
@@ -363,22 +363,7 @@ fn next_page(
     };
     let link = |url: Option<String>, state: &mut State| -> Result<Option<Next>, Error> {
         let Some(url) = url else { return Ok(None) };
-        let absolute = client.resolve(&url).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Remote,
-                client.provider(),
-                format!("the next-page link `{url}` is not a URL"),
-            )
-        })?;
-        if !client.same_origin(&absolute) {
-            return Err(Error::new(
-                ErrorKind::Remote,
-                client.provider(),
-                format!(
-                    "the next-page link `{absolute}` points to another origin; it was not followed with the account's credentials"
-                ),
-            ));
-        }
+        let absolute = client.follow(&url)?;
         repeat_guard(client, state, absolute.clone(), "next-page link")?;
         Ok(Some(Next::Url(absolute)))
     };

@@ -158,21 +158,31 @@ pub fn template(vars: &Json, parts: &[Part]) -> Option<String> {
     Some(out)
 }
 
-/// A request path: variables are escaped as path segments, and all must have a value.
+/// A request path: each variable stays exactly one path segment, escaped (see
+/// [`encode_path_segment`]); all must have a value, and a value that escaping cannot keep in
+/// its segment (empty, `.` or `..`, which URL parsers resolve) is a `Validation` error.
 pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error> {
     let mut out = String::new();
     for part in parts {
         match part {
             Part::Text(t) => out.push_str(t),
             Part::Var(path) => {
-                let v = value::var(vars, path).ok_or_else(|| {
+                let bad = |why: &str| {
                     Error::new(
                         ErrorKind::Validation,
                         provider,
-                        format!("`{}` is needed in the request path", path.join(".")),
+                        format!("`{}` {why}", path.join(".")),
                     )
-                })?;
-                out.push_str(&encode_path_segment(&text(v)));
+                };
+                let v =
+                    value::var(vars, path).ok_or_else(|| bad("is needed in the request path"))?;
+                let v = text(v);
+                if matches!(v.as_str(), "" | "." | "..") {
+                    return Err(bad(&format!(
+                        "cannot be `{v}`: a value in the request path must name one record (give the record's id)"
+                    )));
+                }
+                out.push_str(&encode_path_segment(&v));
             }
         }
     }
@@ -429,5 +439,92 @@ mod tests {
         let mut absent = vars(None, None, None, &[("user_id", "1")]);
         defaults(&mut absent, &[("user_id", "user_id")]);
         assert_eq!(absent["query"]["user_id"], "1");
+    }
+}
+
+#[cfg(test)]
+mod path_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::client::{Auth, Client, ClientConfig};
+
+    const TEMPLATE: &[Part] = &[
+        Part::Text("/tickets/"),
+        Part::Var(&["id"]),
+        Part::Text("/messages"),
+    ];
+
+    /// One client for every case (building one loads TLS roots).
+    fn client() -> &'static Client {
+        static CLIENT: std::sync::LazyLock<Client> = std::sync::LazyLock::new(|| {
+            Client::new(ClientConfig::new(
+                "p",
+                "https://api.example.com/v2",
+                Auth::None,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"))
+        });
+        &CLIENT
+    }
+
+    /// The segments of the URL the client would send for `id`, or the refusal.
+    fn sent(client: &Client, id: &str) -> Result<Vec<String>, Error> {
+        let path = path("p", &vars(Some(id), None, None, &[]), TEMPLATE)?;
+        let url = client.url_of(&crate::client::Request::get(path))?;
+        assert_eq!(
+            url.origin(),
+            url::Url::parse("https://api.example.com")
+                .unwrap_or_else(|e| panic!("{e}"))
+                .origin()
+        );
+        Ok(url
+            .path_segments()
+            .map(|s| s.map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    #[test]
+    fn traversal_ids_stay_in_their_segment() {
+        let client = client();
+        for id in [
+            r"..\..\..\admin\users",
+            r"..\..\contacts\123",
+            "../x",
+            "%2e%2e",
+            "a?b#c",
+            "a;b",
+        ] {
+            let segments = sent(client, id).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(segments.len(), 4, "{id} → {segments:?}");
+            assert_eq!(segments[0], "v2");
+            assert_eq!(segments[3], "messages");
+        }
+        for id in ["", ".", ".."] {
+            let e = sent(client, id).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Validation, "{id}");
+            assert!(e.message().contains("must name one record"), "{e}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_id_is_exactly_one_segment_and_decodes_back(id in any::<String>()) {
+            let client = client();
+            match sent(client, &id) {
+                Err(e) => {
+                    prop_assert!(matches!(id.as_str(), "" | "." | ".."), "{id:?} refused: {e}");
+                    prop_assert_eq!(e.kind(), ErrorKind::Validation);
+                }
+                Ok(segments) => {
+                    prop_assert_eq!(segments.len(), 4, "{:?} → {:?}", id, segments);
+                    prop_assert_eq!(&segments[0], "v2");
+                    prop_assert_eq!(&segments[1], "tickets");
+                    prop_assert_eq!(&segments[3], "messages");
+                    let decoded = percent_encoding::percent_decode_str(&segments[2]).decode_utf8_lossy();
+                    prop_assert_eq!(decoded.as_ref(), id.as_str());
+                }
+            }
+        }
     }
 }

@@ -57,6 +57,14 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// A `serde_json` error's message without its position (which is within the piece it read,
+/// not the body: the body's position is added once, by [`ParseError`]).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
+}
+
 /// How deep arrays and objects may nest (as in `serde_json`): deeper input is an error, not a
 /// stack overflow.
 const MAX_DEPTH: u32 = 128;
@@ -533,7 +541,7 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
         }
         match serde_json::from_slice::<Number>(digits) {
             Ok(n) => Ok(Node::Number(n)),
-            Err(e) => self.error_at(start, e.to_string()),
+            Err(e) => self.error_at(start, without_position(&e)),
         }
     }
 
@@ -627,7 +635,7 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
         }
         match serde_json::from_slice::<String>(self.quoted()) {
             Ok(s) => Ok(self.arena.alloc_str(&s)),
-            Err(e) => self.error_at(start - 1, e.to_string()),
+            Err(e) => self.error_at(start - 1, without_position(&e)),
         }
     }
 }

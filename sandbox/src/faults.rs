@@ -39,6 +39,25 @@ pub enum Fault {
     /// The answer to the same path with this query instead (a provider that ignores the
     /// page parameter answers `page=1` to every page).
     AnswerAs(&'static str),
+    /// Exactly this answer (a hostile or broken provider): status, headers and body.
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A provider that echoes the request's credentials back in an error answer with this
+    /// status: the `Authorization` and `X-Api-Key` headers, the query string and the body, as sent, JSON-escaped
+    /// (`\uXXXX`), percent-encoded and base64, in its message, field errors and other members.
+    Echo(u16),
+    /// A `200` JSON answer of this many bytes (`[` and then spaces), streamed; with its
+    /// `Content-Length` when `announced`, else chunked.
+    Huge { bytes: u64, announced: bool },
+    /// A `200` chunked JSON answer that never ends.
+    Endless,
+    /// A `302` to this URL.
+    Redirect(String),
+    /// A `200` with a response header of this many bytes.
+    HugeHeader(usize),
 }
 
 /// Where and how often a fault happens.
@@ -83,6 +102,73 @@ impl Rule {
     }
 }
 
+/// A body of `bytes` bytes (`None`: endless), in 64 KiB chunks, made as it is sent.
+fn filler(bytes: Option<u64>) -> Body {
+    const CHUNK: usize = 64 << 10;
+    let chunk = Bytes::from({
+        let mut c = vec![b' '; CHUNK];
+        c[0] = b'[';
+        c
+    });
+    let spaces = Bytes::from(vec![b' '; CHUNK]);
+    let stream = futures::stream::unfold(0u64, move |sent| {
+        let (chunk, spaces) = (chunk.clone(), spaces.clone());
+        async move {
+            let left = bytes.map_or(u64::MAX, |b| b.saturating_sub(sent));
+            if left == 0 {
+                return None;
+            }
+            let piece = if sent == 0 { chunk } else { spaces };
+            let piece = piece.slice(..(piece.len() as u64).min(left) as usize);
+            let next = sent + piece.len() as u64;
+            Some((Ok::<_, std::io::Error>(piece), next))
+        }
+    });
+    Body::from_stream(stream)
+}
+
+/// The error answer of [`Fault::Echo`].
+async fn echo(status: u16, request: Request) -> Response {
+    use base64::Engine;
+    let auth = [header::AUTHORIZATION.as_str(), "x-api-key"]
+        .iter()
+        .filter_map(|name| request.headers().get(*name)?.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let sent = axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let sent = String::from_utf8_lossy(&sent).into_owned();
+    let token = auth
+        .split_once(' ')
+        .map_or(auth.as_str(), |(_, t)| t)
+        .to_owned();
+    let decoded_query: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let escaped: String = token
+        .encode_utf16()
+        .map(|u| format!("\\u{u:04x}"))
+        .collect();
+    let body = format!(
+        r#"{{"message": {message}, "errors": {{"token": [{token_json}], "query": {query_json}}}, "escaped": "{escaped}", "percent": {percent}, "base64": {base64}, "raw": {raw}}}"#,
+        message = serde_json::json!(format!(
+            "invalid credentials: {auth} {} {sent}",
+            decoded_query.join(" ")
+        )),
+        token_json = serde_json::json!(token),
+        query_json = serde_json::json!(decoded_query),
+        percent = serde_json::json!(
+            url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+        ),
+        base64 = serde_json::json!(base64::engine::general_purpose::STANDARD.encode(&token)),
+        raw = serde_json::json!(format!("{auth}?{query}")),
+    );
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// The faults of one sandbox; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
@@ -94,6 +180,9 @@ struct Inner {
     rules: Vec<Rule>,
     /// Every request seen, as `path?query`, in order (for tests that count retries).
     seen: Vec<String>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 impl Faults {
@@ -109,6 +198,11 @@ impl Faults {
     /// Every request the sandbox received, as `path?query`, in order.
     pub fn requests(&self) -> Vec<String> {
         self.lock().seen.clone()
+    }
+
+    /// The most requests the sandbox was answering at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.lock().most_in_flight
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -159,8 +253,25 @@ fn broken_body(bytes: Bytes) -> Body {
     Body::from_stream(futures::stream::iter(chunks))
 }
 
-/// The middleware that applies the faults.
+/// The middleware that applies the faults, counting the requests in flight.
 pub(crate) async fn apply(State(faults): State<Faults>, request: Request, next: Next) -> Response {
+    /// Counts one request out when its answer is made, or when the client goes away first.
+    struct InFlight<'a>(&'a Faults);
+    impl Drop for InFlight<'_> {
+        fn drop(&mut self) {
+            self.0.lock().in_flight -= 1;
+        }
+    }
+    {
+        let mut inner = faults.lock();
+        inner.in_flight += 1;
+        inner.most_in_flight = inner.most_in_flight.max(inner.in_flight);
+    }
+    let _counted = InFlight(&faults);
+    answer(&faults, request, next).await
+}
+
+async fn answer(faults: &Faults, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
     let Some(fault) = faults.take(&path, &query) else {
@@ -215,6 +326,55 @@ pub(crate) async fn apply(State(faults): State<Faults>, request: Request, next: 
             let text = page.to_string();
             parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
             Response::from_parts(parts, Body::from(text))
+        }
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    r.headers_mut().append(name, value);
+                }
+            }
+            r
+        }
+        Fault::Echo(status) => echo(status, request).await,
+        Fault::Huge { bytes, announced } => {
+            let mut r = Response::new(filler(Some(bytes)));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            if announced {
+                r.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+            }
+            r
+        }
+        Fault::Endless => {
+            let mut r = Response::new(filler(None));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
+        }
+        Fault::Redirect(to) => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::FOUND;
+            if let Ok(to) = HeaderValue::from_str(&to) {
+                r.headers_mut().insert(header::LOCATION, to);
+            }
+            r
+        }
+        Fault::HugeHeader(size) => {
+            let mut r = json_message(200, "ok");
+            if let Ok(v) = HeaderValue::from_str(&"x".repeat(size)) {
+                r.headers_mut().insert("x-padding", v);
+            }
+            r
         }
         Fault::AnswerAs(other) => {
             let (mut parts, body) = request.into_parts();

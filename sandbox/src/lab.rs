@@ -99,6 +99,11 @@ impl State {
         self.lock().refused
     }
 
+    /// Every token issued so far, oldest first.
+    pub fn issued(&self) -> Vec<String> {
+        self.lock().issued.iter().map(|(t, _)| t.clone()).collect()
+    }
+
     /// How long tokens issued from now on are valid (`expires_in` says so too).
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.lock().lifetime = Some(lifetime);
