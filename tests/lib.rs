@@ -143,3 +143,16 @@ pub fn puzzel_contact_centre(
     )
     .unwrap()
 }
+
+/// A raw Trengo record as `remote_data` shows it: every channel's connector login redacted,
+/// wherever the channel is embedded (the provider's `redact`).
+pub fn trengo_remote_data(record: serde_json::Value) -> serde_json::Value {
+    switchboard_runtime::convert::redact(
+        Some(record),
+        &[
+            &["**", "channel", "username"],
+            &["**", "channel", "password"],
+        ],
+    )
+    .unwrap_or_default()
+}

@@ -310,49 +310,56 @@ fn map(args: &MapArgs) -> Result<(), String> {
         Mapper::compiled(args)?
     };
     let call = call_params(&args.params)?;
-    let payload = read_payload(args.file.as_deref())?;
-
-    // A whole response holds its records at the method's path; an array is records; anything
-    // else is one record.
-    // (A list's path may go through arrays: `messages[].attachments`.)
-    let records_path = mapper.records_path();
-    let listed = (!records_path.is_empty())
-        .then(|| switchboard_runtime::take_records(&payload, &records_path, &args.provider).ok())
-        .flatten();
-    let at_path = (!records_path.is_empty())
-        .then(|| switchboard_runtime::value::record(&payload, &records_path))
-        .flatten();
-    let (records, many): (Vec<&serde_json::Value>, bool) = match (listed, at_path, &payload) {
-        (Some(records), _, _) => (records, true),
-        (None, Some(record @ serde_json::Value::Object(_)), _) => (vec![record], false),
-        (None, _, serde_json::Value::Array(items)) => (items.iter().collect(), true),
-        (None, _, record) => (vec![record], false),
+    let text = read_payload(args.file.as_deref())?;
+    let not_json = |e: &dyn std::fmt::Display| {
+        format!(
+            "the payload is not JSON: {e} (give a record, an array of records or a whole response)"
+        )
     };
-
-    let mapped: Vec<serde_json::Value> = match &mapper {
-        Mapper::Interpreted(interpreter, context) => records
-            .iter()
-            .map(|r| {
-                interpreter
-                    .map(r, &context.for_call(&call), args.remote_data)
-                    .map_err(|e| format!("cannot map `{}`: {}", e.field, e.reason))
-            })
-            .collect::<Result<_, _>>()?,
-        Mapper::Compiled { method, .. } => records
-            .iter()
-            .map(|r| {
-                registry::map_record(
-                    &args.provider,
-                    &args.resource,
-                    method,
-                    r,
-                    args.timezone.as_deref(),
-                    args.remote_data,
-                    &call,
-                )
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?,
+    let records_path = mapper.records_path();
+    let (mapped, many) = match &mapper {
+        Mapper::Interpreted(interpreter, context) => {
+            let payload: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| not_json(&e))?;
+            let (records, many) = records_of(&payload, &records_path, &args.provider);
+            let mapped = records
+                .iter()
+                .map(|r| {
+                    interpreter
+                        .map(r, &context.for_call(&call), args.remote_data)
+                        .map_err(|e| format!("cannot map `{}`: {}", e.field, e.reason))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (mapped, many)
+        }
+        // Parsed as the adapters parse responses: numbers keep their exact text (an id of 30
+        // digits mapped to a string stays those digits).
+        Mapper::Compiled { method, .. } => {
+            let arena = switchboard_runtime::Bump::new();
+            let payload = switchboard_runtime::shape::parse(
+                text.as_bytes(),
+                &switchboard_runtime::Shape::All,
+                &arena,
+            )
+            .map_err(|e| not_json(&e))?;
+            let (records, many) = records_of(&payload, &records_path, &args.provider);
+            let mapped = records
+                .iter()
+                .map(|r| {
+                    registry::map_record(
+                        &args.provider,
+                        &args.resource,
+                        method,
+                        *r,
+                        args.timezone.as_deref(),
+                        args.remote_data,
+                        &call,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            (mapped, many)
+        }
     };
     let output = match (mapped.len(), many) {
         (1, false) => mapped.into_iter().next().unwrap_or_default(),
@@ -363,6 +370,31 @@ fn map(args: &MapArgs) -> Result<(), String> {
         serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?
     );
     Ok(())
+}
+
+/// The records of a payload, and whether it holds a list: a whole response holds its records
+/// at the method's path (which may go through arrays: `messages[].attachments`); an array is
+/// records; anything else is one record.
+fn records_of<'a, J: switchboard_runtime::Json>(
+    payload: &'a J,
+    records_path: &[&str],
+    provider: &str,
+) -> (Vec<&'a J>, bool) {
+    use switchboard_runtime::json::View;
+    let listed = (!records_path.is_empty())
+        .then(|| switchboard_runtime::take_records(payload, records_path, provider).ok())
+        .flatten();
+    let at_path = (!records_path.is_empty())
+        .then(|| switchboard_runtime::value::record(payload, records_path))
+        .flatten();
+    match (listed, at_path) {
+        (Some(records), _) => (records, true),
+        (None, Some(record)) if matches!(record.view(), View::Object(_)) => (vec![record], false),
+        _ => match payload.as_array() {
+            Some(items) => (items.iter().collect(), true),
+            None => (vec![payload], false),
+        },
+    }
 }
 
 /// How `map` runs a mapping: the compiled adapter, or the interpreter over the YAML as it is.
@@ -387,6 +419,12 @@ impl Mapper {
             .filter(|c| !c.model.is_empty() && c.returns != "nothing")
             .collect();
         if capabilities.is_empty() {
+            if CAPABILITIES
+                .iter()
+                .any(|c| c.provider == args.provider && c.provider_resource == args.resource)
+            {
+                return Err(native_resource(args));
+            }
             let known: std::collections::BTreeSet<String> = CAPABILITIES
                 .iter()
                 .filter(|c| !c.model.is_empty())
@@ -426,6 +464,15 @@ impl Mapper {
             .check()
             .map_err(|e| e.to_string())?
             .ir;
+        let native = ir
+            .providers
+            .iter()
+            .filter(|p| p.name == args.provider)
+            .flat_map(|p| &p.resources)
+            .any(|r| r.name == args.resource && r.native.is_some());
+        if native {
+            return Err(native_resource(args));
+        }
         let has = |method: &str| {
             switchboard_compiler::interpret::spec(&ir, &args.provider, &args.resource, method)
         };
@@ -463,12 +510,20 @@ impl Mapper {
     }
 }
 
+/// The answer for `map` on a native resource (one without a unified model).
+fn native_resource(args: &MapArgs) -> String {
+    format!(
+        "`{} {}` is a native resource: its methods pass the provider's answer through unmapped (there is no unified model), so there is no mapping to try",
+        args.provider, args.resource
+    )
+}
+
 /// `list` when the resource has it, else `get`.
 fn default_method(has_list: bool) -> String {
     if has_list { "list" } else { "get" }.to_owned()
 }
 
-fn read_payload(file: Option<&std::path::Path>) -> Result<serde_json::Value, String> {
+fn read_payload(file: Option<&std::path::Path>) -> Result<String, String> {
     use std::io::Read;
     let text = match file {
         Some(path) => std::fs::read_to_string(path)
@@ -481,11 +536,7 @@ fn read_payload(file: Option<&std::path::Path>) -> Result<serde_json::Value, Str
             text
         }
     };
-    serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "the payload is not JSON: {e} (give a record, an array of records or a whole response)"
-        )
-    })
+    Ok(text)
 }
 
 /// A plain-text table, columns sized to their content (long cells are shortened).

@@ -189,3 +189,46 @@ fn fields_from_the_call_take_params() {
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("NAME=VALUE"));
 }
+
+#[test]
+fn ids_keep_their_exact_source_text() {
+    // Numbers no 64-bit type holds, and forms that print otherwise as floats.
+    for (id, expected) in [
+        (
+            "123456789012345678901234567890",
+            "123456789012345678901234567890",
+        ),
+        ("-0", "-0"),
+        ("1e2", "1e2"),
+        ("18446744073709551615", "18446744073709551615"),
+        ("-9007199254740993", "-9007199254740993"),
+    ] {
+        let record = format!(r#"{{"id": {id}, "name": "Ada", "email": null}}"#);
+        let out = run(
+            &["map", "trengo", "contacts", "--method", "get"],
+            Some(&record),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mapped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(mapped["id"], expected, "{id}");
+    }
+}
+
+#[test]
+fn native_resources_say_they_pass_answers_through() {
+    for extra in [&[][..], &["--interpret"][..]] {
+        let mut args = vec!["map", "puzzel_contact_centre", "users_search"];
+        args.extend_from_slice(extra);
+        let out = run(&args, Some("{}"));
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("`puzzel_contact_centre users_search` is a native resource: its methods pass the provider's answer through unmapped"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}

@@ -38,6 +38,53 @@ pub enum Unreadable {
 /// An object type's members, by name and type.
 pub type ObjectShape = Vec<(String, FieldType)>;
 
+/// The first segment of a redact path that applies at any depth (a provider's `redact`).
+pub const ANYWHERE: &str = "**";
+
+/// Whether reading `path` (from a record's root) reads what redact path `rule` hides.
+fn redacted_read(path: &[String], rule: &[String]) -> bool {
+    match rule.split_first() {
+        Some((first, rule)) if first == ANYWHERE => {
+            !rule.is_empty() && path.windows(rule.len()).any(|w| w == rule)
+        }
+        _ => path.starts_with(rule),
+    }
+}
+
+/// The path (below the record's root) of an object in `value` that holds a non-null value at
+/// every one of `paths`.
+fn embedding(
+    value: &serde_json::Value,
+    paths: &[&Vec<String>],
+    at: &mut Vec<String>,
+) -> Option<Vec<String>> {
+    let holds = |v: &serde_json::Value| {
+        paths.iter().all(|p| {
+            p.iter()
+                .try_fold(v, |v, k| v.get(k))
+                .is_some_and(|v| !v.is_null())
+        })
+    };
+    match value {
+        serde_json::Value::Object(members) => {
+            if !at.is_empty() && holds(value) {
+                return Some(at.clone());
+            }
+            for (k, v) in members {
+                at.push(k.clone());
+                let found = embedding(v, paths, at);
+                at.pop();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(|v| embedding(v, paths, at)),
+        _ => None,
+    }
+}
+
 /// `auth` settings that hold a credential value: each must come from the account's credentials.
 const SECRET_SETTINGS: &[&str] = &["token", "password", "value", "client_secret"];
 
@@ -743,7 +790,16 @@ impl Checker<'_> {
             .as_ref()
             .and_then(|r| self.plain_path(r))
             .unwrap_or_default();
+        // Redacted at any depth of every record (see `convert::redact`).
+        let anywhere: Vec<Vec<String>> = pf
+            .redact
+            .iter()
+            .filter_map(|path| self.plain_path(path))
+            .filter(|path| !path.is_empty())
+            .map(|path| std::iter::once(ANYWHERE.to_owned()).chain(path).collect())
+            .collect();
         let mut resources: Vec<ir::ProviderResource> = Vec::new();
+        let mut embedded: Vec<(String, FileId, Vec<serde_json::Value>)> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (rfile, rf) in p.resources {
             if let Some(first) = seen.get(&rf.resource.value) {
@@ -760,11 +816,14 @@ impl Checker<'_> {
                 formats_ok,
                 // A declared but broken pagination is reported once, not at every list.
                 has_pagination: pf.pagination.is_some(),
+                redact: &anywhere,
             };
-            if let Some(r) = self.provider_resource(rfile, rf, models, &provider_cx) {
+            if let Some((r, examples)) = self.provider_resource(rfile, rf, models, &provider_cx) {
+                embedded.push((r.name.clone(), rfile, examples));
                 resources.push(r);
             }
         }
+        self.embedded_secrets(&resources, &embedded, &anywhere);
 
         Some(ir::Provider {
             // When the names differ (reported), the directory's stands, so references resolve.
@@ -1517,9 +1576,9 @@ impl Checker<'_> {
         rf: syntax::ResourceFile,
         models: &[ir::Model],
         p: &ProviderCx<'_>,
-    ) -> Option<ir::ProviderResource> {
+    ) -> Option<(ir::ProviderResource, Vec<serde_json::Value>)> {
         let Some(unified_name) = &rf.unified else {
-            return self.native_resource(file, rf, p);
+            return self.native_resource(file, rf, p).map(|r| (r, Vec::new()));
         };
         self.name(&rf.resource, "resource");
         if let Some(s) = &rf.singular {
@@ -1546,6 +1605,7 @@ impl Checker<'_> {
             .iter()
             .filter_map(|path| self.plain_path(path))
             .filter(|path| !path.is_empty())
+            .chain(p.redact.iter().cloned())
             .collect();
 
         let mut methods = Vec::new();
@@ -1687,16 +1747,19 @@ impl Checker<'_> {
             methods.push(method);
         }
 
-        Some(ir::ProviderResource {
-            name: rf.resource.value.clone(),
-            native: None,
-            model: model.name.clone(),
-            unified: unified.name.clone(),
-            origin: self.origin(rf.resource.span),
-            methods,
-            fields,
-            redact: std::mem::take(&mut self.redacting),
-        })
+        Some((
+            ir::ProviderResource {
+                name: rf.resource.value.clone(),
+                native: None,
+                model: model.name.clone(),
+                unified: unified.name.clone(),
+                origin: self.origin(rf.resource.span),
+                methods,
+                fields,
+                redact: std::mem::take(&mut self.redacting),
+            },
+            all_examples,
+        ))
     }
 
     /// A resource without a unified model: each method is a typed proxy of one provider
@@ -2754,13 +2817,17 @@ impl Checker<'_> {
         if let Some(hidden) = self
             .redacting
             .iter()
-            .find(|r| e.read_paths().iter().any(|p| p.starts_with(r)))
+            .find(|r| e.read_paths().iter().any(|p| redacted_read(p, r)))
         {
+            let (path, where_) = match hidden.split_first() {
+                Some((first, rule)) if first == ANYWHERE => (rule, "for this provider"),
+                _ => (hidden.as_slice(), "in this resource"),
+            };
             self.err(
                 Diagnostic::new(
                     Code::RedactedFieldRead,
                     s.span,
-                    format!("`{}` is redacted in this resource", ir::path_text(hidden)),
+                    format!("`{}` is redacted {where_}", ir::path_text(path)),
                 )
                 .with_label("reads a redacted value")
                 .with_help(
@@ -2780,11 +2847,110 @@ impl Checker<'_> {
         let Some(base) = e.as_path() else {
             return Vec::new();
         };
-        self.redacting
-            .iter()
-            .filter(|r| r.len() > base.len() && r.iter().zip(&base).all(|(a, b)| a == b))
-            .map(|r| r[base.len()..].to_vec())
-            .collect()
+        let mut out = Vec::new();
+        for r in &self.redacting {
+            match r.split_first() {
+                Some((first, rule)) if first == ANYWHERE => {
+                    // Anywhere inside the value, and below it when the value is inside the
+                    // rule's path (`channel` read whole, for `channel.password`).
+                    out.push(r.clone());
+                    for k in 1..rule.len() {
+                        let head = &rule[..k];
+                        if base.len() >= k
+                            && base[base.len() - k..].iter().zip(head).all(|(a, b)| a == b)
+                        {
+                            out.push(rule[k..].to_vec());
+                        }
+                    }
+                }
+                _ if r.len() > base.len() && r.iter().zip(&base).all(|(a, b)| a == b) => {
+                    out.push(r[base.len()..].to_vec());
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// SB097: a resource whose example records embed an object holding every path another
+    /// resource redacts (a channel's `username` and `password` inside a ticket), where neither
+    /// it nor the provider redacts them.
+    fn embedded_secrets(
+        &mut self,
+        resources: &[ir::ProviderResource],
+        examples: &[(String, FileId, Vec<serde_json::Value>)],
+        anywhere: &[Vec<String>],
+    ) {
+        for owner in resources {
+            let local: Vec<&Vec<String>> = owner
+                .redact
+                .iter()
+                .filter(|r| r.first().is_none_or(|f| f != ANYWHERE))
+                .collect();
+            if local.is_empty() {
+                continue;
+            }
+            for (name, file, records) in examples {
+                if *name == owner.name {
+                    continue;
+                }
+                let Some(at) = records
+                    .iter()
+                    .find_map(|r| embedding(r, &local, &mut Vec::new()))
+                else {
+                    continue;
+                };
+                let covered = local.iter().all(|l| {
+                    let full: Vec<String> = at.iter().cloned().chain(l.iter().cloned()).collect();
+                    resources
+                        .iter()
+                        .find(|r| r.name == *name)
+                        .is_some_and(|r| r.redact.iter().any(|red| redacted_read(&full, red)))
+                        || anywhere.iter().any(|red| redacted_read(&full, red))
+                });
+                if covered {
+                    continue;
+                }
+                let paths: Vec<String> = local
+                    .iter()
+                    .map(|l| format!("{}.{}", ir::path_text(&at), ir::path_text(l)))
+                    .collect();
+                let rules: Vec<String> = local
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}.{}",
+                            at.last().map_or("", String::as_str),
+                            ir::path_text(l)
+                        )
+                    })
+                    .collect();
+                let anchor = self.sources.get(*file).text.find("resource:").unwrap_or(0);
+                self.err(
+                    Diagnostic::new(
+                        Code::EmbeddedSecret,
+                        Span::new(
+                            *file,
+                            anchor
+                                ..anchor
+                                    + "resource:".len().min(self.sources.get(*file).text.len()),
+                        ),
+                        format!(
+                            "`{name}` records embed `{}`, which holds what `{}` redacts",
+                            ir::path_text(&at),
+                            owner.name
+                        ),
+                    )
+                    .with_label(format!("{} would leave in `remote_data`", paths.join(", ")))
+                    .with_help(format!(
+                        "redact them wherever they appear: add `redact: [{}]` to provider.yaml",
+                        rules.join(", ")
+                    )),
+                );
+            }
+        }
     }
 
     fn mismatch(
@@ -3565,6 +3731,8 @@ struct ProviderCx<'a> {
     formats: &'a [String],
     formats_ok: bool,
     has_pagination: bool,
+    /// The provider's `redact` paths, each after [`ANYWHERE`].
+    redact: &'a [Vec<String>],
 }
 
 /// The MCP tool name by convention: `list_all_<provider>_<resource>`, `get_single_…_by_id`, …

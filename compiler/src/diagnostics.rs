@@ -179,6 +179,8 @@ codes! {
     /// A credential value written into a mapping: a literal token in `auth`, a literal
     /// credential header, a base URL with `user:pass@`, or a secret credential's `default`.
     CredentialInMapping = "SB096", Error;
+    /// A resource whose records embed an object holding what another resource redacts.
+    EmbeddedSecret = "SB097", Warning;
     /// An error mapping with an invalid HTTP status or error kind.
     InvalidErrorMapping = "SB093", Error;
 

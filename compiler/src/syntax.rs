@@ -76,6 +76,9 @@ pub struct ProviderFile {
     pub tool_prefix: Option<Str>,
     /// Where a native method's answer is in a response body (default: the whole body).
     pub result: Option<Str>,
+    /// Paths redacted wherever they appear in any record of the provider (`channel.password`
+    /// in a channel embedded in a ticket, a message, …).
+    pub redact: Vec<Str>,
 }
 
 #[derive(Debug, Clone)]
@@ -808,6 +811,7 @@ impl Decoder<'_> {
                 "datetime",
                 "tool_prefix",
                 "result",
+                "redact",
             ],
         )?;
         let provider = self.req_string(&e, "provider", what);
@@ -888,6 +892,10 @@ impl Decoder<'_> {
             datetime,
             tool_prefix: self.opt_string(&e, "tool_prefix"),
             result: self.opt_string(&e, "result"),
+            redact: e
+                .get("redact")
+                .map(|n| self.string_list(n, "`redact`"))
+                .unwrap_or_default(),
         })
     }
 

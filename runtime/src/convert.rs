@@ -119,6 +119,9 @@ fn scalar_text<'a, J: Json>(
     v: Option<&'a J>,
     field: &str,
 ) -> Result<Option<Cow<'a, str>>, MappingError> {
+    if let Some(text) = v.and_then(Json::number_text) {
+        return Ok(Some(Cow::Borrowed(text)));
+    }
     match v.map(Json::view) {
         None | Some(View::Null) => Ok(None),
         Some(View::Str(s)) => Ok(Some(Cow::Borrowed(s))),
@@ -245,23 +248,54 @@ pub const REDACTED: &str = "[redacted]";
 
 /// A `json` value with the values at `paths` (object keys, from the value) replaced by
 /// [`REDACTED`], where they are present and not null: secrets a provider puts in its records
-/// (a channel's connector password) never leave in `remote_data`.
+/// (a channel's connector password) never leave in `remote_data`. A path that starts with
+/// `**` applies at any depth, through objects and arrays (`**`, `channel`, `password`: the
+/// password of every `channel` object, wherever one is embedded).
 pub fn redact<P: AsRef<str>>(v: Option<Value>, paths: &[&[P]]) -> Option<Value> {
     let mut v = v?;
     for path in paths {
-        let Some((last, parents)) = path.split_last() else {
-            continue;
-        };
-        let parent = parents
-            .iter()
-            .try_fold(&mut v, |at, k| at.get_mut(k.as_ref()));
-        if let Some(slot) = parent.and_then(|p| p.get_mut(last.as_ref()))
-            && !slot.is_null()
-        {
-            *slot = Value::String(REDACTED.to_owned());
+        match path.split_first() {
+            Some((first, rule)) if first.as_ref() == "**" => redact_anywhere(&mut v, rule, 0),
+            _ => redact_at(&mut v, path),
         }
     }
     Some(v)
+}
+
+fn redact_at<P: AsRef<str>>(v: &mut Value, path: &[P]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let parent = parents.iter().try_fold(v, |at, k| at.get_mut(k.as_ref()));
+    if let Some(slot) = parent.and_then(|p| p.get_mut(last.as_ref()))
+        && !slot.is_null()
+    {
+        *slot = Value::String(REDACTED.to_owned());
+    }
+}
+
+/// Nesting below which a record is not searched (records are parsed with `serde_json`'s
+/// limit of 128, so this is never reached by a provider's answer).
+const MAX_REDACT_DEPTH: usize = 256;
+
+fn redact_anywhere<P: AsRef<str>>(v: &mut Value, rule: &[P], depth: usize) {
+    if rule.is_empty() || depth > MAX_REDACT_DEPTH {
+        return;
+    }
+    redact_at(v, rule);
+    match v {
+        Value::Object(members) => {
+            for (_, child) in members.iter_mut() {
+                redact_anywhere(child, rule, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                redact_anywhere(child, rule, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 pub fn json<J: Json>(v: Option<&J>) -> Option<Value> {
@@ -379,5 +413,23 @@ mod tests {
         assert_eq!(redact::<&str>(None, &[&["password"]]), None);
         // A value that is not an object along the path is left alone.
         assert_eq!(redact(Some(json!([1])), &[&["password"]]), Some(json!([1])));
+    }
+
+    #[test]
+    fn redact_anywhere_follows_the_data() {
+        let ticket = json!({
+            "channel": {"password": "p1", "username": "u"},
+            "messages": [{"channel": {"password": "p2"}}, {"channel": null}],
+            "password": "not a channel's",
+        });
+        let out = redact(Some(ticket), &[&["**", "channel", "password"]]).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "channel": {"password": REDACTED, "username": "u"},
+                "messages": [{"channel": {"password": REDACTED}}, {"channel": null}],
+                "password": "not a channel's",
+            })
+        );
     }
 }

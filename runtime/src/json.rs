@@ -16,6 +16,12 @@ pub trait Json: Sized {
     /// The value as a `serde_json::Value` (for `json` fields).
     fn to_value(&self) -> Value;
 
+    /// A number's text as the provider wrote it, where [`View::Number`] cannot say it exactly
+    /// (an integer beyond 64 bits, `-0`, `1e2`, `1.50`): a number mapped to a string keeps it.
+    fn number_text(&self) -> Option<&str> {
+        None
+    }
+
     fn is_null(&self) -> bool {
         matches!(self.view(), View::Null)
     }
@@ -63,7 +69,9 @@ impl Json for Value {
 pub enum Node<'a> {
     Null,
     Bool(bool),
-    Number(Number),
+    /// A number, and its source text when the number does not print back as it (see
+    /// [`Json::number_text`]).
+    Number(Number, Option<&'a str>),
     Str(&'a str),
     Array(&'a [Node<'a>]),
     /// Members in document order; a repeated key's last value wins, as in `serde_json`.
@@ -101,10 +109,17 @@ impl Json for Node<'_> {
         match self {
             Node::Null => View::Null,
             Node::Bool(b) => View::Bool(*b),
-            Node::Number(n) => View::Number(n),
+            Node::Number(n, _) => View::Number(n),
             Node::Str(s) => View::Str(s),
             Node::Array(a) => View::Array(a.len()),
             Node::Object(o) => View::Object(o.len()),
+        }
+    }
+
+    fn number_text(&self) -> Option<&str> {
+        match self {
+            Node::Number(_, text) => *text,
+            _ => None,
         }
     }
 
@@ -112,7 +127,7 @@ impl Json for Node<'_> {
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
-            Node::Number(n) => Value::Number(n.clone()),
+            Node::Number(n, _) => Value::Number(n.clone()),
             Node::Str(s) => Value::String((*s).to_owned()),
             Node::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
             Node::Object(members) => {

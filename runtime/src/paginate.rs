@@ -350,7 +350,7 @@ fn next_page(
     let text = |path: Path| {
         value::path(body, path).and_then(|v| match v.view() {
             View::Str(s) if !s.is_empty() => Some(s.to_owned()),
-            View::Number(n) => Some(n.to_string()),
+            View::Number(n) => Some(v.number_text().map_or_else(|| n.to_string(), str::to_owned)),
             _ => None,
         })
     };

@@ -537,10 +537,15 @@ impl<'a, 'c, E> Parser<'a, 'c, E> {
             let n = digits
                 .iter()
                 .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-            return Ok(Node::Number(n.into()));
+            return Ok(Node::Number(n.into(), None));
         }
         match serde_json::from_slice::<Number>(digits) {
-            Ok(n) => Ok(Node::Number(n)),
+            Ok(n) => {
+                // Kept only when the number would print otherwise (rare: the cost of a check).
+                let exact = n.to_string().as_bytes() == digits;
+                let text = std::str::from_utf8(digits).ok().filter(|_| !exact);
+                Ok(Node::Number(n, text))
+            }
             Err(e) => self.error_at(start, without_position(&e)),
         }
     }

@@ -10,6 +10,7 @@ mod cursors;
 mod limits;
 mod paths;
 mod provider_values;
+mod records;
 mod redirects;
 
 use switchboard_runtime::{Error, ErrorKind};

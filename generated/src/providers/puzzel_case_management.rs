@@ -2588,10 +2588,10 @@ static FORMATS: &[&str] = &["rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
 /// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
 /// holds the call's parameters for fields mapped from them (`Null` for none).
-pub fn map(
+pub fn map<J: ::switchboard_runtime::Json>(
     resource: &str,
     method: &str,
-    record: &::serde_json::Value,
+    record: &J,
     timezone: ::std::option::Option<&str>,
     full: bool,
     call: &::serde_json::Value,

@@ -4655,10 +4655,10 @@ static FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S", "rfc3339"];
 /// Maps one provider record of `resource` as `method` returns it, with the compiled
 /// mapping, to unified JSON; `timezone` defaults to the account default, and `call`
 /// holds the call's parameters for fields mapped from them (`Null` for none).
-pub fn map(
+pub fn map<J: ::switchboard_runtime::Json>(
     resource: &str,
     method: &str,
-    record: &::serde_json::Value,
+    record: &J,
     timezone: ::std::option::Option<&str>,
     full: bool,
     call: &::serde_json::Value,
@@ -6489,7 +6489,12 @@ pub(crate) fn map_attachment<J: ::switchboard_runtime::Json>(
         uploaded_by: ::std::option::Option::None,
         created_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -6531,7 +6536,12 @@ pub(crate) fn map_collection<J: ::switchboard_runtime::Json>(
                 ::switchboard_runtime::convert::json(
                     ::std::option::Option::Some(record),
                 ),
-                &[&["username"], &["password"]],
+                &[
+                    &["**", "channel", "password"],
+                    &["**", "channel", "username"],
+                    &["password"],
+                    &["username"],
+                ],
             )
         } else {
             ::std::option::Option::None
@@ -6619,13 +6629,21 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
             out
         },
         account: ::std::option::Option::None,
-        custom_fields: ::switchboard_runtime::convert::json(
-            ::switchboard_runtime::value::path(record, &["custom_field_data"]),
+        custom_fields: ::switchboard_runtime::convert::redact(
+            ::switchboard_runtime::convert::json(
+                ::switchboard_runtime::value::path(record, &["custom_field_data"]),
+            ),
+            &[&["**", "channel", "password"], &["**", "channel", "username"]],
         ),
         created_at: ::std::option::Option::None,
         updated_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -6716,7 +6734,12 @@ pub(crate) fn map_field<J: ::switchboard_runtime::Json>(
         options: ::std::vec::Vec::new(),
         created_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -6752,7 +6775,12 @@ pub(crate) fn map_directory_group<J: ::switchboard_runtime::Json>(
         created_at: ::std::option::Option::None,
         updated_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -6786,8 +6814,11 @@ pub(crate) fn map_directory_role<J: ::switchboard_runtime::Json>(
         description: ::std::option::Option::None,
         created_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(
-                ::switchboard_runtime::value::path(record, &["role"]),
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::switchboard_runtime::value::path(record, &["role"]),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
             )
         } else {
             ::std::option::Option::None
@@ -6904,7 +6935,12 @@ pub(crate) fn map_directory_user<J: ::switchboard_runtime::Json>(
         )?,
         updated_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -6940,7 +6976,12 @@ pub(crate) fn map_tag<J: ::switchboard_runtime::Json>(
         )?,
         created_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7046,7 +7087,12 @@ pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
             &[],
         )?,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7081,7 +7127,12 @@ pub(crate) fn map_team<J: ::switchboard_runtime::Json>(
         created_at: ::std::option::Option::None,
         updated_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7151,7 +7202,12 @@ pub(crate) fn map_ticket_state<J: ::switchboard_runtime::Json>(
             }
         },
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7277,7 +7333,12 @@ pub(crate) fn map_ticket<J: ::switchboard_runtime::Json>(
             &[],
         )?,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7403,7 +7464,12 @@ pub(crate) fn map_ticket_create<J: ::switchboard_runtime::Json>(
             &[],
         )?,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },
@@ -7470,7 +7536,12 @@ pub(crate) fn map_user<J: ::switchboard_runtime::Json>(
         )?,
         updated_at: ::std::option::Option::None,
         remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+            ::switchboard_runtime::convert::redact(
+                ::switchboard_runtime::convert::json(
+                    ::std::option::Option::Some(record),
+                ),
+                &[&["**", "channel", "password"], &["**", "channel", "username"]],
+            )
         } else {
             ::std::option::Option::None
         },

@@ -167,12 +167,13 @@ pub(super) fn registry(ir: &Ir) -> Module {
         /// Maps one record of `provider`'s `resource`, as `method` returns it, with the
         /// compiled mapping; `timezone` defaults to the account default. `call` holds the
         /// call's parameters (`{"query": {…}}`) for fields mapped from them (`param`), or is
-        /// `Null`.
-        pub fn map_record(
+        /// `Null`. The record may be any `switchboard_runtime::Json` tree: a parsed response's
+        /// nodes keep each number's source text, so that an id mapped to a string is exact.
+        pub fn map_record<J: #rt::Json>(
             provider: &str,
             resource: &str,
             method: &str,
-            record: &::serde_json::Value,
+            record: &J,
             timezone: ::std::option::Option<&str>,
             full: bool,
             call: &::serde_json::Value,
