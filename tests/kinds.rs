@@ -10,10 +10,11 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use switchboard_runtime::{
     Auth, Client, ClientConfig, ClientOptions, CursorSource, Error, ErrorKind, Json, Pagination,
-    PaginationKind, Request, Secret, Shape,
+    PaginationKind, Request, Shape,
 };
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::lab::{self, AUTHS, ITEMS, PAGINATIONS, PER_PAGE};
+use switchboard_tests::lab_auth;
 
 /// The declaration of each lab pagination kind, and where its records are.
 fn pagination(kind: &str) -> (&'static Pagination, &'static [&'static str]) {
@@ -81,50 +82,10 @@ fn pagination(kind: &str) -> (&'static Pagination, &'static [&'static str]) {
     }
 }
 
-/// The account's auth for a lab auth kind; `wrong` gives wrong secrets.
-fn auth(kind: &str, base: &str, wrong: bool) -> Auth {
-    let s = |right: &str| Secret::new(if wrong { "wrong-secret" } else { right });
-    match kind {
-        "none" => Auth::None,
-        "bearer" => Auth::Bearer(s(lab::TOKEN)),
-        "basic" => Auth::Basic {
-            username: s(lab::USER),
-            password: s(lab::PASSWORD),
-        },
-        "api_key_header" => Auth::ApiKey {
-            name: "x-api-key".into(),
-            in_query: false,
-            value: s(lab::API_KEY),
-        },
-        "api_key_query" => Auth::ApiKey {
-            name: "api_key".into(),
-            in_query: true,
-            value: s(lab::API_KEY),
-        },
-        "oauth2" => Auth::OAuth2ClientCredentials {
-            token_url: format!("{base}/oauth/token"),
-            client_id: s(lab::CLIENT_ID),
-            client_secret: s(lab::CLIENT_SECRET),
-            scopes: vec!["items:read".into(), "items:write".into()],
-        },
-        "login" => Auth::Login {
-            url: format!("{base}/auth/login"),
-            body: vec![
-                ("username".into(), s(lab::USER)),
-                ("password".into(), s(lab::PASSWORD)),
-            ],
-            token: &["access_token"],
-            expires_in: Some(&["expires_in"]),
-            scheme: "Bearer".into(),
-        },
-        other => panic!("no auth {other}"),
-    }
-}
-
 fn client(sandbox: &Sandbox, kind: &str, wrong: bool) -> Client {
     let base = sandbox.base_url("lab").unwrap();
     Client::new(
-        ClientConfig::new("lab", base.clone(), auth(kind, &base, wrong))
+        ClientConfig::new("lab", base.clone(), lab_auth(kind, &base, wrong))
             .with_options(ClientOptions::default().with_max_pages(50)),
     )
     .unwrap()

@@ -156,3 +156,49 @@ pub fn trengo_remote_data(record: serde_json::Value) -> serde_json::Value {
     )
     .unwrap_or_default()
 }
+
+/// The auth of a lab emulator account for one of `switchboard_sandbox::lab::AUTHS`, with
+/// token URLs under `base` (the lab's base URL); `wrong` gives wrong secrets.
+///
+/// # Panics
+/// For a kind the lab does not serve.
+pub fn lab_auth(kind: &str, base: &str, wrong: bool) -> switchboard_runtime::Auth {
+    use switchboard_runtime::Auth;
+    use switchboard_sandbox::lab;
+    let s = |right: &str| Secret::new(if wrong { "wrong-secret" } else { right });
+    match kind {
+        "none" => Auth::None,
+        "bearer" => Auth::Bearer(s(lab::TOKEN)),
+        "basic" => Auth::Basic {
+            username: s(lab::USER),
+            password: s(lab::PASSWORD),
+        },
+        "api_key_header" => Auth::ApiKey {
+            name: "x-api-key".into(),
+            in_query: false,
+            value: s(lab::API_KEY),
+        },
+        "api_key_query" => Auth::ApiKey {
+            name: "api_key".into(),
+            in_query: true,
+            value: s(lab::API_KEY),
+        },
+        "oauth2" => Auth::OAuth2ClientCredentials {
+            token_url: format!("{base}/oauth/token"),
+            client_id: s(lab::CLIENT_ID),
+            client_secret: s(lab::CLIENT_SECRET),
+            scopes: vec!["items:read".into(), "items:write".into()],
+        },
+        "login" => Auth::Login {
+            url: format!("{base}/auth/login"),
+            body: vec![
+                ("username".into(), s(lab::USER)),
+                ("password".into(), s(lab::PASSWORD)),
+            ],
+            token: &["access_token"],
+            expires_in: Some(&["expires_in"]),
+            scheme: "Bearer".into(),
+        },
+        other => panic!("the lab has no auth {other}"),
+    }
+}

@@ -245,6 +245,41 @@ async fn messages_have_stable_derived_ids_and_visibility() {
 }
 
 #[tokio::test]
+async fn comments_carry_their_files_and_say_who_wrote_them() {
+    use switchboard_generated::unified::ticketing::AuthorType;
+    let sandbox = Sandbox::start().await.unwrap();
+    let r = connect(&sandbox);
+    let seed = Seed::new();
+    let mut with_files = 0;
+    for c in &seed.conversations {
+        let list = comments(&r, &c.slug).await;
+        for (m, raw) in list.iter().zip(seed.messages_of(&c.slug)) {
+            let files: Vec<&str> = m.attachments.iter().map(|a| a.id.as_str()).collect();
+            let urls: Vec<String> = raw
+                .attachments
+                .iter()
+                .map(|a| {
+                    a.url.clone().unwrap_or_else(|| {
+                        format!("https://cdn.reamaze.example/{}/{}", c.slug, a.name)
+                    })
+                })
+                .collect();
+            assert_eq!(files, urls, "{}", m.id);
+            with_files += usize::from(!files.is_empty());
+            let staff = seed.staff.iter().any(|s| s.email == raw.user);
+            let author = m.author.as_ref().and_then(|a| a.r#type.clone());
+            let expected = if staff {
+                AuthorType::User
+            } else {
+                AuthorType::Contact
+            };
+            assert_eq!(author, Some(expected), "{}", m.id);
+        }
+    }
+    assert!(with_files > 0, "some seeded messages carry files");
+}
+
+#[tokio::test]
 async fn agent_directory_lists_staff_with_their_roles() {
     let sandbox = Sandbox::start().await.unwrap();
     let r = connect(&sandbox);
@@ -255,7 +290,13 @@ async fn agent_directory_lists_staff_with_their_roles() {
         assert_eq!(u.id, s.email);
         assert_eq!(u.name, s.name);
         assert_eq!(u.emails[0].email, s.email);
+        // A role without an id (`"id": null`) is kept, named by its name.
         assert_eq!(u.roles[0].name.as_deref(), Some(s.role.1));
+        let id = s
+            .role
+            .0
+            .map_or_else(|| s.role.1.to_owned(), |id| id.to_string());
+        assert_eq!(u.roles[0].id, id);
     }
 }
 

@@ -112,7 +112,7 @@ fn leaked_forms(secret: &str) -> Vec<String> {
 /// `Debug` or `to_body()`, nor in the traces.
 #[tokio::test]
 async fn no_credential_leaves_in_any_output() {
-    use switchboard_runtime::{Auth, Client, ClientConfig, Request};
+    use switchboard_runtime::{Client, ClientConfig, Request};
     use switchboard_sandbox::lab;
 
     let captured = Captured::default();
@@ -138,43 +138,7 @@ async fn no_credential_leaves_in_any_output() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let unreachable = format!("http://{}/lab", closed.local_addr().unwrap());
     drop(closed);
-    let auth = |kind: &str, base: &str| -> Auth {
-        let s = Secret::new;
-        match kind {
-            "bearer" => Auth::Bearer(s(lab::TOKEN)),
-            "basic" => Auth::Basic {
-                username: s(lab::USER),
-                password: s(lab::PASSWORD),
-            },
-            "api_key_header" => Auth::ApiKey {
-                name: "x-api-key".into(),
-                in_query: false,
-                value: s(lab::API_KEY),
-            },
-            "api_key_query" => Auth::ApiKey {
-                name: "api_key".into(),
-                in_query: true,
-                value: s(lab::API_KEY),
-            },
-            "oauth2" => Auth::OAuth2ClientCredentials {
-                token_url: format!("{base}/oauth/token"),
-                client_id: s(lab::CLIENT_ID),
-                client_secret: s(lab::CLIENT_SECRET),
-                scopes: Vec::new(),
-            },
-            "login" => Auth::Login {
-                url: format!("{base}/auth/login"),
-                body: vec![
-                    ("username".into(), s(lab::USER)),
-                    ("password".into(), s(lab::PASSWORD)),
-                ],
-                token: &["access_token"],
-                expires_in: Some(&["expires_in"]),
-                scheme: "Bearer".into(),
-            },
-            other => panic!("no auth {other}"),
-        }
-    };
+    let auth = |kind: &str, base: &str| switchboard_tests::lab_auth(kind, base, false);
     let options = || {
         ClientOptions::default()
             .with_timeout(Duration::from_millis(300))

@@ -98,6 +98,10 @@ async fn escalating_a_chat_to_a_human() {
         .unwrap();
     assert_eq!(note.is_private, Some(true));
     assert_eq!(note.body.as_deref(), Some(transcript));
+    // Trengo's answer to a new message has a naive `created_at` in UTC beside the instant
+    // `created_at_time`: the instant is taken, so the time is not an hour off.
+    let age = switchboard_runtime::Timestamp::now().duration_since(note.created_at.unwrap());
+    assert!(age.as_secs().abs() < 60, "created {age:?} ago");
     assert_eq!(note.ticket, reference(&ticket.id));
     trengo
         .ticket_assign(&ticket.id, &TicketAssignQuery::new(agent.id.to_string()))

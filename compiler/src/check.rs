@@ -38,6 +38,37 @@ pub enum Unreadable {
 /// An object type's members, by name and type.
 pub type ObjectShape = Vec<(String, FieldType)>;
 
+/// The expressions of a field mapping that read the record itself (an `each`'s members read
+/// its elements, and are left to the resource-wide check); without `names`, a reference's
+/// name is left out (a name a method's answer lacks is common: ids alone in a list).
+fn mapping_exprs(v: &ir::ValueMapping, names: bool) -> Vec<&Expr> {
+    use ir::ValueMapping as V;
+    fn keep(n: &Option<Expr>, names: bool) -> Option<&Expr> {
+        n.as_ref().filter(|_| names)
+    }
+    let name = |n| keep(n, names);
+    match v {
+        V::Expr(e) | V::Enum { from: e, .. } | V::Datetime { from: e, .. } => vec![e],
+        V::Reference { id, name: n } => std::iter::once(id).chain(name(n)).collect(),
+        V::References(refs) => refs
+            .iter()
+            .flat_map(|(id, n)| std::iter::once(id).chain(name(n)))
+            .collect(),
+        V::Join { parts, .. } => parts.iter().collect(),
+        V::Object(members) => members
+            .iter()
+            .flat_map(|m| mapping_exprs(&m.value, names))
+            .collect(),
+        V::Objects(entries) => entries
+            .iter()
+            .flatten()
+            .flat_map(|m| mapping_exprs(&m.value, names))
+            .collect(),
+        V::Each { each, .. } => vec![each],
+        V::Const(_) | V::Param(_) => Vec::new(),
+    }
+}
+
 /// The first segment of a redact path that applies at any depth (a provider's `redact`).
 pub const ANYWHERE: &str = "**";
 
@@ -1485,7 +1516,7 @@ impl Checker<'_> {
     }
 
     fn date_format(&mut self, f: &Str) -> bool {
-        if f.value == "rfc3339" {
+        if f.value == "rfc3339" || f.value == "unix" {
             return true;
         }
         let probe = jiff::civil::date(2024, 2, 19).at(16, 0, 8, 0);
@@ -1498,7 +1529,7 @@ impl Checker<'_> {
                     format!("`{}` is not a date format", f.value),
                 )
                 .with_label("not a strftime format")
-                .with_help("use `rfc3339` or a strftime format such as `%Y-%m-%d %H:%M:%S`"),
+                .with_help("use `rfc3339`, `unix` (seconds since 1970) or a strftime format such as `%Y-%m-%d %H:%M:%S`"),
             );
         }
         ok
@@ -1711,6 +1742,44 @@ impl Checker<'_> {
                 method.fields = Some(self.field_mappings(&m.fields, &cx, &method_examples));
             }
             self.param_scope.clear();
+            // The resource's mappings hold for what this method answers: its own examples
+            // must have each path (the other methods' payloads cannot vouch for it).
+            if unified
+                .method(&method.name)
+                .is_some_and(|um| um.returns != Returns::Nothing)
+                && !method_examples.is_empty()
+            {
+                let own: Vec<&str> = m.fields.iter().map(|(n, _)| n.value.as_str()).collect();
+                let reported: Vec<Span> = self
+                    .diags
+                    .iter()
+                    .filter(|d| d.code == Code::PathNotInExample)
+                    .map(|d| d.span)
+                    .collect();
+                let mut found = Vec::new();
+                for fm in fields.iter().filter(|f| !own.contains(&f.field.as_str())) {
+                    for e in mapping_exprs(&fm.value, false) {
+                        expr::check_against_method_examples(
+                            e,
+                            &method_examples,
+                            &method.name,
+                            &mut found,
+                        );
+                    }
+                }
+                let help = |d: Diagnostic| {
+                    d.with_help(format!(
+                        "if `{}` can answer this key, add an example that has it; else map the field for `{}` alone, under the method's `fields`",
+                        method.name, method.name
+                    ))
+                };
+                self.diags.extend(
+                    found
+                        .into_iter()
+                        .filter(|d| !reported.contains(&d.span))
+                        .map(help),
+                );
+            }
             let um = unified.method(&method.name);
             if um.is_some_and(|um| um.returns != Returns::Nothing) {
                 for f in unified
@@ -2347,7 +2416,7 @@ impl Checker<'_> {
                     m.span,
                     format!("`{}` has no example payloads", um.name),
                 )
-                .with_label("field paths cannot be checked")
+                .with_label("its field paths are checked only against the other methods' examples")
                 .with_help(
                     "add `examples: [examples/<file>.json]` with a captured (anonymised) response",
                 ),
@@ -3426,6 +3495,13 @@ impl Checker<'_> {
                 _ => values,
             };
             for v in values {
+                // Seconds since the epoch, as a number, where the formats read them.
+                let epoch = matches!(ty, FieldType::Datetime | FieldType::Date)
+                    && v.is_i64()
+                    && cx.formats.iter().any(|f| f == "unix");
+                if epoch {
+                    continue;
+                }
                 if json_fits(ty, v, &[]) {
                     if cx.check_dates
                         && matches!(ty, FieldType::Datetime | FieldType::Date)
@@ -3869,6 +3945,8 @@ fn date_matches(text: &str, formats: &[String], date: bool) -> bool {
         || formats.iter().any(|f| {
             if f == "rfc3339" {
                 text.parse::<jiff::Timestamp>().is_ok()
+            } else if f == "unix" {
+                text.trim().parse::<i64>().is_ok()
             } else {
                 jiff::fmt::strtime::parse(f, text).is_ok()
             }

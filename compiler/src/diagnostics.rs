@@ -82,6 +82,8 @@ codes! {
     ExampleShape = "SB023", Error;
     /// A method without examples: its field paths cannot be checked.
     NoExamples = "SB024", Warning;
+    /// A path of the resource's mapping that one method's own examples never hold.
+    PathNotInMethodExample = "SB025", Warning;
 
     /// A JMESPath expression that does not parse.
     JmespathSyntax = "SB030", Error;

@@ -359,22 +359,54 @@ pub fn check_against_examples(
     examples: &[&serde_json::Value],
     diags: &mut Vec<Diagnostic>,
 ) {
+    check_against(expr, examples, None, diags);
+}
+
+/// [`check_against_examples`] with one method's own examples: a path its records never hold is
+/// reported as missing from that method's answers (a payload of one method contradicts the
+/// mapping another method's payload would allow).
+pub fn check_against_method_examples(
+    expr: &Expr,
+    examples: &[&serde_json::Value],
+    method: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_against(expr, examples, Some(method), diags);
+}
+
+fn check_against(
+    expr: &Expr,
+    examples: &[&serde_json::Value],
+    method: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) {
     if examples.is_empty() {
         return;
     }
     match expr {
         Expr::Current => {}
-        Expr::Path(segs) => check_path(segs, examples, diags),
+        Expr::Path(segs) => check_path(segs, examples, method, diags),
+        // One method's answers need only one alternative of a fallback chain (a record carries
+        // `created_at_time`, or else `created_at`); each alternative must exist somewhere.
+        Expr::Or(a, b) if method.is_some() => {
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            check_against(a, examples, method, &mut left);
+            check_against(b, examples, method, &mut right);
+            if !left.is_empty() && !right.is_empty() {
+                diags.extend(left);
+                diags.extend(right);
+            }
+        }
         Expr::Or(a, b) => {
-            check_against_examples(a, examples, diags);
-            check_against_examples(b, examples, diags);
+            check_against(a, examples, method, diags);
+            check_against(b, examples, method, diags);
         }
         Expr::Project {
             base,
             then,
             flatten,
         } => {
-            check_against_examples(base, examples, diags);
+            check_against(base, examples, method, diags);
             let mut elements = Vec::new();
             for ex in examples {
                 if let Some(serde_json::Value::Array(items)) = eval_single(base, ex) {
@@ -388,7 +420,7 @@ pub fn check_against_examples(
                     }
                 }
             }
-            check_against_examples(then, &elements, diags);
+            check_against(then, &elements, method, diags);
         }
     }
 }
@@ -452,7 +484,12 @@ pub fn sample<'v>(expr: &Expr, value: &'v serde_json::Value) -> Vec<&'v serde_js
     }
 }
 
-fn check_path(segs: &[Segment], examples: &[&serde_json::Value], diags: &mut Vec<Diagnostic>) {
+fn check_path(
+    segs: &[Segment],
+    examples: &[&serde_json::Value],
+    method: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut current: Vec<&serde_json::Value> = examples.to_vec();
     for seg in segs {
         let objects: Vec<&serde_json::Map<String, serde_json::Value>> =
@@ -470,13 +507,30 @@ fn check_path(segs: &[Segment], examples: &[&serde_json::Value], diags: &mut Vec
                 .collect();
             keys.sort_unstable();
             keys.dedup();
+            let (message, label) = match method {
+                None => (
+                    format!("field `{}` is not in any example payload", seg.name),
+                    "no example has this key here".to_owned(),
+                ),
+                Some(m) => (
+                    format!(
+                        "field `{}` is not in the example payloads of `{m}`",
+                        seg.name
+                    ),
+                    format!("`{m}` answers without this key: its records get no value here"),
+                ),
+            };
             diags.push(
                 Diagnostic::new(
-                    Code::PathNotInExample,
+                    if method.is_some() {
+                        Code::PathNotInMethodExample
+                    } else {
+                        Code::PathNotInExample
+                    },
                     seg.span,
-                    format!("field `{}` is not in any example payload", seg.name),
+                    message,
                 )
-                .with_label("no example has this key here")
+                .with_label(label)
                 .with_help(help_for_name(
                     &seg.name,
                     keys.iter().copied(),

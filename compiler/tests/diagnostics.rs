@@ -130,6 +130,7 @@ cases! {
     literal_auth_token: "SB096" => [(PROVIDER, "token: \"{{ credentials.token }}\"", "token: sk_live_literal")];
     literal_credential_header: "SB096" => [(PROVIDER, "  Accept: application/json\n", "  Accept: application/json\n  X-Api-Key: sk_live_header\n")];
     base_url_userinfo: "SB096" => [(PROVIDER, "base_url: https://api.acme.test/v1", "base_url: https://admin:hunter2@api.acme.test/v1")];
+    path_not_in_method_example: "SB025" => [("providers/acme/examples/list.json", "\"priority\": 2,", "\"prio\": 2,")];
     embedded_secret: "SB097" => [("providers/acme/archive.yaml", "", "resource: archive\nunified: ticketing.tickets\nredact: [name]\nmethods:\n  get:\n    request:\n      method: GET\n      path: \"/archive/{{ id }}\"\n    examples: [examples/get.json]\n    provenance: { kind: inferred }\nfields:\n  id: id\n  name: subject\n")];
     static_method: "SB094" => [(TICKETS, "  get:\n    request:\n      method: GET\n      path: \"/tickets/{{ id }}\"\n", "  get:\n    static: examples/get.json\n")];
     invalid_tool_name: "SB100" => [(TICKETS, "    response:\n      records: data", "    tool: list tickets!\n    response:\n      records: data")];

@@ -241,8 +241,6 @@ fn parse_time<J: Json, T>(
     }
 }
 
-/// Any JSON value, with object keys in sorted order (JSON objects are unordered; a fixed order
-/// makes compiled and interpreted mappings, and repeated runs, byte-identical).
 /// What a redacted value becomes.
 pub const REDACTED: &str = "[redacted]";
 
@@ -298,6 +296,17 @@ fn redact_anywhere<P: AsRef<str>>(v: &mut Value, rule: &[P], depth: usize) {
     }
 }
 
+/// A constant of the mapping (`{const: …}`) converted as a provider value would be.
+pub fn constant<T>(
+    value: &Value,
+    field: &str,
+    convert: impl FnOnce(Option<&Value>, &str) -> Result<T, MappingError>,
+) -> Result<T, MappingError> {
+    convert(Some(value), field)
+}
+
+/// Any JSON value, with object keys in sorted order (JSON objects are unordered; a fixed order
+/// makes compiled and interpreted mappings, and repeated runs, byte-identical).
 pub fn json<J: Json>(v: Option<&J>) -> Option<Value> {
     fn sorted(v: Value) -> Value {
         match v {

@@ -7,6 +7,8 @@ use jiff::tz::TimeZone;
 
 /// The name of the format that accepts any RFC 3339 / ISO 8601 instant with an offset.
 pub const RFC3339: &str = "rfc3339";
+/// The name of the format that reads seconds since the Unix epoch (a number, or its text).
+pub const UNIX: &str = "unix";
 
 /// Resolves an IANA time zone name (`Europe/Amsterdam`, `UTC`).
 pub fn zone(name: &str) -> Result<TimeZone, String> {
@@ -23,6 +25,18 @@ pub fn parse_timestamp(
     for format in formats.iter().map(AsRef::as_ref) {
         if format == RFC3339 {
             if let Ok(ts) = text.parse::<Timestamp>() {
+                return Ok(ts);
+            }
+            continue;
+        }
+        if format == UNIX {
+            // Out of jiff's range (years -9999 to 9999) is an error, never a wrap.
+            if let Some(ts) = text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| Timestamp::from_second(s).ok())
+            {
                 return Ok(ts);
             }
             continue;

@@ -34,7 +34,9 @@ pub const TIMEZONE: &str = "America/Los_Angeles";
 pub struct Staff {
     pub name: String,
     pub email: String,
-    pub role: (i64, &'static str),
+    /// The role's id (none for a role Re:amaze keeps without one, as real payloads show) and
+    /// name.
+    pub role: (Option<i64>, &'static str),
     pub created_at: Timestamp,
 }
 
@@ -165,20 +167,26 @@ impl Seed {
             Staff {
                 name: "Ada Admin".into(),
                 email: EMAIL.into(),
-                role: (10, "Administrator"),
+                role: (Some(10), "Administrator"),
                 created_at: base - jiff::SignedDuration::from_hours(24 * 400),
             },
             Staff {
                 name: "Jean Super Agent".into(),
                 email: "jean@example.com".into(),
-                role: (12, "Agent"),
+                role: (Some(12), "Agent"),
                 created_at: base - jiff::SignedDuration::from_hours(24 * 300),
             },
             Staff {
                 name: "Kim Agent".into(),
                 email: "kim@example.com".into(),
-                role: (12, "Agent"),
+                role: (Some(12), "Agent"),
                 created_at: base - jiff::SignedDuration::from_hours(24 * 200),
+            },
+            Staff {
+                name: "Lee Light Agent".into(),
+                email: "lee@example.com".into(),
+                role: (None, "Light Agent"),
+                created_at: base - jiff::SignedDuration::from_hours(24 * 100),
             },
         ];
         let customers: Vec<Customer> = ["Bob", "Alice", "Carol", "Dave", "Erin", "Frank"]

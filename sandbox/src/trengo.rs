@@ -1564,7 +1564,13 @@ async fn create_message(
             // Files are attached only from uploads (`attachment_ids`), which are not emulated.
             attachments: Vec::new(),
         };
-        let answer = json!({ "message": seed.message_json(&message) });
+        // As captured from Trengo: the answer to a new message writes `created_at` in UTC
+        // (not the account's zone, as everywhere else) and adds the instant as
+        // `created_at_time` (Unix seconds).
+        let mut answer = seed.message_json(&message);
+        answer["created_at"] = json!(now.strftime("%Y-%m-%d %H:%M:%S").to_string());
+        answer["created_at_time"] = json!(now.as_second());
+        let answer = json!({ "message": answer });
         seed.messages.entry(ticket).or_default().push(message);
         seed.tickets[at].updated_at = now;
         seed.reorder();

@@ -25,48 +25,14 @@ pub fn check(e: &Error, kind: ErrorKind, secrets: &[&str]) {
     }
 }
 
-use switchboard_runtime::{Auth, Client, ClientConfig, ClientOptions, Secret};
-use switchboard_sandbox::{Sandbox, lab};
+use switchboard_runtime::{Client, ClientConfig, ClientOptions};
+use switchboard_sandbox::Sandbox;
 
 /// A runtime client of the sandbox's lab emulator with the given auth kind (see
 /// `switchboard_sandbox::lab::AUTHS`).
 pub fn lab_client(sandbox: &Sandbox, kind: &str, options: ClientOptions) -> Client {
     let base = sandbox.base_url("lab").unwrap();
-    let auth = match kind {
-        "none" => Auth::None,
-        "bearer" => Auth::Bearer(Secret::new(lab::TOKEN)),
-        "basic" => Auth::Basic {
-            username: Secret::new(lab::USER),
-            password: Secret::new(lab::PASSWORD),
-        },
-        "api_key_header" => Auth::ApiKey {
-            name: "x-api-key".into(),
-            in_query: false,
-            value: Secret::new(lab::API_KEY),
-        },
-        "api_key_query" => Auth::ApiKey {
-            name: "api_key".into(),
-            in_query: true,
-            value: Secret::new(lab::API_KEY),
-        },
-        "oauth2" => Auth::OAuth2ClientCredentials {
-            token_url: format!("{base}/oauth/token"),
-            client_id: Secret::new(lab::CLIENT_ID),
-            client_secret: Secret::new(lab::CLIENT_SECRET),
-            scopes: vec!["items:read".into()],
-        },
-        "login" => Auth::Login {
-            url: format!("{base}/auth/login"),
-            body: vec![
-                ("username".into(), Secret::new(lab::USER)),
-                ("password".into(), Secret::new(lab::PASSWORD)),
-            ],
-            token: &["access_token"],
-            expires_in: Some(&["expires_in"]),
-            scheme: "Bearer".into(),
-        },
-        other => panic!("no auth {other}"),
-    };
+    let auth = switchboard_tests::lab_auth(kind, &base, false);
     Client::new(ClientConfig::new("lab", base, auth).with_options(options)).unwrap()
 }
 

@@ -124,6 +124,28 @@ static NEXT: Pagination = Pagination {
     max_pages: Some(3),
 };
 
+fn request() -> Request {
+    Request::get("/oauth2/page_number/items")
+}
+
+/// One page of the lab's items, from the start or a cursor.
+async fn page(
+    client: &switchboard_runtime::Client,
+    pagination: &'static Pagination,
+    cursor: Option<&str>,
+) -> Result<switchboard_runtime::Page<serde_json::Value>, switchboard_runtime::Error> {
+    client
+        .list_page(
+            request(),
+            Some(pagination),
+            &["data"],
+            &Shape::All,
+            |n| Ok(n.to_value()),
+            cursor,
+        )
+        .await
+}
+
 /// A JSON value of any kind and size, numbers at the edges included.
 fn value() -> impl Strategy<Value = serde_json::Value> {
     prop_oneof![
@@ -193,42 +215,18 @@ proptest! {
             let client = lab_client(&sandbox, "oauth2", ClientOptions::default().with_retry(retry));
             for pagination in [&CURSOR, &PAGES, &OFFSETS, &LINKS, &NEXT] {
                 let listed: Result<Vec<serde_json::Value>, _> = client
-                    .paginate(
-                        Request::get("/oauth2/page_number/items"),
-                        Some(pagination),
-                        &["data"],
-                        &Shape::All,
-                        |n| Ok(n.to_value()),
-                    )
+                    .paginate(request(), Some(pagination), &["data"], &Shape::All, |n| Ok(n.to_value()))
                     .try_collect()
                     .await;
                 if let Err(e) = listed {
                     let _ = (e.to_string(), e.to_body());
                 }
-                let page = client
-                    .list_page(
-                        Request::get("/oauth2/page_number/items"),
-                        Some(pagination),
-                        &["data"],
-                        &Shape::All,
-                        |n| Ok(n.to_value()),
-                        None,
-                    )
-                    .await;
-                if let Ok(Some(cursor)) = page.map(|p| p.next_cursor) {
-                    let _ = client
-                        .list_page(
-                            Request::get("/oauth2/page_number/items"),
-                            Some(pagination),
-                            &["data"],
-                            &Shape::All,
-                            |n| Ok(n.to_value()),
-                            Some(&cursor),
-                        )
-                        .await;
+                let first = page(&client, pagination, None).await;
+                if let Ok(Some(cursor)) = first.map(|p| p.next_cursor) {
+                    let _ = page(&client, pagination, Some(&cursor)).await;
                 }
             }
-            let _ = client.send_stream(&Request::get("/oauth2/page_number/items")).await;
+            let _ = client.send_stream(&request()).await;
         });
     }
 }

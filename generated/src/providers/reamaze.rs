@@ -1198,7 +1198,7 @@ impl Reamaze {
             self.overrides.clone(),
         );
         let map = move |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &context, full)
+            let mapped = map_ticket_list(record, &context, full)
                 .map_err(|e| context.error("conversations", e));
             ::switchboard_runtime::interpret::patched(
                 overrides.as_deref(),
@@ -1306,7 +1306,7 @@ impl Reamaze {
         );
         let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket(record, &context, self.full)
+            let mapped = map_ticket_list(record, &context, self.full)
                 .map_err(|e| context.error("conversations", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
@@ -1356,7 +1356,7 @@ impl Reamaze {
             shape,
             &["conversations"],
             |record| {
-                let mapped = map_ticket(record, context, self.full)
+                let mapped = map_ticket_list(record, context, self.full)
                     .map_err(|e| context.error("conversations", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
@@ -1372,7 +1372,7 @@ impl Reamaze {
     ///
     /// `GET /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/get_conversation). MCP tool `get_single_reamaze_conversation_by_id`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:18.
+    /// From mappings/providers/reamaze/conversations.yaml:21.
     pub async fn get_ticket(
         &self,
         id: &str,
@@ -1447,7 +1447,7 @@ impl Reamaze {
     ///
     /// `POST /conversations`. Provenance: documented (https://www.reamaze.com/api/post_conversations). The contact is the customer's e-mail (an unknown one creates a contact); the collection is the channel slug. MCP tool `create_a_reamaze_conversation`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:26.
+    /// From mappings/providers/reamaze/conversations.yaml:29.
     pub async fn create_ticket(
         &self,
         query: &crate::unified::ticketing::TicketCreateQuery,
@@ -1658,7 +1658,7 @@ impl Reamaze {
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). The answer is not shown in the documentation; modeled as the updated conversation. MCP tool `update_a_reamaze_conversation_by_id`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:44.
+    /// From mappings/providers/reamaze/conversations.yaml:47.
     pub async fn update_ticket(
         &self,
         id: &str,
@@ -1854,7 +1854,7 @@ impl Reamaze {
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). Staff have no id, so the assignee id is the staff member's e-mail (as `users` lists it). MCP tool `reamaze_conversations_assign`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:66.
+    /// From mappings/providers/reamaze/conversations.yaml:69.
     pub async fn ticket_assign(
         &self,
         id: &str,
@@ -3116,7 +3116,7 @@ pub fn map<J: ::switchboard_runtime::Json>(
         }
         ("conversations", "list") => {
             ::switchboard_runtime::to_json(
-                map_ticket(record, &context, full)
+                map_ticket_list(record, &context, full)
                     .map_err(|e| context.error("conversations", e))?,
             )
         }
@@ -3583,7 +3583,6 @@ static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime:
                             ),
                         ),
                         ("tag_list", ::switchboard_runtime::Shape::All),
-                        ("data", ::switchboard_runtime::Shape::All),
                         ("created_at", ::switchboard_runtime::Shape::All),
                     ],
                 ),
@@ -4056,10 +4055,19 @@ static LIST_COMMENTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime
                                 &[
                                     ("email", ::switchboard_runtime::Shape::All),
                                     ("name", ::switchboard_runtime::Shape::All),
+                                    ("staff?", ::switchboard_runtime::Shape::All),
                                 ],
                             ),
                         ),
                         ("visibility", ::switchboard_runtime::Shape::All),
+                        (
+                            "attachments",
+                            ::switchboard_runtime::Shape::Each(
+                                &::switchboard_runtime::Shape::Keys(
+                                    &[("url", ::switchboard_runtime::Shape::All)],
+                                ),
+                            ),
+                        ),
                     ],
                 ),
             ),
@@ -4136,10 +4144,19 @@ static CREATE_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtim
                 &[
                     ("email", ::switchboard_runtime::Shape::All),
                     ("name", ::switchboard_runtime::Shape::All),
+                    ("staff?", ::switchboard_runtime::Shape::All),
                 ],
             ),
         ),
         ("visibility", ::switchboard_runtime::Shape::All),
+        (
+            "attachments",
+            ::switchboard_runtime::Shape::Each(
+                &::switchboard_runtime::Shape::Keys(
+                    &[("url", ::switchboard_runtime::Shape::All)],
+                ),
+            ),
+        ),
     ],
 );
 static CREATE_COMMENT_SHAPE_FULL: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::All;
@@ -4320,9 +4337,10 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
                                 "\"email\"",
                             )
                             .unwrap_or_default();
-                        (::switchboard_runtime::convert::string)(
-                            ::std::option::Option::Some(&constant),
+                        ::switchboard_runtime::convert::constant(
+                            &constant,
                             "type",
+                            ::switchboard_runtime::convert::string,
                         )?
                     },
                 });
@@ -4347,9 +4365,10 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
                                 "\"mobile\"",
                             )
                             .unwrap_or_default();
-                        (::switchboard_runtime::convert::string)(
-                            ::std::option::Option::Some(&constant),
+                        ::switchboard_runtime::convert::constant(
+                            &constant,
                             "type",
+                            ::switchboard_runtime::convert::string,
                         )?
                     },
                 });
@@ -4472,6 +4491,161 @@ pub(crate) fn map_ticket_state<J: ::switchboard_runtime::Json>(
                 )
             }
         },
+        remote_data: if full {
+            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
+        } else {
+            ::std::option::Option::None
+        },
+    })
+}
+/// Maps a conversations record to unified `ticketing.tickets` (compiled from `list` of mappings/providers/reamaze/conversations.yaml:2).
+pub(crate) fn map_ticket_list<J: ::switchboard_runtime::Json>(
+    record: &J,
+    context: &::switchboard_runtime::MapContext,
+    full: bool,
+) -> ::std::result::Result<
+    crate::unified::ticketing::Ticket,
+    ::switchboard_runtime::MappingError,
+> {
+    ::std::result::Result::Ok(crate::unified::ticketing::Ticket {
+        id: ::switchboard_runtime::convert::required(
+            (::switchboard_runtime::convert::string)(
+                ::switchboard_runtime::value::path(record, &["slug"]),
+                "id",
+            )?,
+            "id",
+        )?,
+        number: ::std::option::Option::None,
+        name: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["subject"]),
+            "name",
+        )?,
+        description: (::switchboard_runtime::convert::string)(
+            ::switchboard_runtime::value::path(record, &["message", "body"]),
+            "description",
+        )?,
+        status: match ::switchboard_runtime::convert::enum_raw(
+                ::switchboard_runtime::value::path(record, &["status"]),
+                "status",
+            )?
+            .as_deref()
+        {
+            ::std::option::Option::None => ::std::option::Option::None,
+            ::std::option::Option::Some("0") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Open,
+                )
+            }
+            ::std::option::Option::Some("1") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Pending,
+                )
+            }
+            ::std::option::Option::Some("2") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
+            }
+            ::std::option::Option::Some("3") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Spam,
+                )
+            }
+            ::std::option::Option::Some("4") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
+            }
+            ::std::option::Option::Some("5") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::OnHold,
+                )
+            }
+            ::std::option::Option::Some("6") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
+            }
+            ::std::option::Option::Some("7") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Open,
+                )
+            }
+            ::std::option::Option::Some("8") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Closed,
+                )
+            }
+            ::std::option::Option::Some("9") => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Spam,
+                )
+            }
+            ::std::option::Option::Some(other) => {
+                ::std::option::Option::Some(
+                    crate::unified::ticketing::TicketStatus::Other(other.to_owned()),
+                )
+            }
+        },
+        priority: ::std::option::Option::None,
+        r#type: ::std::option::Option::None,
+        contact: ::switchboard_runtime::convert::reference(
+            ::switchboard_runtime::value::path(record, &["author", "email"]),
+            ::switchboard_runtime::value::path(record, &["author", "name"]),
+            "contact",
+        )?,
+        assignees: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["assignee", "email"]),
+                ::switchboard_runtime::value::path(record, &["assignee", "name"]),
+                "assignees",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        team: ::std::option::Option::None,
+        collections: [
+            ::switchboard_runtime::convert::reference(
+                ::switchboard_runtime::value::path(record, &["category", "slug"]),
+                ::switchboard_runtime::value::path(record, &["category", "name"]),
+                "collections",
+            )?,
+        ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        tags: ::switchboard_runtime::convert::list(
+            ::switchboard_runtime::convert::elements(
+                ::switchboard_runtime::value::path(record, &["tag_list"]),
+                "tags",
+            )?,
+            "tags",
+            ::switchboard_runtime::convert::string,
+        )?,
+        created_by: ::std::option::Option::None,
+        due_date: ::std::option::Option::None,
+        completed_at: ::std::option::Option::None,
+        ticket_url: ::std::option::Option::None,
+        custom_fields: {
+            let constant: ::serde_json::Value = ::serde_json::from_str("null")
+                .unwrap_or_default();
+            ::switchboard_runtime::convert::constant(
+                &constant,
+                "custom_fields",
+                |v, _| ::std::result::Result::<
+                    _,
+                    ::switchboard_runtime::MappingError,
+                >::Ok(::switchboard_runtime::convert::json(v)),
+            )?
+        },
+        created_at: ::switchboard_runtime::convert::datetime(
+            ::switchboard_runtime::value::path(record, &["created_at"]),
+            "created_at",
+            context,
+            &[],
+        )?,
+        updated_at: ::std::option::Option::None,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {
@@ -4792,7 +4966,29 @@ pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
                 ::switchboard_runtime::value::path(record, &["user", "name"]),
                 "name",
             )?,
-            r#type: ::std::option::Option::None,
+            r#type: match ::switchboard_runtime::convert::enum_raw(
+                    ::switchboard_runtime::value::path(record, &["user", "staff?"]),
+                    "type",
+                )?
+                .as_deref()
+            {
+                ::std::option::Option::None => ::std::option::Option::None,
+                ::std::option::Option::Some("true") => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::User,
+                    )
+                }
+                ::std::option::Option::Some("false") => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::Contact,
+                    )
+                }
+                ::std::option::Option::Some(_) => {
+                    ::std::option::Option::Some(
+                        crate::unified::ticketing::AuthorType::System,
+                    )
+                }
+            },
         }),
         is_private: match ::switchboard_runtime::convert::enum_raw(
                 ::switchboard_runtime::value::path(record, &["visibility"]),
@@ -4806,7 +5002,19 @@ pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
             ::std::option::Option::Some("2") => ::std::option::Option::Some(false),
             ::std::option::Option::Some(_) => ::std::option::Option::Some(false),
         },
-        attachments: ::std::vec::Vec::new(),
+        attachments: ::switchboard_runtime::convert::list(
+            ::switchboard_runtime::value::project(
+                ::switchboard_runtime::value::path(record, &["attachments"]),
+                true,
+                |item| ::switchboard_runtime::value::path(item, &["url"]),
+            ),
+            "attachments",
+            |v, f| ::switchboard_runtime::convert::reference(
+                v,
+                ::std::option::Option::None,
+                f,
+            ),
+        )?,
         created_at: ::switchboard_runtime::convert::datetime(
             ::switchboard_runtime::value::path(record, &["created_at"]),
             "created_at",
@@ -4873,7 +5081,10 @@ pub(crate) fn map_user<J: ::switchboard_runtime::Json>(
         teams: ::std::vec::Vec::new(),
         roles: [
             ::switchboard_runtime::convert::reference(
-                ::switchboard_runtime::value::path(record, &["role", "id"]),
+                ::switchboard_runtime::value::or(
+                    ::switchboard_runtime::value::path(record, &["role", "id"]),
+                    ::switchboard_runtime::value::path(record, &["role", "name"]),
+                ),
                 ::switchboard_runtime::value::path(record, &["role", "name"]),
                 "roles",
             )?,

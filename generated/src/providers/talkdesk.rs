@@ -3073,9 +3073,10 @@ pub(crate) fn map_field<J: ::switchboard_runtime::Json>(
         is_user_defined: {
             let constant: ::serde_json::Value = ::serde_json::from_str("true")
                 .unwrap_or_default();
-            (::switchboard_runtime::convert::boolean)(
-                ::std::option::Option::Some(&constant),
+            ::switchboard_runtime::convert::constant(
+                &constant,
                 "is_user_defined",
+                ::switchboard_runtime::convert::boolean,
             )?
         },
         options: ::switchboard_runtime::convert::elements(

@@ -3396,7 +3396,7 @@ impl Trengo {
     ///
     /// `DELETE /tickets/{id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). Answers 200 with an empty body. MCP tool `delete_a_trengo_ticket_by_id`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:72.
+    /// From mappings/providers/trengo/tickets.yaml:77.
     pub async fn delete_ticket(
         &self,
         id: &str,
@@ -3419,7 +3419,7 @@ impl Trengo {
     ///
     /// `POST /tickets/{id}/labels`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_add_tag`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:80.
+    /// From mappings/providers/trengo/tickets.yaml:85.
     pub async fn ticket_add_tag(
         &self,
         id: &str,
@@ -3443,7 +3443,7 @@ impl Trengo {
     ///
     /// `DELETE /tickets/{id}/labels/{query.tag_id}`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_remove_tag`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:91.
+    /// From mappings/providers/trengo/tickets.yaml:96.
     pub async fn ticket_remove_tag(
         &self,
         id: &str,
@@ -3467,7 +3467,7 @@ impl Trengo {
     ///
     /// `POST /tickets/{id}/close`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/issues/19171). MCP tool `trengo_tickets_close`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:98.
+    /// From mappings/providers/trengo/tickets.yaml:103.
     pub async fn ticket_close(
         &self,
         id: &str,
@@ -3490,7 +3490,7 @@ impl Trengo {
     ///
     /// `POST /tickets/{id}/reopen`. Provenance: observed (https://github.com/Bixoto/PyTrengo). MCP tool `trengo_tickets_reopen`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:106.
+    /// From mappings/providers/trengo/tickets.yaml:111.
     pub async fn ticket_reopen(
         &self,
         id: &str,
@@ -3513,7 +3513,7 @@ impl Trengo {
     ///
     /// `POST /tickets/{id}/assign`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/pull/19954). MCP tool `trengo_tickets_assign`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:114.
+    /// From mappings/providers/trengo/tickets.yaml:119.
     pub async fn ticket_assign(
         &self,
         id: &str,
@@ -3537,7 +3537,7 @@ impl Trengo {
     ///
     /// `POST /tickets/{id}/assign`. Provenance: observed (https://github.com/PipedreamHQ/pipedream/pull/19954). A ticket assigned to a team only keeps the status `OPEN`. MCP tool `trengo_tickets_assign_team`.
     ///
-    /// From mappings/providers/trengo/tickets.yaml:127.
+    /// From mappings/providers/trengo/tickets.yaml:132.
     pub async fn ticket_assign_team(
         &self,
         id: &str,
@@ -5707,6 +5707,7 @@ static LIST_COMMENTS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime
                             ),
                         ),
                         ("type", ::switchboard_runtime::Shape::All),
+                        ("created_at_time", ::switchboard_runtime::Shape::All),
                         ("created_at", ::switchboard_runtime::Shape::All),
                         ("updated_at", ::switchboard_runtime::Shape::All),
                     ],
@@ -5776,6 +5777,7 @@ static GET_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::
             ),
         ),
         ("type", ::switchboard_runtime::Shape::All),
+        ("created_at_time", ::switchboard_runtime::Shape::All),
         ("created_at", ::switchboard_runtime::Shape::All),
         ("updated_at", ::switchboard_runtime::Shape::All),
     ],
@@ -5844,6 +5846,7 @@ static CREATE_COMMENT_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtim
                         ),
                     ),
                     ("type", ::switchboard_runtime::Shape::All),
+                    ("created_at_time", ::switchboard_runtime::Shape::All),
                     ("created_at", ::switchboard_runtime::Shape::All),
                     ("updated_at", ::switchboard_runtime::Shape::All),
                 ],
@@ -6159,22 +6162,6 @@ static CREATE_TICKET: ::switchboard_runtime::request::Spec = ::switchboard_runti
 };
 static CREATE_TICKET_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime::Shape::Keys(
     &[
-        ("team_id", ::switchboard_runtime::Shape::All),
-        (
-            "team",
-            ::switchboard_runtime::Shape::Keys(
-                &[("name", ::switchboard_runtime::Shape::All)],
-            ),
-        ),
-        (
-            "labels",
-            ::switchboard_runtime::Shape::Each(
-                &::switchboard_runtime::Shape::Keys(
-                    &[("name", ::switchboard_runtime::Shape::All)],
-                ),
-            ),
-        ),
-        ("closed_at", ::switchboard_runtime::Shape::All),
         ("id", ::switchboard_runtime::Shape::All),
         ("subject", ::switchboard_runtime::Shape::All),
         ("status", ::switchboard_runtime::Shape::All),
@@ -6592,9 +6579,10 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
                                 "\"email\"",
                             )
                             .unwrap_or_default();
-                        (::switchboard_runtime::convert::string)(
-                            ::std::option::Option::Some(&constant),
+                        ::switchboard_runtime::convert::constant(
+                            &constant,
                             "type",
+                            ::switchboard_runtime::convert::string,
                         )?
                     },
                 });
@@ -6619,9 +6607,10 @@ pub(crate) fn map_contact<J: ::switchboard_runtime::Json>(
                                 "\"phone\"",
                             )
                             .unwrap_or_default();
-                        (::switchboard_runtime::convert::string)(
-                            ::std::option::Option::Some(&constant),
+                        ::switchboard_runtime::convert::constant(
+                            &constant,
                             "type",
+                            ::switchboard_runtime::convert::string,
                         )?
                     },
                 });
@@ -6726,9 +6715,10 @@ pub(crate) fn map_field<J: ::switchboard_runtime::Json>(
         is_user_defined: {
             let constant: ::serde_json::Value = ::serde_json::from_str("true")
                 .unwrap_or_default();
-            (::switchboard_runtime::convert::boolean)(
-                ::std::option::Option::Some(&constant),
+            ::switchboard_runtime::convert::constant(
+                &constant,
                 "is_user_defined",
+                ::switchboard_runtime::convert::boolean,
             )?
         },
         options: ::std::vec::Vec::new(),
@@ -7075,10 +7065,13 @@ pub(crate) fn map_comment<J: ::switchboard_runtime::Json>(
         },
         attachments: ::std::vec::Vec::new(),
         created_at: ::switchboard_runtime::convert::datetime(
-            ::switchboard_runtime::value::path(record, &["created_at"]),
+            ::switchboard_runtime::value::or(
+                ::switchboard_runtime::value::path(record, &["created_at_time"]),
+                ::switchboard_runtime::value::path(record, &["created_at"]),
+            ),
             "created_at",
             context,
-            &[],
+            &["unix", "%Y-%m-%d %H:%M:%S"],
         )?,
         updated_at: ::switchboard_runtime::convert::datetime(
             ::switchboard_runtime::value::path(record, &["updated_at"]),
@@ -7417,11 +7410,19 @@ pub(crate) fn map_ticket_create<J: ::switchboard_runtime::Json>(
             .into_iter()
             .flatten()
             .collect(),
-        team: ::switchboard_runtime::convert::reference(
-            ::switchboard_runtime::value::path(record, &["team_id"]),
-            ::switchboard_runtime::value::path(record, &["team", "name"]),
-            "team",
-        )?,
+        team: {
+            let constant: ::serde_json::Value = ::serde_json::from_str("null")
+                .unwrap_or_default();
+            ::switchboard_runtime::convert::constant(
+                &constant,
+                "team",
+                |v, f| ::switchboard_runtime::convert::reference(
+                    v,
+                    ::std::option::Option::None,
+                    f,
+                ),
+            )?
+        },
         collections: [
             ::switchboard_runtime::convert::reference(
                 ::switchboard_runtime::value::path(record, &["channel", "id"]),
@@ -7432,23 +7433,29 @@ pub(crate) fn map_ticket_create<J: ::switchboard_runtime::Json>(
             .into_iter()
             .flatten()
             .collect(),
-        tags: ::switchboard_runtime::convert::list(
-            ::switchboard_runtime::value::project(
-                ::switchboard_runtime::value::path(record, &["labels"]),
-                true,
-                |item| ::switchboard_runtime::value::path(item, &["name"]),
-            ),
-            "tags",
-            ::switchboard_runtime::convert::string,
-        )?,
+        tags: {
+            let constant: ::serde_json::Value = ::serde_json::from_str("[]")
+                .unwrap_or_default();
+            ::switchboard_runtime::convert::list(
+                ::switchboard_runtime::convert::elements(
+                    ::std::option::Option::Some(&constant),
+                    "tags",
+                )?,
+                "tags",
+                ::switchboard_runtime::convert::string,
+            )?
+        },
         created_by: ::std::option::Option::None,
         due_date: ::std::option::Option::None,
-        completed_at: ::switchboard_runtime::convert::datetime(
-            ::switchboard_runtime::value::path(record, &["closed_at"]),
-            "completed_at",
-            context,
-            &[],
-        )?,
+        completed_at: {
+            let constant: ::serde_json::Value = ::serde_json::from_str("null")
+                .unwrap_or_default();
+            ::switchboard_runtime::convert::constant(
+                &constant,
+                "completed_at",
+                |v, f| ::switchboard_runtime::convert::datetime(v, f, context, &[]),
+            )?
+        },
         ticket_url: ::std::option::Option::None,
         custom_fields: ::std::option::Option::None,
         created_at: ::switchboard_runtime::convert::datetime(

@@ -279,7 +279,7 @@ fn value_mapping(
                 }
                 ty => {
                     let conv = scalar_fn(ty);
-                    quote!((#conv)(::std::option::Option::Some(&constant), #name)?)
+                    quote!(#rt::convert::constant(&constant, #name, #conv)?)
                 }
             };
             quote!({
