@@ -346,7 +346,7 @@ impl Download {
             Error::new(
                 ErrorKind::Transport,
                 self.provider,
-                format!("the download broke off: {e}"),
+                format!("the download broke off: {}", cause_chain(e)),
             )
         })
     }
@@ -1166,17 +1166,7 @@ impl Client {
             let _ = u.set_password(None);
             u.to_string()
         });
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            let text = c.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            cause = c.source();
-        }
+        let mut message = cause_chain(e);
         if let Some(url) = url {
             message.push_str(&format!(" (url: {url})"));
         }
@@ -1189,6 +1179,23 @@ impl Client {
     fn redact(&self, bytes: &[u8]) -> String {
         self.inner.redactor.body(bytes)
     }
+}
+
+/// What went wrong, with every cause after it (each once), and without the URL (which may carry
+/// credentials in its query).
+fn cause_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    message
 }
 
 /// `1024` → `1 KiB`, for limits in messages.

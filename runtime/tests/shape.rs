@@ -195,6 +195,12 @@ fn errors_say_where() {
     assert_eq!(e.to_string(), "EOF while parsing a list at line 1 column 6");
     let e = parse(b"{} x", &Shape::All, &arena).unwrap_err();
     assert_eq!(e.to_string(), "trailing characters at line 1 column 4");
+    // A bad string or number is read by `serde_json`, whose own position is within the piece:
+    // the body's position is said once.
+    let e = parse(b"{\"a\": \"\\q\"}", &Shape::All, &arena).unwrap_err();
+    assert_eq!(e.to_string(), "invalid escape at line 1 column 9");
+    let e = parse(b"[1, 2e999]", &Shape::All, &arena).unwrap_err();
+    assert_eq!(e.to_string().matches(" at line ").count(), 1, "{e}");
 }
 
 #[test]
