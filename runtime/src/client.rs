@@ -599,6 +599,11 @@ impl Client {
         &self.inner.cursor_key
     }
 
+    /// The error with every secret of the account replaced (see [`crate::redact`]).
+    pub(crate) fn redacted(&self, e: Error) -> Error {
+        self.inner.redactor.error(e)
+    }
+
     /// What cursors of this client are bound to (account, base URL, credentials), as a digest.
     pub(crate) fn binding(&self) -> &str {
         &self.inner.binding

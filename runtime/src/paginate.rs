@@ -262,6 +262,7 @@ impl Client {
         map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync + 'static,
     ) -> RecordStream<T> {
         let operation = request.operation;
+        let redactor = self.clone();
         let map: Arc<MapRecord<'static, T>> = Arc::new(map);
         let lister = Arc::new((self.clone(), request));
         stream::try_unfold(State::start(pagination), move |mut state| {
@@ -284,7 +285,8 @@ impl Client {
         })
         .map_ok(stream::iter)
         .try_flatten()
-        .map_err(move |e| e.with_operation(operation))
+        // Errors found here (a next link, a cursor) hold provider text: redacted as any.
+        .map_err(move |e| redactor.redacted(e.with_operation(operation)))
         .boxed()
     }
 
@@ -326,7 +328,7 @@ impl Client {
                     .into_iter()
                     .collect::<Result<Vec<T>, Error>>()
             })
-            .map_err(|e| e.with_operation(operation))?;
+            .map_err(|e| self.redacted(e.with_operation(operation)))?;
         let next_cursor = state
             .next
             .is_some()
