@@ -4,25 +4,18 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{TicketListQuery, TicketListQueryStatus};
 use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
 use switchboard_sandbox::Sandbox;
 use switchboard_sandbox::trengo::{self, Seed};
 
 fn connect(sandbox: &Sandbox, key: Option<&str>) -> Trengo {
-    let mut options = ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap());
+    let mut options = ClientOptions::default();
     if let Some(key) = key {
         options = options.with_cursor_key(Secret::new(key));
     }
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        options,
-    )
-    .unwrap()
+    switchboard_tests::trengo_with(sandbox, options).unwrap()
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::{Ticket, TicketListQuery};
 use switchboard_runtime::{ClientOptions, Error, ErrorKind, RetryPolicy, Secret};
 use switchboard_sandbox::Sandbox;
@@ -28,14 +28,7 @@ fn policy() -> RetryPolicy {
 }
 
 fn connect(sandbox: &Sandbox, options: ClientOptions) -> Trengo {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        options.with_base_url(sandbox.base_url("trengo").unwrap()),
-    )
-    .unwrap()
+    switchboard_tests::trengo_with(sandbox, options).unwrap()
 }
 
 async fn list(trengo: &Trengo) -> Result<Vec<Ticket>, Error> {

@@ -22,14 +22,29 @@ use switchboard_sandbox::{Sandbox, reamaze, talkdesk, trengo};
 /// If the sandbox serves no Trengo (it always does).
 #[allow(clippy::unwrap_used)]
 pub fn trengo(sandbox: &Sandbox) -> Trengo {
+    trengo_with(sandbox, ClientOptions::default()).unwrap()
+}
+
+/// The sandbox's Trengo account with these options (on the sandbox unless they name another
+/// base URL); an error where the options are refused.
+///
+/// # Panics
+/// If the sandbox serves no Trengo (it always does).
+#[allow(clippy::unwrap_used)]
+pub fn trengo_with(
+    sandbox: &Sandbox,
+    mut options: ClientOptions,
+) -> Result<Trengo, switchboard_runtime::Error> {
+    if options.base_url.is_none() {
+        options = options.with_base_url(sandbox.base_url("trengo").unwrap());
+    }
     Trengo::connect(
         &TrengoCredentials {
             token: Secret::new(trengo::TOKEN),
             timezone: None,
         },
-        ClientOptions::default().with_base_url(sandbox.base_url("trengo").unwrap()),
+        options,
     )
-    .unwrap()
 }
 
 /// The sandbox's Re:amaze brand, through the generated adapter.
@@ -55,13 +70,23 @@ pub fn reamaze(sandbox: &Sandbox) -> Reamaze {
 /// If the sandbox serves no Talkdesk (it always does).
 #[allow(clippy::unwrap_used)]
 pub fn talkdesk(sandbox: &Sandbox) -> Talkdesk {
-    Talkdesk::connect(
-        &talkdesk_credentials(talkdesk::CLIENT_SECRET),
-        ClientOptions::default()
-            .with_base_url(sandbox.base_url("talkdesk").unwrap())
-            .with_auth_url(sandbox.auth_url("talkdesk").unwrap()),
-    )
-    .unwrap()
+    talkdesk_with(sandbox, ClientOptions::default())
+}
+
+/// The sandbox's Talkdesk account with these options (API and token endpoint on the sandbox
+/// unless they name others).
+///
+/// # Panics
+/// If the sandbox serves no Talkdesk (it always does), or the options are refused.
+#[allow(clippy::unwrap_used)]
+pub fn talkdesk_with(sandbox: &Sandbox, mut options: ClientOptions) -> Talkdesk {
+    if options.base_url.is_none() {
+        options = options.with_base_url(sandbox.base_url("talkdesk").unwrap());
+    }
+    if options.auth_url.is_none() {
+        options = options.with_auth_url(sandbox.auth_url("talkdesk").unwrap());
+    }
+    Talkdesk::connect(&talkdesk_credentials(talkdesk::CLIENT_SECRET), options).unwrap()
 }
 
 /// The sandbox account's credentials, with the given client secret.

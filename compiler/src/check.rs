@@ -38,31 +38,24 @@ pub enum Unreadable {
 /// An object type's members, by name and type.
 pub type ObjectShape = Vec<(String, FieldType)>;
 
-/// The expressions of a field mapping that read the record itself (an `each`'s members read
-/// its elements, and are left to the resource-wide check); without `names`, a reference's
-/// name is left out (a name a method's answer lacks is common: ids alone in a list).
-fn mapping_exprs(v: &ir::ValueMapping, names: bool) -> Vec<&Expr> {
+/// The expressions of a field mapping that must hold for each method's records (SB025): what
+/// it reads from the record itself, without a reference's name (ids alone are common in a
+/// list) and without an `each`'s members (they read its elements: the resource-wide check).
+fn method_checked_exprs(v: &ir::ValueMapping) -> Vec<&Expr> {
     use ir::ValueMapping as V;
-    fn keep(n: &Option<Expr>, names: bool) -> Option<&Expr> {
-        n.as_ref().filter(|_| names)
-    }
-    let name = |n| keep(n, names);
     match v {
         V::Expr(e) | V::Enum { from: e, .. } | V::Datetime { from: e, .. } => vec![e],
-        V::Reference { id, name: n } => std::iter::once(id).chain(name(n)).collect(),
-        V::References(refs) => refs
-            .iter()
-            .flat_map(|(id, n)| std::iter::once(id).chain(name(n)))
-            .collect(),
+        V::Reference { id, .. } => vec![id],
+        V::References(refs) => refs.iter().map(|(id, _)| id).collect(),
         V::Join { parts, .. } => parts.iter().collect(),
         V::Object(members) => members
             .iter()
-            .flat_map(|m| mapping_exprs(&m.value, names))
+            .flat_map(|m| method_checked_exprs(&m.value))
             .collect(),
         V::Objects(entries) => entries
             .iter()
             .flatten()
-            .flat_map(|m| mapping_exprs(&m.value, names))
+            .flat_map(|m| method_checked_exprs(&m.value))
             .collect(),
         V::Each { each, .. } => vec![each],
         V::Const(_) | V::Param(_) => Vec::new(),
@@ -830,7 +823,7 @@ impl Checker<'_> {
             .map(|path| std::iter::once(ANYWHERE.to_owned()).chain(path).collect())
             .collect();
         let mut resources: Vec<ir::ProviderResource> = Vec::new();
-        let mut embedded: Vec<(String, FileId, Vec<serde_json::Value>)> = Vec::new();
+        let mut embedded: Vec<(String, Span, Vec<serde_json::Value>)> = Vec::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         for (rfile, rf) in p.resources {
             if let Some(first) = seen.get(&rf.resource.value) {
@@ -849,8 +842,9 @@ impl Checker<'_> {
                 has_pagination: pf.pagination.is_some(),
                 redact: &anywhere,
             };
+            let name_span = rf.resource.span;
             if let Some((r, examples)) = self.provider_resource(rfile, rf, models, &provider_cx) {
-                embedded.push((r.name.clone(), rfile, examples));
+                embedded.push((r.name.clone(), name_span, examples));
                 resources.push(r);
             }
         }
@@ -1756,9 +1750,20 @@ impl Checker<'_> {
                     .filter(|d| d.code == Code::PathNotInExample)
                     .map(|d| d.span)
                     .collect();
+                // A `json` field copies whatever the provider gives: absent in one method's
+                // answers is no contradiction (a typo is still SB020).
+                let json = |name: &str| {
+                    unified
+                        .fields
+                        .iter()
+                        .any(|f| f.name == name && f.ty == FieldType::Json)
+                };
                 let mut found = Vec::new();
-                for fm in fields.iter().filter(|f| !own.contains(&f.field.as_str())) {
-                    for e in mapping_exprs(&fm.value, false) {
+                for fm in fields
+                    .iter()
+                    .filter(|f| !own.contains(&f.field.as_str()) && !json(&f.field))
+                {
+                    for e in method_checked_exprs(&fm.value) {
                         expr::check_against_method_examples(
                             e,
                             &method_examples,
@@ -2949,7 +2954,7 @@ impl Checker<'_> {
     fn embedded_secrets(
         &mut self,
         resources: &[ir::ProviderResource],
-        examples: &[(String, FileId, Vec<serde_json::Value>)],
+        examples: &[(String, Span, Vec<serde_json::Value>)],
         anywhere: &[Vec<String>],
     ) {
         for owner in resources {
@@ -2961,7 +2966,7 @@ impl Checker<'_> {
             if local.is_empty() {
                 continue;
             }
-            for (name, file, records) in examples {
+            for (name, span, records) in examples {
                 if *name == owner.name {
                     continue;
                 }
@@ -2996,16 +3001,10 @@ impl Checker<'_> {
                         )
                     })
                     .collect();
-                let anchor = self.sources.get(*file).text.find("resource:").unwrap_or(0);
                 self.err(
                     Diagnostic::new(
                         Code::EmbeddedSecret,
-                        Span::new(
-                            *file,
-                            anchor
-                                ..anchor
-                                    + "resource:".len().min(self.sources.get(*file).text.len()),
-                        ),
+                        *span,
                         format!(
                             "`{name}` records embed `{}`, which holds what `{}` redacts",
                             ir::path_text(&at),

@@ -203,7 +203,7 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Files below `dir`, as `/`-separated paths relative to `root`, sorted. Directories are
 /// entered only as themselves, never through a symbolic link (a link to `.` would make the walk
-/// endless); a linked file is listed, and [`read_mapping_file`] decides whether it may be read.
+/// endless); a linked file is listed, and `RootReader::file` decides whether it may be read.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(io(dir))?
@@ -229,8 +229,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
 }
 
 #[derive(Debug)]
-/// Reads files by their display path (`<root name>/…`) from the mappings root.
+/// Reads the files of the mappings root: by path below it, or by display path (`<root name>/…`).
 struct RootReader {
+    /// The root with every link resolved.
     root: PathBuf,
     root_name: String,
 }
@@ -245,56 +246,54 @@ impl ReadFile for RootReader {
         if rest.split('/').any(|part| part == "..") {
             return Err(outside());
         }
-        read_mapping_file(&self.root, rest)
+        self.file(rest)
     }
 }
 
-/// Reads `rel` below `root`: only a regular file (not a FIFO or a device, which could block or
-/// never end), inside the mappings directory once symbolic links are resolved, and of at most
-/// [`MAX_FILE_BYTES`]. The error says which rule the file breaks.
-pub fn read_mapping_file(root: &Path, rel: &str) -> Result<String, Unreadable> {
-    use std::io::Read;
-    let refused = Unreadable::Refused;
-    let path = root.join(rel);
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|e| refused(format!("{}: {e}", root.display())))?;
-    let real = match path.canonicalize() {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Missing),
-        Err(e) => return Err(refused(format!("{rel}: {e}"))),
-    };
-    if !real.starts_with(&canonical_root) {
-        return Err(refused(format!(
-            "{rel} is a link to {}, outside the mappings directory; copy the file into it",
-            real.display()
-        )));
+impl RootReader {
+    /// Reads `rel` below the root: only a regular file (not a FIFO or a device, which could
+    /// block or never end), inside the mappings directory once links are resolved, and of at
+    /// most [`MAX_FILE_BYTES`]. The error says which rule the file breaks.
+    fn file(&self, rel: &str) -> Result<String, Unreadable> {
+        use std::io::Read;
+        let refused = Unreadable::Refused;
+        let real = match self.root.join(rel).canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Missing),
+            Err(e) => return Err(refused(format!("{rel}: {e}"))),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(refused(format!(
+                "{rel} is a link to {}, outside the mappings directory; copy the file into it",
+                real.display()
+            )));
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| refused(format!("{rel}: {e}")))?;
+        if !meta.is_file() {
+            return Err(refused(format!(
+                "{rel} is not a regular file; mapping files and examples are plain files"
+            )));
+        }
+        let too_large = || {
+            refused(format!(
+                "{rel} is larger than the {} MiB limit for mapping files and examples; use a smaller file",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        let mut text = String::new();
+        std::fs::File::open(&real)
+            .map_err(|e| refused(format!("{rel}: {e}")))?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| refused(format!("{rel}: {e}")))?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        Ok(text)
     }
-    let meta = std::fs::metadata(&real).map_err(|e| refused(format!("{rel}: {e}")))?;
-    if !meta.is_file() {
-        return Err(refused(format!(
-            "{rel} is not a regular file; mapping files and examples are plain files"
-        )));
-    }
-    let too_large = || {
-        refused(format!(
-            "{rel} is larger than the {} MiB limit for mapping files and examples; use a smaller file",
-            MAX_FILE_BYTES >> 20
-        ))
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    let mut text = String::new();
-    std::fs::File::open(&real)
-        .map_err(|e| refused(format!("{rel}: {e}")))?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| refused(format!("{rel}: {e}")))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    Ok(text)
 }
 
 fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
@@ -309,11 +308,15 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
     }
     // Display paths are `<root name>/…` whatever the working directory, so that generated
     // provenance comments do not depend on where the compiler ran.
-    let root_name = root
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "mappings".to_owned());
+    let canonical = root.canonicalize().map_err(io(root))?;
+    let reader = RootReader {
+        root_name: canonical.file_name().map_or_else(
+            || "mappings".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        root: canonical,
+    };
+    let root_name = reader.root_name.clone();
     let mut files = Vec::new();
     walk(root, root, &mut files)?;
 
@@ -335,7 +338,7 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
             ["overrides", _] => FileKind::Override,
             _ => continue,
         };
-        let text = read_mapping_file(root, rel).map_err(|why| Error::Io {
+        let text = reader.file(rel).map_err(|why| Error::Io {
             path: root.join(rel),
             error: match why {
                 Unreadable::Missing => std::io::ErrorKind::NotFound.into(),
@@ -411,10 +414,6 @@ fn load(root: &Path) -> Result<(ir::Ir, Report), Error> {
             path: root.to_owned(),
         });
     }
-    let reader = RootReader {
-        root: root.to_owned(),
-        root_name,
-    };
     for p in &mut providers {
         p.provider_failed = provider_failed.contains(&p.dir);
     }

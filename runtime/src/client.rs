@@ -893,11 +893,13 @@ impl Client {
         if stream && status.is_success() && !json {
             return Ok(Received::Stream(response, slot));
         }
-        let bytes = if status.is_success() {
-            self.read_body(response, self.inner.max_body, true).await?
+        let ok = status.is_success();
+        let cap = if ok {
+            self.inner.max_body
         } else {
-            self.read_body(response, MAX_ERROR_READ, false).await?
+            MAX_ERROR_READ
         };
+        let bytes = self.read_body(response, cap, ok).await?;
         drop(slot);
         if status.is_success() {
             if let Some(e) = self.in_body_error(status.as_u16(), &bytes) {
@@ -945,9 +947,8 @@ impl Client {
             .unwrap_or_else(|| format!("{code} {}", status.canonical_reason().unwrap_or("error")));
         let mut details = serde_json::Map::new();
         if let Some(errors) = fields {
-            let mut errors = errors.clone();
-            self.inner.redactor.json(&mut errors);
-            details.insert("errors".into(), errors);
+            // Redacted with the rest of the error, where every call leaves the client.
+            details.insert("errors".into(), errors.clone());
         }
         if kind == ErrorKind::Forbidden
             && let Some(scopes) = missing_scopes(headers, body.as_ref())
@@ -1056,11 +1057,9 @@ impl Client {
             };
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let bytes = if status.is_success() {
-            self.read_body(response, MAX_ERROR_READ, true).await?
-        } else {
-            self.read_body(response, MAX_ERROR_READ, false).await?
-        };
+        let bytes = self
+            .read_body(response, MAX_ERROR_READ, status.is_success())
+            .await?;
         if !status.is_success() {
             let kind = if status.as_u16() == 429 {
                 ErrorKind::RateLimited
@@ -1136,7 +1135,8 @@ impl Client {
         if strict && announced > cap as u64 {
             return Err(too_large());
         }
-        let mut body = bytes::BytesMut::with_capacity((announced as usize).min(cap).min(1 << 20));
+        let expected = usize::try_from(announced).unwrap_or(cap).min(cap);
+        let mut body = bytes::BytesMut::with_capacity(expected.min(1 << 20));
         while let Some(chunk) = response
             .chunk()
             .await
@@ -1175,9 +1175,7 @@ impl Client {
         if let Some(url) = url {
             message.push_str(&format!(" (url: {url})"));
         }
-        self.inner
-            .redactor
-            .error(Error::new(kind, self.inner.provider, message))
+        Error::new(kind, self.inner.provider, message)
     }
 
     /// The body as text, truncated, with every secret of the account replaced.

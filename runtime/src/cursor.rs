@@ -19,6 +19,9 @@ use crate::secret::Secret;
 
 const VERSION: &str = "v1";
 
+/// Longest cursor read (a caller's text): far above any this client issues, and bounded.
+const MAX_CURSOR: usize = 64 << 10;
+
 /// One page of a list call and where the next one starts: the unified list envelope
 /// `{ "result": [...], "next_cursor": "…" | null, "result_count": n }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +99,12 @@ pub(crate) fn decode<S: for<'de> Deserialize<'de>>(
             format!("the cursor cannot be used: {why}; list again without a cursor to start over"),
         )
     };
+    if cursor.len() > MAX_CURSOR {
+        return Err(refuse(&format!(
+            "it is longer than the {} KiB a cursor may have",
+            MAX_CURSOR >> 10
+        )));
+    }
     let mut parts = cursor.trim().splitn(3, '.');
     let (Some(version), Some(body), Some(signature)) = (parts.next(), parts.next(), parts.next())
     else {
@@ -161,5 +170,7 @@ mod tests {
         assert!(message(decode("p", &key, "a", &c.replacen("v1", "v0", 1))).contains("stale"));
         assert!(message(decode("p", &key, "a", "garbage")).contains("not a Switchboard cursor"));
         assert!(message(decode("p", &key, "a", "v1.a.%%%")).contains("base64url"));
+        let huge = format!("v1.{}.x", "a".repeat(MAX_CURSOR));
+        assert!(message(decode("p", &key, "a", &huge)).contains("longer than the 64 KiB"));
     }
 }

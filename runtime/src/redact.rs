@@ -113,12 +113,6 @@ impl Redactor {
         text
     }
 
-    /// A JSON value with every secret replaced in its strings and keys.
-    pub(crate) fn json(&self, value: &mut serde_json::Value) {
-        let all = self.all();
-        walk(value, &|s| replace_all(s, &all));
-    }
-
     /// The error with every secret replaced in its message, body, details and field.
     pub(crate) fn error(&self, e: Error) -> Error {
         let all = self.all();
@@ -323,11 +317,15 @@ mod tests {
         assert!(!kept.contains("s3"), "no part of a secret at the cut");
         assert!(kept.ends_with('…'));
         assert_eq!(r.body(b"short abc"), "short [REDACTED]");
-        let mut json = serde_json::json!({"abc": ["abc", {"k": "xabcx"}], "n": 1});
-        r.json(&mut json);
+        let e = r.error(
+            Error::new(crate::ErrorKind::Validation, "p", "abc").with_details(Some(
+                serde_json::json!({"abc": ["abc", {"k": "xabcx"}], "n": 1}),
+            )),
+        );
+        assert_eq!(e.message(), "[REDACTED]");
         assert_eq!(
-            json,
-            serde_json::json!({"[REDACTED]": ["[REDACTED]", {"k": "x[REDACTED]x"}], "n": 1})
+            e.details(),
+            Some(&serde_json::json!({"[REDACTED]": ["[REDACTED]", {"k": "x[REDACTED]x"}], "n": 1}))
         );
     }
 

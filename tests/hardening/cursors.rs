@@ -6,11 +6,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use switchboard_generated::providers::talkdesk::Talkdesk;
-use switchboard_generated::providers::trengo::{Trengo, TrengoCredentials};
+use switchboard_generated::providers::trengo::Trengo;
 use switchboard_generated::unified::ticketing::TicketListQuery;
 use switchboard_runtime::{ClientOptions, ErrorKind, Secret};
-use switchboard_sandbox::{Sandbox, talkdesk, trengo};
-use switchboard_tests::talkdesk_credentials;
+use switchboard_sandbox::{Sandbox, trengo};
+use switchboard_tests::{talkdesk_with, trengo_with};
 
 const KEY: &str = "a-cursor-key-of-at-least-32-bytes!";
 
@@ -19,15 +19,13 @@ fn talkdesk_on(host_url: &str, sandbox: &Sandbox, account: &str) -> Talkdesk {
         .base_url("talkdesk")
         .unwrap()
         .replace("http://127.0.0.1", host_url);
-    Talkdesk::connect(
-        &talkdesk_credentials(talkdesk::CLIENT_SECRET),
+    talkdesk_with(
+        sandbox,
         ClientOptions::default()
             .with_base_url(base)
-            .with_auth_url(sandbox.auth_url("talkdesk").unwrap())
             .with_cursor_key(Secret::new(KEY))
             .with_account(account),
     )
-    .unwrap()
 }
 
 #[tokio::test]
@@ -68,14 +66,9 @@ async fn a_cursor_of_one_account_does_not_resume_on_another() {
 }
 
 fn trengo_with_key(sandbox: &Sandbox, key: &str) -> Result<Trengo, switchboard_runtime::Error> {
-    Trengo::connect(
-        &TrengoCredentials {
-            token: Secret::new(trengo::TOKEN),
-            timezone: None,
-        },
-        ClientOptions::default()
-            .with_base_url(sandbox.base_url("trengo").unwrap())
-            .with_cursor_key(Secret::new(key)),
+    trengo_with(
+        sandbox,
+        ClientOptions::default().with_cursor_key(Secret::new(key)),
     )
 }
 

@@ -1198,7 +1198,7 @@ impl Reamaze {
             self.overrides.clone(),
         );
         let map = move |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket_list(record, &context, full)
+            let mapped = map_ticket(record, &context, full)
                 .map_err(|e| context.error("conversations", e));
             ::switchboard_runtime::interpret::patched(
                 overrides.as_deref(),
@@ -1306,7 +1306,7 @@ impl Reamaze {
         );
         let context = self.context.for_call(&vars);
         let map = |record: &::switchboard_runtime::Node<'_>| {
-            let mapped = map_ticket_list(record, &context, self.full)
+            let mapped = map_ticket(record, &context, self.full)
                 .map_err(|e| context.error("conversations", e));
             ::switchboard_runtime::interpret::patched(
                 self.overrides.as_deref(),
@@ -1356,7 +1356,7 @@ impl Reamaze {
             shape,
             &["conversations"],
             |record| {
-                let mapped = map_ticket_list(record, context, self.full)
+                let mapped = map_ticket(record, context, self.full)
                     .map_err(|e| context.error("conversations", e));
                 ::switchboard_runtime::interpret::patched(
                     self.overrides.as_deref(),
@@ -1372,7 +1372,7 @@ impl Reamaze {
     ///
     /// `GET /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/get_conversation). MCP tool `get_single_reamaze_conversation_by_id`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:21.
+    /// From mappings/providers/reamaze/conversations.yaml:18.
     pub async fn get_ticket(
         &self,
         id: &str,
@@ -1447,7 +1447,7 @@ impl Reamaze {
     ///
     /// `POST /conversations`. Provenance: documented (https://www.reamaze.com/api/post_conversations). The contact is the customer's e-mail (an unknown one creates a contact); the collection is the channel slug. MCP tool `create_a_reamaze_conversation`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:29.
+    /// From mappings/providers/reamaze/conversations.yaml:26.
     pub async fn create_ticket(
         &self,
         query: &crate::unified::ticketing::TicketCreateQuery,
@@ -1658,7 +1658,7 @@ impl Reamaze {
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). The answer is not shown in the documentation; modeled as the updated conversation. MCP tool `update_a_reamaze_conversation_by_id`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:47.
+    /// From mappings/providers/reamaze/conversations.yaml:44.
     pub async fn update_ticket(
         &self,
         id: &str,
@@ -1854,7 +1854,7 @@ impl Reamaze {
     ///
     /// `PUT /conversations/{id}`. Provenance: documented (https://www.reamaze.com/api/put_conversations). Staff have no id, so the assignee id is the staff member's e-mail (as `users` lists it). MCP tool `reamaze_conversations_assign`.
     ///
-    /// From mappings/providers/reamaze/conversations.yaml:69.
+    /// From mappings/providers/reamaze/conversations.yaml:66.
     pub async fn ticket_assign(
         &self,
         id: &str,
@@ -3116,7 +3116,7 @@ pub fn map<J: ::switchboard_runtime::Json>(
         }
         ("conversations", "list") => {
             ::switchboard_runtime::to_json(
-                map_ticket_list(record, &context, full)
+                map_ticket(record, &context, full)
                     .map_err(|e| context.error("conversations", e))?,
             )
         }
@@ -3583,6 +3583,7 @@ static LIST_TICKETS_SHAPE: ::switchboard_runtime::Shape = ::switchboard_runtime:
                             ),
                         ),
                         ("tag_list", ::switchboard_runtime::Shape::All),
+                        ("data", ::switchboard_runtime::Shape::All),
                         ("created_at", ::switchboard_runtime::Shape::All),
                     ],
                 ),
@@ -4491,161 +4492,6 @@ pub(crate) fn map_ticket_state<J: ::switchboard_runtime::Json>(
                 )
             }
         },
-        remote_data: if full {
-            ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
-        } else {
-            ::std::option::Option::None
-        },
-    })
-}
-/// Maps a conversations record to unified `ticketing.tickets` (compiled from `list` of mappings/providers/reamaze/conversations.yaml:2).
-pub(crate) fn map_ticket_list<J: ::switchboard_runtime::Json>(
-    record: &J,
-    context: &::switchboard_runtime::MapContext,
-    full: bool,
-) -> ::std::result::Result<
-    crate::unified::ticketing::Ticket,
-    ::switchboard_runtime::MappingError,
-> {
-    ::std::result::Result::Ok(crate::unified::ticketing::Ticket {
-        id: ::switchboard_runtime::convert::required(
-            (::switchboard_runtime::convert::string)(
-                ::switchboard_runtime::value::path(record, &["slug"]),
-                "id",
-            )?,
-            "id",
-        )?,
-        number: ::std::option::Option::None,
-        name: (::switchboard_runtime::convert::string)(
-            ::switchboard_runtime::value::path(record, &["subject"]),
-            "name",
-        )?,
-        description: (::switchboard_runtime::convert::string)(
-            ::switchboard_runtime::value::path(record, &["message", "body"]),
-            "description",
-        )?,
-        status: match ::switchboard_runtime::convert::enum_raw(
-                ::switchboard_runtime::value::path(record, &["status"]),
-                "status",
-            )?
-            .as_deref()
-        {
-            ::std::option::Option::None => ::std::option::Option::None,
-            ::std::option::Option::Some("0") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Open,
-                )
-            }
-            ::std::option::Option::Some("1") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Pending,
-                )
-            }
-            ::std::option::Option::Some("2") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Closed,
-                )
-            }
-            ::std::option::Option::Some("3") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Spam,
-                )
-            }
-            ::std::option::Option::Some("4") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Closed,
-                )
-            }
-            ::std::option::Option::Some("5") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::OnHold,
-                )
-            }
-            ::std::option::Option::Some("6") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Closed,
-                )
-            }
-            ::std::option::Option::Some("7") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Open,
-                )
-            }
-            ::std::option::Option::Some("8") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Closed,
-                )
-            }
-            ::std::option::Option::Some("9") => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Spam,
-                )
-            }
-            ::std::option::Option::Some(other) => {
-                ::std::option::Option::Some(
-                    crate::unified::ticketing::TicketStatus::Other(other.to_owned()),
-                )
-            }
-        },
-        priority: ::std::option::Option::None,
-        r#type: ::std::option::Option::None,
-        contact: ::switchboard_runtime::convert::reference(
-            ::switchboard_runtime::value::path(record, &["author", "email"]),
-            ::switchboard_runtime::value::path(record, &["author", "name"]),
-            "contact",
-        )?,
-        assignees: [
-            ::switchboard_runtime::convert::reference(
-                ::switchboard_runtime::value::path(record, &["assignee", "email"]),
-                ::switchboard_runtime::value::path(record, &["assignee", "name"]),
-                "assignees",
-            )?,
-        ]
-            .into_iter()
-            .flatten()
-            .collect(),
-        team: ::std::option::Option::None,
-        collections: [
-            ::switchboard_runtime::convert::reference(
-                ::switchboard_runtime::value::path(record, &["category", "slug"]),
-                ::switchboard_runtime::value::path(record, &["category", "name"]),
-                "collections",
-            )?,
-        ]
-            .into_iter()
-            .flatten()
-            .collect(),
-        tags: ::switchboard_runtime::convert::list(
-            ::switchboard_runtime::convert::elements(
-                ::switchboard_runtime::value::path(record, &["tag_list"]),
-                "tags",
-            )?,
-            "tags",
-            ::switchboard_runtime::convert::string,
-        )?,
-        created_by: ::std::option::Option::None,
-        due_date: ::std::option::Option::None,
-        completed_at: ::std::option::Option::None,
-        ticket_url: ::std::option::Option::None,
-        custom_fields: {
-            let constant: ::serde_json::Value = ::serde_json::from_str("null")
-                .unwrap_or_default();
-            ::switchboard_runtime::convert::constant(
-                &constant,
-                "custom_fields",
-                |v, _| ::std::result::Result::<
-                    _,
-                    ::switchboard_runtime::MappingError,
-                >::Ok(::switchboard_runtime::convert::json(v)),
-            )?
-        },
-        created_at: ::switchboard_runtime::convert::datetime(
-            ::switchboard_runtime::value::path(record, &["created_at"]),
-            "created_at",
-            context,
-            &[],
-        )?,
-        updated_at: ::std::option::Option::None,
         remote_data: if full {
             ::switchboard_runtime::convert::json(::std::option::Option::Some(record))
         } else {
