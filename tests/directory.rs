@@ -83,7 +83,10 @@ async fn trengo_directory_users_groups_and_roles() {
         ]
     );
     roles_agree(&users, &roles);
-    let page = t.list_directory_roles_page(None).await.unwrap();
+    let page = t
+        .list_directory_roles_page(switchboard_runtime::PageRequest::first())
+        .await
+        .unwrap();
     assert_eq!((page.result, page.result_count), (roles.clone(), 3));
 
     let raw = t.clone().with_remote_data(true);

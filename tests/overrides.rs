@@ -80,7 +80,10 @@ async fn an_override_replaces_only_its_fields() {
     let page = connect(&sandbox)
         .with_override(overrides)
         .unwrap()
-        .list_tickets_page(&TicketListQuery::default(), None)
+        .list_tickets_page(
+            &TicketListQuery::default(),
+            switchboard_runtime::PageRequest::first(),
+        )
         .await
         .unwrap();
     assert_eq!(page.result[..], patched[..trengo::PER_PAGE]);

@@ -75,7 +75,10 @@ async fn trengo_statuses_are_static_and_cover_every_ticket() {
 async fn reamaze_statuses_are_static_and_cover_every_conversation() {
     let sandbox = Sandbox::start().await.unwrap();
     let r = connect_reamaze(&sandbox);
-    let page = r.list_ticket_status_page(None).await.unwrap();
+    let page = r
+        .list_ticket_status_page(switchboard_runtime::PageRequest::first())
+        .await
+        .unwrap();
     assert_eq!(page.result_count, 10);
     assert_eq!(page.next_cursor, None);
     let ids: Vec<&str> = page.result.iter().map(|s| s.id.as_str()).collect();
@@ -86,9 +89,27 @@ async fn reamaze_statuses_are_static_and_cover_every_conversation() {
     );
     assert!(sandbox.faults().requests().is_empty());
 
-    // A static list gives no cursor, so one handed back is someone else's.
+    // A limit splits the static list over signed cursors, in order.
+    let mut ids = Vec::new();
+    let mut sizes = Vec::new();
+    let mut request = switchboard_runtime::PageRequest::first().with_limit(4);
+    let mut cursor;
+    loop {
+        let page = r.list_ticket_status_page(request).await.unwrap();
+        sizes.push(page.result_count);
+        ids.extend(page.result.into_iter().map(|s| s.id));
+        match page.next_cursor {
+            Some(c) => cursor = c,
+            None => break,
+        }
+        request = switchboard_runtime::PageRequest::after(&cursor).with_limit(4);
+    }
+    assert_eq!(sizes, [4, 4, 2]);
+    assert_eq!(ids, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+
+    // A cursor this list did not sign is refused.
     let err = r
-        .list_ticket_status_page(Some("v1.abc.def"))
+        .list_ticket_status_page(switchboard_runtime::PageRequest::after("v1.abc.def"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation, "{err}");

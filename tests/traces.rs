@@ -208,7 +208,10 @@ async fn no_credential_leaves_in_any_output() {
         Fault::Echo(422),
     ));
     let e = talkdesk
-        .list_tickets_page(&Default::default(), None)
+        .list_tickets_page(
+            &Default::default(),
+            switchboard_runtime::PageRequest::first(),
+        )
         .await
         .unwrap_err();
     assert!(e.message().contains("Bearer [REDACTED]"), "{e}");

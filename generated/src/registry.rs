@@ -2405,6 +2405,30 @@ impl Account {
             Account::Trengo(a) => a.call(model, resource, method, id, input).await,
         }
     }
+    /// One page of a unified list by name: from the start or after an earlier page's
+    /// `next_cursor`, at most `page.limit` records.
+    pub async fn page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        match self {
+            Account::PuzzelCaseManagement(a) => {
+                a.call_page(model, resource, input, page).await
+            }
+            Account::PuzzelContactCentre(a) => {
+                a.call_page(model, resource, input, page).await
+            }
+            Account::Reamaze(a) => a.call_page(model, resource, input, page).await,
+            Account::Talkdesk(a) => a.call_page(model, resource, input, page).await,
+            Account::Trengo(a) => a.call_page(model, resource, input, page).await,
+        }
+    }
     /// Calls a method by its MCP tool name with the tool's JSON arguments.
     pub async fn call_tool(
         &self,

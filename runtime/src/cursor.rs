@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::client::Request;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Operation};
 use crate::secret::Secret;
 
 const VERSION: &str = "v1";
@@ -29,6 +29,49 @@ pub struct Page<T> {
     pub result: Vec<T>,
     pub next_cursor: Option<String>,
     pub result_count: usize,
+}
+
+/// Which page of a list call to fetch: the first, or the one after an earlier page's
+/// `next_cursor`, with at most `limit` records (the provider's page size when `None`). A page
+/// never holds more records than the provider's page it comes from: a smaller limit splits
+/// that page over several cursors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageRequest<'a> {
+    pub cursor: Option<&'a str>,
+    pub limit: Option<usize>,
+}
+
+impl<'a> PageRequest<'a> {
+    /// The first page.
+    pub fn first() -> Self {
+        Self::default()
+    }
+
+    /// The page after the one that gave `cursor`.
+    pub fn after(cursor: &'a str) -> Self {
+        Self {
+            cursor: Some(cursor),
+            limit: None,
+        }
+    }
+
+    /// At most `limit` records (at least 1).
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The limit, refused when it is 0.
+    pub(crate) fn checked_limit(&self, provider: &str) -> Result<Option<usize>, Error> {
+        match self.limit {
+            Some(0) => Err(Error::new(
+                ErrorKind::Validation,
+                provider,
+                "`limit` must be at least 1",
+            )),
+            limit => Ok(limit),
+        }
+    }
 }
 
 /// What a cursor carries: the list's position (see `paginate`), bound to its call.
@@ -65,6 +108,22 @@ pub(crate) fn call_id(binding: &str, provider: &str, request: &Request) -> Strin
     if let Some(body) = &request.body {
         h.update(b"\0");
         h.update(body.to_string().as_bytes());
+    }
+    URL_SAFE_NO_PAD.encode(&h.finalize()[..16])
+}
+
+/// Identifies a `static` list on one account (it sends no request).
+pub(crate) fn fixed_id(binding: &str, provider: &str, operation: Option<Operation>) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        binding,
+        provider,
+        operation.map_or("", |o| o.resource),
+        operation.map_or("", |o| o.method),
+        "static",
+    ] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
     }
     URL_SAFE_NO_PAD.encode(&h.finalize()[..16])
 }

@@ -24,7 +24,7 @@ pub use client::{
     Auth, Client, ClientConfig, ClientOptions, Download, Request, Response, encode_path_segment,
 };
 pub use convert::{MapContext, MappingError};
-pub use cursor::Page;
+pub use cursor::{Page, PageRequest};
 pub use error::{Error, ErrorKind, ErrorRules, InBodyErrors, Operation};
 pub use paginate::{CursorSource, Pagination, PaginationKind, take_records};
 pub use policy::{RateLimit, RetryPolicy};
@@ -168,28 +168,6 @@ pub fn fixed_stream<T: Send + 'static>(records: Result<Vec<T>, Error>) -> Record
     }
 }
 
-/// A `static` list as one page: every record, no next cursor. A cursor cannot come from this
-/// list (it never gives one), so any cursor is refused.
-pub fn fixed_page<T>(
-    provider: &str,
-    records: Result<Vec<T>, Error>,
-    cursor: Option<&str>,
-) -> Result<Page<T>, Error> {
-    if cursor.is_some() {
-        return Err(Error::new(
-            ErrorKind::Validation,
-            provider,
-            "this list has a single page and gives no cursor; call it without one",
-        ));
-    }
-    let result = records?;
-    Ok(Page {
-        result_count: result.len(),
-        result,
-        next_cursor: None,
-    })
-}
-
 /// A list whose records may repeat (one derived from another resource's records, such as
 /// roles from users), each unified id listed once, at its first place.
 pub fn distinct<T: Send + 'static>(
@@ -208,6 +186,19 @@ pub fn distinct_page<T>(mut page: Page<T>, id: fn(&T) -> &str) -> Page<T> {
     page.result.retain(|r| seen.insert(id(r).to_owned()));
     page.result_count = page.result.len();
     page
+}
+
+/// A page of typed records as a page of unified JSON records.
+pub fn page_to_json<T: serde::Serialize>(page: Page<T>) -> Result<Page<serde_json::Value>, Error> {
+    Ok(Page {
+        result: page
+            .result
+            .into_iter()
+            .map(to_json)
+            .collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+        result_count: page.result_count,
+    })
 }
 
 /// Unified JSON of a typed value.

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::RecordStream;
 use crate::client::{Client, Request};
-use crate::cursor::{self, Page};
-use crate::error::{Error, ErrorKind};
+use crate::cursor::{self, Page, PageRequest};
+use crate::error::{Error, ErrorKind, Operation};
 use crate::json::{Json, Node, View};
 use crate::shape::Shape;
 use crate::value;
@@ -95,6 +95,10 @@ struct State {
     /// Empty pages in a row.
     #[serde(default)]
     empty: u32,
+    /// Records of the page `next` points at already handed out (a limit smaller than the
+    /// provider's page splits it).
+    #[serde(default)]
+    skip: usize,
     #[serde(skip)]
     seen: HashSet<String>,
     /// Why the list cannot go on, found while reading the last page: reported after its
@@ -142,6 +146,7 @@ impl State {
             previous: None,
             last_token: None,
             empty: 0,
+            skip: 0,
             seen: HashSet::new(),
             failed: None,
         }
@@ -291,7 +296,8 @@ impl Client {
     }
 
     /// One page of a list call, from its start or from a `next_cursor` an earlier page gave
-    /// (see [`crate::cursor`]); the first record that fails to map fails the page.
+    /// (see [`crate::cursor`]), with at most `page.limit` records; the first record that fails
+    /// to map fails the page.
     pub async fn list_page<T>(
         &self,
         request: Request,
@@ -299,15 +305,20 @@ impl Client {
         records: Path,
         shape: &'static Shape,
         map: impl Fn(&Node<'_>) -> Result<T, Error> + Send + Sync,
-        cursor: Option<&str>,
+        page: PageRequest<'_>,
     ) -> Result<Page<T>, Error> {
         let operation = request.operation;
+        let limit = page
+            .checked_limit(self.provider())
+            .map_err(|e| e.with_operation(operation))?;
         let call = cursor::call_id(self.binding(), self.provider(), &request);
-        let mut state = match cursor {
+        let mut state = match page.cursor {
             Some(c) => cursor::decode(self.provider(), self.cursor_key(), &call, c)
                 .map_err(|e| e.with_operation(operation))?,
             None => State::start(pagination),
         };
+        // Where this page starts: a limit that cuts the provider's page resumes here.
+        let start = state.clone();
         let lister = Lister {
             client: self.clone(),
             request,
@@ -316,6 +327,7 @@ impl Client {
             shape,
             map: &map,
         };
+        let mut rest = false;
         let result = lister
             .fetch(&mut state)
             .await
@@ -324,15 +336,66 @@ impl Client {
                 None => Ok(page),
             })
             .and_then(|page| {
-                page.unwrap_or_default()
-                    .into_iter()
+                let page = page.unwrap_or_default();
+                let left = page.len().saturating_sub(start.skip);
+                let take = limit.map_or(left, |l| l.min(left));
+                rest = take < left;
+                page.into_iter()
+                    .skip(start.skip)
+                    .take(take)
                     .collect::<Result<Vec<T>, Error>>()
             })
             .map_err(|e| self.redacted(e.with_operation(operation)))?;
+        if rest {
+            state = State {
+                skip: start.skip + result.len(),
+                ..start
+            };
+        } else {
+            // The next page is a new provider page, read from its first record.
+            state.skip = 0;
+        }
         let next_cursor = state
             .next
             .is_some()
             .then(|| cursor::encode(self.cursor_key(), &cursor::Payload { call, state }));
+        Ok(Page {
+            result_count: result.len(),
+            result,
+            next_cursor,
+        })
+    }
+}
+
+impl Client {
+    /// A `static` list (records kept in the mapping, nothing sent) as pages of at most
+    /// `page.limit` records; its cursors are signed and bound like any list's.
+    pub fn fixed_page<T>(
+        &self,
+        operation: Operation,
+        records: Result<Vec<T>, Error>,
+        page: PageRequest<'_>,
+    ) -> Result<Page<T>, Error> {
+        let operation = Some(operation);
+        let limit = page
+            .checked_limit(self.provider())
+            .map_err(|e| e.with_operation(operation))?;
+        let call = cursor::fixed_id(self.binding(), self.provider(), operation);
+        let skip: usize = match page.cursor {
+            Some(c) => cursor::decode(self.provider(), self.cursor_key(), &call, c)
+                .map_err(|e| e.with_operation(operation))?,
+            None => 0,
+        };
+        let records = records?;
+        let total = records.len();
+        let result: Vec<T> = records
+            .into_iter()
+            .skip(skip)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect();
+        let end = skip + result.len();
+        let next_cursor = (end < total)
+            .then(|| cursor::encode(self.cursor_key(), &cursor::Payload { call, state: end }));
         Ok(Page {
             result_count: result.len(),
             result,

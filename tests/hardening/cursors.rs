@@ -34,7 +34,7 @@ async fn a_cursor_of_one_account_does_not_resume_on_another() {
     let a = talkdesk_on("http://127.0.0.1", &sandbox, "account-a");
     let query = TicketListQuery::default();
     let cursor = a
-        .list_tickets_page(&query, None)
+        .list_tickets_page(&query, switchboard_runtime::PageRequest::first())
         .await
         .unwrap()
         .next_cursor
@@ -43,7 +43,7 @@ async fn a_cursor_of_one_account_does_not_resume_on_another() {
     let b = talkdesk_on("http://localhost", &sandbox, "account-b");
     let before = sandbox.faults().requests().len();
     let e = b
-        .list_tickets_page(&query, Some(&cursor))
+        .list_tickets_page(&query, switchboard_runtime::PageRequest::after(&cursor))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
@@ -56,13 +56,18 @@ async fn a_cursor_of_one_account_does_not_resume_on_another() {
     // The same account id on another base URL is another account too.
     let moved = talkdesk_on("http://localhost", &sandbox, "account-a");
     let e = moved
-        .list_tickets_page(&query, Some(&cursor))
+        .list_tickets_page(&query, switchboard_runtime::PageRequest::after(&cursor))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
     // The account itself resumes it.
     let again = talkdesk_on("http://127.0.0.1", &sandbox, "account-a");
-    assert!(again.list_tickets_page(&query, Some(&cursor)).await.is_ok());
+    assert!(
+        again
+            .list_tickets_page(&query, switchboard_runtime::PageRequest::after(&cursor))
+            .await
+            .is_ok()
+    );
 }
 
 fn trengo_with_key(sandbox: &Sandbox, key: &str) -> Result<Trengo, switchboard_runtime::Error> {
@@ -105,7 +110,7 @@ async fn a_cursor_never_sends_credentials_to_another_origin() {
     let trengo = trengo_with_key(&sandbox, KEY).unwrap();
     let query = TicketListQuery::default();
     let cursor = trengo
-        .list_tickets_page(&query, None)
+        .list_tickets_page(&query, switchboard_runtime::PageRequest::first())
         .await
         .unwrap()
         .next_cursor
@@ -114,7 +119,7 @@ async fn a_cursor_never_sends_credentials_to_another_origin() {
         state["next"] = serde_json::json!({"Url": stolen})
     });
     let e = trengo
-        .list_tickets_page(&query, Some(&forged))
+        .list_tickets_page(&query, switchboard_runtime::PageRequest::after(&forged))
         .await
         .unwrap_err();
     crate::check(&e, ErrorKind::Remote, &[trengo::TOKEN]);
@@ -127,5 +132,10 @@ async fn a_cursor_never_sends_credentials_to_another_origin() {
     let same = resign(&cursor, |state| {
         state["next"] = serde_json::json!({"Url": own})
     });
-    assert!(trengo.list_tickets_page(&query, Some(&same)).await.is_ok());
+    assert!(
+        trengo
+            .list_tickets_page(&query, switchboard_runtime::PageRequest::after(&same))
+            .await
+            .is_ok()
+    );
 }

@@ -141,7 +141,10 @@ async fn page(
             &["data"],
             &Shape::All,
             |n| Ok(n.to_value()),
-            cursor,
+            cursor.map_or_else(
+                switchboard_runtime::PageRequest::first,
+                switchboard_runtime::PageRequest::after,
+            ),
         )
         .await
 }

@@ -232,13 +232,13 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/attachments.yaml:6.
     pub async fn list_attachments_page(
         &self,
         query: &crate::unified::ticketing::AttachmentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
@@ -282,7 +282,7 @@ impl PuzzelCaseManagement {
                 &["items", "[]", "attachments"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -401,13 +401,13 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/customers.yaml:6.
     pub async fn list_contacts_page(
         &self,
         query: &crate::unified::ticketing::ContactListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
@@ -462,7 +462,7 @@ impl PuzzelCaseManagement {
                 &["items"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -897,12 +897,12 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/directory_users.yaml:7.
     pub async fn list_directory_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
@@ -946,7 +946,7 @@ impl PuzzelCaseManagement {
                 &["items"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1129,13 +1129,13 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/messages.yaml:6.
     pub async fn list_comments_page(
         &self,
         query: &crate::unified::ticketing::CommentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
@@ -1175,7 +1175,7 @@ impl PuzzelCaseManagement {
                 &["items"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1380,13 +1380,13 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/tickets.yaml:6.
     pub async fn list_tickets_page(
         &self,
         query: &crate::unified::ticketing::TicketListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
@@ -1441,7 +1441,7 @@ impl PuzzelCaseManagement {
                 &["items"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1965,12 +1965,12 @@ impl PuzzelCaseManagement {
                 map,
             )
     }
-    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/puzzel_case_management/users.yaml:6.
     pub async fn list_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
@@ -2010,7 +2010,7 @@ impl PuzzelCaseManagement {
                 &["items"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2382,6 +2382,79 @@ impl PuzzelCaseManagement {
                         "puzzel_case_management",
                         resource,
                         method,
+                    ),
+                )
+            }
+        }
+    }
+    /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+    /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+    /// records.
+    pub async fn call_page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        match (model, resource) {
+            ("ticketing", "attachments") => {
+                let query: crate::unified::ticketing::AttachmentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_attachments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "contacts") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_contacts_page(&query, page).await?,
+                )
+            }
+            ("user_directory", "users") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_users_page(page).await?,
+                )
+            }
+            ("ticketing", "comments") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_comments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "tickets") => {
+                let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_tickets_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "users") => {
+                ::switchboard_runtime::page_to_json(self.list_users_page(page).await?)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported(
+                        "puzzel_case_management",
+                        resource,
+                        "list",
                     ),
                 )
             }

@@ -1671,6 +1671,28 @@ impl PuzzelContactCentre {
             ),
         )
     }
+    /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+    /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+    /// records.
+    pub async fn call_page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        let _ = (model, input, page);
+        ::std::result::Result::Err(
+            ::switchboard_runtime::Error::unsupported(
+                "puzzel_contact_centre",
+                resource,
+                "list",
+            ),
+        )
+    }
     /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
     /// catalog's input schema describes them): what an MCP server does with a call.
     pub async fn call_tool(

@@ -212,13 +212,13 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/attachments.yaml:7.
     pub async fn list_attachments_page(
         &self,
         query: &crate::unified::ticketing::AttachmentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
@@ -262,7 +262,7 @@ impl Reamaze {
                 &["messages", "[]", "attachments"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -369,12 +369,12 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/channels.yaml:5.
     pub async fn list_collections_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Collection>,
         ::switchboard_runtime::Error,
@@ -418,7 +418,7 @@ impl Reamaze {
                 &["channels"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -597,13 +597,13 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/contacts.yaml:6.
     pub async fn list_contacts_page(
         &self,
         query: &crate::unified::ticketing::ContactListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
@@ -643,7 +643,7 @@ impl Reamaze {
                 &["contacts"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1032,30 +1032,25 @@ impl Reamaze {
             self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
         )
     }
-    /// [`Self::list_ticket_status`] as one page (a static list has no other): `cursor` must be `None`.
+    /// One page of [`Self::list_ticket_status`] (a static list: nothing is sent; a `limit` splits it over cursors).
     ///
     /// From mappings/providers/reamaze/conversation_statuses.yaml:6.
     pub async fn list_ticket_status_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
-        ::switchboard_runtime::fixed_page(
-                Self::NAME,
+        self.client
+            .fixed_page(
+                ::switchboard_runtime::Operation {
+                    resource: "conversation_statuses",
+                    method: "list",
+                },
                 self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
-                cursor,
+                page,
             )
-            .map_err(|e| {
-                e
-                    .with_operation(
-                        ::std::option::Option::Some(::switchboard_runtime::Operation {
-                            resource: "conversation_statuses",
-                            method: "list",
-                        }),
-                    )
-            })
     }
     /// Decodes a response body of [`Self::list_ticket_status`] (without fetching it) into unified records.
     pub fn decode_list_ticket_status(
@@ -1217,13 +1212,13 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/conversations.yaml:5.
     pub async fn list_tickets_page(
         &self,
         query: &crate::unified::ticketing::TicketListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
@@ -1323,7 +1318,7 @@ impl Reamaze {
                 &["conversations"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1936,12 +1931,12 @@ impl Reamaze {
             |r| r.id.as_str(),
         )
     }
-    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/directory_roles.yaml:7.
     pub async fn list_directory_roles_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::Role>,
         ::switchboard_runtime::Error,
@@ -1985,7 +1980,7 @@ impl Reamaze {
                 &["staff"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
             .map(|p| ::switchboard_runtime::distinct_page(p, |r| r.id.as_str()))
@@ -2093,12 +2088,12 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/directory_users.yaml:6.
     pub async fn list_directory_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
@@ -2142,7 +2137,7 @@ impl Reamaze {
                 &["staff"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2246,13 +2241,13 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/messages.yaml:7.
     pub async fn list_comments_page(
         &self,
         query: &crate::unified::ticketing::CommentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
@@ -2292,7 +2287,7 @@ impl Reamaze {
                 &["messages"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2481,12 +2476,12 @@ impl Reamaze {
                 map,
             )
     }
-    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/reamaze/staff.yaml:5.
     pub async fn list_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
@@ -2526,7 +2521,7 @@ impl Reamaze {
                 &["staff"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2837,6 +2832,94 @@ impl Reamaze {
                         "reamaze",
                         resource,
                         method,
+                    ),
+                )
+            }
+        }
+    }
+    /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+    /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+    /// records.
+    pub async fn call_page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        match (model, resource) {
+            ("ticketing", "attachments") => {
+                let query: crate::unified::ticketing::AttachmentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_attachments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "collections") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_collections_page(page).await?,
+                )
+            }
+            ("ticketing", "contacts") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_contacts_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "ticket_status") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_ticket_status_page(page).await?,
+                )
+            }
+            ("ticketing", "tickets") => {
+                let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_tickets_page(&query, page).await?,
+                )
+            }
+            ("user_directory", "roles") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_roles_page(page).await?,
+                )
+            }
+            ("user_directory", "users") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_users_page(page).await?,
+                )
+            }
+            ("ticketing", "comments") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_comments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "users") => {
+                ::switchboard_runtime::page_to_json(self.list_users_page(page).await?)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported(
+                        "reamaze",
+                        resource,
+                        "list",
                     ),
                 )
             }

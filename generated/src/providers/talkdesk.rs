@@ -245,12 +245,12 @@ impl Talkdesk {
         };
         self.client.paginate(request, ::std::option::Option::None, &[], shape, map)
     }
-    /// One page of [`Self::list_fields`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_fields`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/talkdesk/case_fields.yaml:5.
     pub async fn list_fields_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Field>,
         ::switchboard_runtime::Error,
@@ -284,7 +284,7 @@ impl Talkdesk {
             )
         };
         self.client
-            .list_page(request, ::std::option::Option::None, &[], shape, map, cursor)
+            .list_page(request, ::std::option::Option::None, &[], shape, map, page)
             .await
     }
     /// Decodes a response body of [`Self::list_fields`] (without fetching it) into unified records.
@@ -340,30 +340,25 @@ impl Talkdesk {
             self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
         )
     }
-    /// [`Self::list_ticket_status`] as one page (a static list has no other): `cursor` must be `None`.
+    /// One page of [`Self::list_ticket_status`] (a static list: nothing is sent; a `limit` splits it over cursors).
     ///
     /// From mappings/providers/talkdesk/case_statuses.yaml:6.
     pub async fn list_ticket_status_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
-        ::switchboard_runtime::fixed_page(
-                Self::NAME,
+        self.client
+            .fixed_page(
+                ::switchboard_runtime::Operation {
+                    resource: "case_statuses",
+                    method: "list",
+                },
                 self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
-                cursor,
+                page,
             )
-            .map_err(|e| {
-                e
-                    .with_operation(
-                        ::std::option::Option::Some(::switchboard_runtime::Operation {
-                            resource: "case_statuses",
-                            method: "list",
-                        }),
-                    )
-            })
     }
     /// Decodes a response body of [`Self::list_ticket_status`] (without fetching it) into unified records.
     pub fn decode_list_ticket_status(
@@ -480,13 +475,13 @@ impl Talkdesk {
                 map,
             )
     }
-    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/talkdesk/cases.yaml:5.
     pub async fn list_tickets_page(
         &self,
         query: &crate::unified::ticketing::TicketListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
@@ -541,7 +536,7 @@ impl Talkdesk {
                 &["_embedded", "data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1051,13 +1046,13 @@ impl Talkdesk {
                 map,
             )
     }
-    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/talkdesk/contacts.yaml:6.
     pub async fn list_contacts_page(
         &self,
         query: &crate::unified::ticketing::ContactListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
@@ -1112,7 +1107,7 @@ impl Talkdesk {
                 &["_embedded", "contacts"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1281,13 +1276,13 @@ impl Talkdesk {
         self.client
             .paginate(request, ::std::option::Option::None, &["notes"], shape, map)
     }
-    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/talkdesk/notes.yaml:7.
     pub async fn list_comments_page(
         &self,
         query: &crate::unified::ticketing::CommentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
@@ -1327,7 +1322,7 @@ impl Talkdesk {
                 &["notes"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1516,12 +1511,12 @@ impl Talkdesk {
                 map,
             )
     }
-    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/talkdesk/users.yaml:5.
     pub async fn list_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
@@ -1561,7 +1556,7 @@ impl Talkdesk {
                 &["_embedded", "users"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1884,6 +1879,72 @@ impl Talkdesk {
                         "talkdesk",
                         resource,
                         method,
+                    ),
+                )
+            }
+        }
+    }
+    /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+    /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+    /// records.
+    pub async fn call_page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        match (model, resource) {
+            ("ticketing", "fields") => {
+                ::switchboard_runtime::page_to_json(self.list_fields_page(page).await?)
+            }
+            ("ticketing", "ticket_status") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_ticket_status_page(page).await?,
+                )
+            }
+            ("ticketing", "tickets") => {
+                let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_tickets_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "contacts") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_contacts_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "comments") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_comments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "users") => {
+                ::switchboard_runtime::page_to_json(self.list_users_page(page).await?)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported(
+                        "talkdesk",
+                        resource,
+                        "list",
                     ),
                 )
             }

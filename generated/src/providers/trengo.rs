@@ -197,13 +197,13 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_attachments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/attachments.yaml:7.
     pub async fn list_attachments_page(
         &self,
         query: &crate::unified::ticketing::AttachmentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Attachment>,
         ::switchboard_runtime::Error,
@@ -247,7 +247,7 @@ impl Trengo {
                 &["data", "[]", "attachments"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -354,12 +354,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_collections`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/channels.yaml:8.
     pub async fn list_collections_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Collection>,
         ::switchboard_runtime::Error,
@@ -403,7 +403,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -582,13 +582,13 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_contacts`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/contacts.yaml:7.
     pub async fn list_contacts_page(
         &self,
         query: &crate::unified::ticketing::ContactListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Contact>,
         ::switchboard_runtime::Error,
@@ -628,7 +628,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1113,12 +1113,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_fields`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_fields`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/custom_fields.yaml:6.
     pub async fn list_fields_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Field>,
         ::switchboard_runtime::Error,
@@ -1158,7 +1158,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1336,12 +1336,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_directory_groups`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_groups`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/directory_groups.yaml:6.
     pub async fn list_directory_groups_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::Group>,
         ::switchboard_runtime::Error,
@@ -1385,7 +1385,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1575,12 +1575,12 @@ impl Trengo {
             |r| r.id.as_str(),
         )
     }
-    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_roles`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/directory_roles.yaml:6.
     pub async fn list_directory_roles_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::Role>,
         ::switchboard_runtime::Error,
@@ -1624,7 +1624,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
             .map(|p| ::switchboard_runtime::distinct_page(p, |r| r.id.as_str()))
@@ -1732,12 +1732,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_directory_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/directory_users.yaml:6.
     pub async fn list_directory_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::user_directory::User>,
         ::switchboard_runtime::Error,
@@ -1781,7 +1781,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -1963,12 +1963,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_tags`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_tags`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/labels.yaml:5.
     pub async fn list_tags_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Tag>,
         ::switchboard_runtime::Error,
@@ -2008,7 +2008,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2357,13 +2357,13 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_comments`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/messages.yaml:6.
     pub async fn list_comments_page(
         &self,
         query: &crate::unified::ticketing::CommentListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Comment>,
         ::switchboard_runtime::Error,
@@ -2403,7 +2403,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2668,12 +2668,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_teams`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_teams`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/teams.yaml:5.
     pub async fn list_teams_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Team>,
         ::switchboard_runtime::Error,
@@ -2713,7 +2713,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -2845,30 +2845,25 @@ impl Trengo {
             self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
         )
     }
-    /// [`Self::list_ticket_status`] as one page (a static list has no other): `cursor` must be `None`.
+    /// One page of [`Self::list_ticket_status`] (a static list: nothing is sent; a `limit` splits it over cursors).
     ///
     /// From mappings/providers/trengo/ticket_statuses.yaml:6.
     pub async fn list_ticket_status_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::TicketState>,
         ::switchboard_runtime::Error,
     > {
-        ::switchboard_runtime::fixed_page(
-                Self::NAME,
+        self.client
+            .fixed_page(
+                ::switchboard_runtime::Operation {
+                    resource: "ticket_statuses",
+                    method: "list",
+                },
                 self.decode_list_ticket_status(LIST_TICKET_STATUS_RECORDS.as_bytes()),
-                cursor,
+                page,
             )
-            .map_err(|e| {
-                e
-                    .with_operation(
-                        ::std::option::Option::Some(::switchboard_runtime::Operation {
-                            resource: "ticket_statuses",
-                            method: "list",
-                        }),
-                    )
-            })
     }
     /// Decodes a response body of [`Self::list_ticket_status`] (without fetching it) into unified records.
     pub fn decode_list_ticket_status(
@@ -2985,13 +2980,13 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_tickets`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/tickets.yaml:5.
     pub async fn list_tickets_page(
         &self,
         query: &crate::unified::ticketing::TicketListQuery,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::Ticket>,
         ::switchboard_runtime::Error,
@@ -3046,7 +3041,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -3611,12 +3606,12 @@ impl Trengo {
                 map,
             )
     }
-    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query).
+    /// One page of [`Self::list_users`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records.
     ///
     /// From mappings/providers/trengo/users.yaml:5.
     pub async fn list_users_page(
         &self,
-        cursor: ::std::option::Option<&str>,
+        page: ::switchboard_runtime::PageRequest<'_>,
     ) -> ::std::result::Result<
         ::switchboard_runtime::Page<crate::unified::ticketing::User>,
         ::switchboard_runtime::Error,
@@ -3656,7 +3651,7 @@ impl Trengo {
                 &["data"],
                 shape,
                 map,
-                cursor,
+                page,
             )
             .await
     }
@@ -4242,6 +4237,104 @@ impl Trengo {
             _ => {
                 ::std::result::Result::Err(
                     ::switchboard_runtime::Error::unsupported("trengo", resource, method),
+                )
+            }
+        }
+    }
+    /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+    /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+    /// records.
+    pub async fn call_page(
+        &self,
+        model: &str,
+        resource: &str,
+        input: &::serde_json::Value,
+        page: ::switchboard_runtime::PageRequest<'_>,
+    ) -> ::std::result::Result<
+        ::switchboard_runtime::Page<::serde_json::Value>,
+        ::switchboard_runtime::Error,
+    > {
+        match (model, resource) {
+            ("ticketing", "attachments") => {
+                let query: crate::unified::ticketing::AttachmentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_attachments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "collections") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_collections_page(page).await?,
+                )
+            }
+            ("ticketing", "contacts") => {
+                let query: crate::unified::ticketing::ContactListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_contacts_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "fields") => {
+                ::switchboard_runtime::page_to_json(self.list_fields_page(page).await?)
+            }
+            ("user_directory", "groups") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_groups_page(page).await?,
+                )
+            }
+            ("user_directory", "roles") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_roles_page(page).await?,
+                )
+            }
+            ("user_directory", "users") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_directory_users_page(page).await?,
+                )
+            }
+            ("ticketing", "tags") => {
+                ::switchboard_runtime::page_to_json(self.list_tags_page(page).await?)
+            }
+            ("ticketing", "comments") => {
+                let query: crate::unified::ticketing::CommentListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_comments_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "teams") => {
+                ::switchboard_runtime::page_to_json(self.list_teams_page(page).await?)
+            }
+            ("ticketing", "ticket_status") => {
+                ::switchboard_runtime::page_to_json(
+                    self.list_ticket_status_page(page).await?,
+                )
+            }
+            ("ticketing", "tickets") => {
+                let query: crate::unified::ticketing::TicketListQuery = ::switchboard_runtime::input(
+                    Self::NAME,
+                    input,
+                    "query",
+                )?;
+                ::switchboard_runtime::page_to_json(
+                    self.list_tickets_page(&query, page).await?,
+                )
+            }
+            ("ticketing", "users") => {
+                ::switchboard_runtime::page_to_json(self.list_users_page(page).await?)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    ::switchboard_runtime::Error::unsupported("trengo", resource, "list"),
                 )
             }
         }

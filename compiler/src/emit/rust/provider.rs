@@ -146,6 +146,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
     let mut statics = Vec::new();
     let mut mappers = Vec::new();
     let mut call_arms = Vec::new();
+    let mut page_arms = Vec::new();
     let mut map_arms = Vec::new();
     let mut tool_arms = Vec::new();
     let mut native_types = std::collections::BTreeMap::new();
@@ -199,6 +200,7 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             methods.push(generated.method.clone());
             statics.push(generated.statics.clone());
             call_arms.push(generated.call_arm(&model.name, &u.name));
+            page_arms.extend(generated.page_arm(&model.name, &u.name));
             let (tool, model_name, unified_name, mname) =
                 (&m.tool_name, &model.name, &u.name, &m.name);
             tool_arms.push(quote! {
@@ -276,6 +278,19 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
             match (model, resource, method) {
                 #(#call_arms)*
                 _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, method)),
+            }
+        }
+    };
+    let page_body = if page_arms.is_empty() {
+        quote! {
+            let _ = (model, input, page);
+            ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, "list"))
+        }
+    } else {
+        quote! {
+            match (model, resource) {
+                #(#page_arms)*
+                _ => ::std::result::Result::Err(#rt::Error::unsupported(#name, resource, "list")),
             }
         }
     };
@@ -386,6 +401,19 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 input: &::serde_json::Value,
             ) -> ::std::result::Result<#rt::Output, #rt::Error> {
                 #call_body
+            }
+
+            /// One page of a unified list by name with unified JSON input (`{"query": …}`):
+            /// from the start or after an earlier page's `next_cursor`, at most `page.limit`
+            /// records.
+            pub async fn call_page(
+                &self,
+                model: &str,
+                resource: &str,
+                input: &::serde_json::Value,
+                page: #rt::PageRequest<'_>,
+            ) -> ::std::result::Result<#rt::Page<::serde_json::Value>, #rt::Error> {
+                #page_body
             }
 
             /// Calls a method by its MCP tool name with the tool's JSON arguments (as the
@@ -591,6 +619,28 @@ struct Generated {
 }
 
 impl Generated {
+    /// The arm of `call_page` for a list.
+    fn page_arm(&self, model: &str, resource: &str) -> Option<TokenStream> {
+        if self.returns != Returns::Records {
+            return None;
+        }
+        let rt = rt();
+        let page_name = format_ident!("{}_page", self.fn_name);
+        let (prep, arg) = match &self.query {
+            Some(q) => (
+                quote!(let query: #q = #rt::input(Self::NAME, input, "query")?;),
+                quote!(&query,),
+            ),
+            None => (quote!(), quote!()),
+        };
+        Some(quote! {
+            (#model, #resource) => {
+                #prep
+                #rt::page_to_json(self.#page_name(#arg page).await?)
+            }
+        })
+    }
+
     fn call_arm(&self, model: &str, resource: &str) -> TokenStream {
         let rt = rt();
         let fn_name = &self.fn_name;
@@ -832,7 +882,7 @@ fn method(
             let page_name = format_ident!("{}_page", fn_name);
             let page_doc = doc(&[
                 format!(
-                    "[`Self::{fn_name}`] as one page (a static list has no other): `cursor` must be `None`."
+                    "One page of [`Self::{fn_name}`] (a static list: nothing is sent; a `limit` splits it over cursors)."
                 ),
                 format!("From {}.", m.origin),
             ]);
@@ -844,10 +894,9 @@ fn method(
                 }
 
                 #page_doc
-                pub async fn #page_name(&self, #(#params,)* cursor: ::std::option::Option<&str>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
+                pub async fn #page_name(&self, #(#params,)* page: #rt::PageRequest<'_>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
                     #(#in_page)*
-                    #rt::fixed_page(Self::NAME, self.#decode_name(#fixed_name.as_bytes()), cursor)
-                        .map_err(|e| e.with_operation(::std::option::Option::Some(#operation)))
+                    self.client.fixed_page(#operation, self.#decode_name(#fixed_name.as_bytes()), page)
                 }
             }
         }
@@ -860,7 +909,7 @@ fn method(
             let (in_stream, in_page) = (prepare(true), prepare(false));
             let mut stream =
                 quote!(self.client.paginate(request, #pagination, &[#(#data),*], shape, map));
-            let mut page = quote!(self.client.list_page(request, #pagination, &[#(#data),*], shape, map, cursor).await);
+            let mut page = quote!(self.client.list_page(request, #pagination, &[#(#data),*], shape, map, page).await);
             if m.distinct {
                 stream = quote!(#rt::distinct(#stream, |r| r.id.as_str()));
                 page = quote!(#page.map(|p| #rt::distinct_page(p, |r| r.id.as_str())));
@@ -868,7 +917,7 @@ fn method(
             let page_name = format_ident!("{}_page", fn_name);
             let page_doc = doc(&[
                 format!(
-                    "One page of [`Self::{fn_name}`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query)."
+                    "One page of [`Self::{fn_name}`]: from the start, or from the `next_cursor` of an earlier page (cursors are signed with the client's cursor key and bound to this call and its query), with at most `page.limit` records."
                 ),
                 format!("From {}.", m.origin),
             ]);
@@ -890,7 +939,7 @@ fn method(
                 }
 
                 #page_doc
-                pub async fn #page_name(&self, #(#params,)* cursor: ::std::option::Option<&str>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
+                pub async fn #page_name(&self, #(#params,)* page: #rt::PageRequest<'_>) -> ::std::result::Result<#rt::Page<#ty>, #rt::Error> {
                     #in_page
                     let request = #rt::request::build(Self::NAME, &#spec_name, &vars)?;
                     let shape = #rt::interpret::shape_for(self.overrides.as_deref(), #resource_name, if self.full { &#full_shape_name } else { &#shape_name });

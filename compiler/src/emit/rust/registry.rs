@@ -152,6 +152,20 @@ pub(super) fn registry(ir: &Ir) -> Module {
                 }
             }
 
+            /// One page of a unified list by name: from the start or after an earlier page's
+            /// `next_cursor`, at most `page.limit` records.
+            pub async fn page(
+                &self,
+                model: &str,
+                resource: &str,
+                input: &::serde_json::Value,
+                page: #rt::PageRequest<'_>,
+            ) -> ::std::result::Result<#rt::Page<::serde_json::Value>, #rt::Error> {
+                match self {
+                    #( Account::#variants(a) => a.call_page(model, resource, input, page).await, )*
+                }
+            }
+
             /// Calls a method by its MCP tool name with the tool's JSON arguments.
             pub async fn call_tool(
                 &self,
