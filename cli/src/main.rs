@@ -1,5 +1,7 @@
 //! `switchboard`: the user-facing command-line tool.
 
+mod serve;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +25,15 @@ enum Command {
     Demo,
     /// Map a provider payload (a record, an array, or a whole response) to unified JSON.
     Map(MapArgs),
+    /// Serve the unified API and the proxy API over HTTP (`--sandbox`: on the emulators, with
+    /// nothing to configure).
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke API keys; make encryption keys.
+    #[command(subcommand)]
+    Keys(serve::KeysCommand),
+    /// Work on the stored accounts (re-encrypt them after a key rotation).
+    #[command(subcommand)]
+    Accounts(serve::AccountsCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -90,6 +101,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo => demo().await,
         Command::Map(args) => map(&args),
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Keys(command) => serve::keys(command).await,
+        Command::Accounts(command) => serve::accounts(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

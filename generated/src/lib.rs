@@ -21,3 +21,28 @@ pub mod providers {
 #[rustfmt::skip]
 pub mod registry;
 pub use registry::PROVIDERS;
+/// The documents generated beside this crate, for servers that serve them.
+#[rustfmt::skip]
+pub mod documents {
+    /// The unified API's OpenAPI 3.1 document.
+    pub const UNIFIED_OPENAPI: &str = include_str!("../openapi/unified.json");
+    /// Each provider's proxy API as an OpenAPI 3.1 document, by provider.
+    pub const PROXY_OPENAPI: &[(&str, &str)] = &[
+        (
+            "puzzel_case_management",
+            include_str!("../openapi/puzzel_case_management.json"),
+        ),
+        ("puzzel_contact_centre", include_str!("../openapi/puzzel_contact_centre.json")),
+        ("reamaze", include_str!("../openapi/reamaze.json")),
+        ("talkdesk", include_str!("../openapi/talkdesk.json")),
+        ("trengo", include_str!("../openapi/trengo.json")),
+    ];
+    /// Each provider's MCP tool definitions, by provider.
+    pub const MCP_TOOLS: &[(&str, &str)] = &[
+        ("puzzel_case_management", include_str!("../mcp/puzzel_case_management.json")),
+        ("puzzel_contact_centre", include_str!("../mcp/puzzel_contact_centre.json")),
+        ("reamaze", include_str!("../mcp/reamaze.json")),
+        ("talkdesk", include_str!("../mcp/talkdesk.json")),
+        ("trengo", include_str!("../mcp/trengo.json")),
+    ];
+}

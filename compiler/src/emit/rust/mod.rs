@@ -53,6 +53,9 @@ pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
         Layout::Crate => {
             let model_names = ir.models.iter().map(|m| module_ident(&m.name));
             let provider_idents = ir.providers.iter().map(|p| module_ident(&p.name));
+            let names: Vec<&str> = ir.providers.iter().map(|p| p.name.as_str()).collect();
+            let openapi = names.iter().map(|n| format!("../openapi/{n}.json"));
+            let mcp = names.iter().map(|n| format!("../mcp/{n}.json"));
             // `#[rustfmt::skip]` keeps `cargo fmt` of the workspace from reformatting
             // prettyplease's output, which would make the committed files differ from a build.
             let lib = quote! {
@@ -76,6 +79,17 @@ pub fn emit(ir: &Ir, layout: Layout, out: &mut Output) {
                 pub mod registry;
 
                 pub use registry::PROVIDERS;
+
+                /// The documents generated beside this crate, for servers that serve them.
+                #[rustfmt::skip]
+                pub mod documents {
+                    /// The unified API's OpenAPI 3.1 document.
+                    pub const UNIFIED_OPENAPI: &str = include_str!("../openapi/unified.json");
+                    /// Each provider's proxy API as an OpenAPI 3.1 document, by provider.
+                    pub const PROXY_OPENAPI: &[(&str, &str)] = &[#( (#names, include_str!(#openapi)) ),*];
+                    /// Each provider's MCP tool definitions, by provider.
+                    pub const MCP_TOOLS: &[(&str, &str)] = &[#( (#names, include_str!(#mcp)) ),*];
+                }
             };
             out.insert("src/lib.rs", file(lib, "mappings/"));
             let (docs, items) = (&registry.docs, &registry.items);

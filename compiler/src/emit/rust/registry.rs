@@ -61,6 +61,28 @@ pub(super) fn registry(ir: &Ir) -> Module {
             }
         }
     }
+    let credentials = ir.providers.iter().flat_map(|p| {
+        p.credentials.iter().map(move |c| {
+            let (provider, name, secret, optional, description) =
+                (&p.name, &c.name, c.secret, c.optional, &c.description);
+            let default = match &c.default {
+                Some(d) => quote! { ::std::option::Option::Some(#d) },
+                None => quote! { ::std::option::Option::None },
+            };
+            let values = c.values.iter().map(|(v, _)| v);
+            quote! {
+                Credential {
+                    provider: #provider,
+                    name: #name,
+                    secret: #secret,
+                    optional: #optional,
+                    default: #default,
+                    description: #description,
+                    values: &[#(#values),*],
+                },
+            }
+        })
+    });
     let variants: Vec<syn::Ident> = ir.providers.iter().map(|p| type_ident(&p.name)).collect();
     let modules: Vec<syn::Ident> = ir.providers.iter().map(|p| module_ident(&p.name)).collect();
     let items = quote! {
@@ -99,6 +121,29 @@ pub(super) fn registry(ir: &Ir) -> Module {
         /// What `provider` supports for `model.resource` and `method`, if anything.
         pub fn capability(provider: &str, model: &str, resource: &str, method: &str) -> ::std::option::Option<&'static Capability> {
             CAPABILITIES.iter().find(|c| c.provider == provider && c.model == model && c.resource == resource && c.method == method)
+        }
+
+        /// One credential an account of a provider gives, as its mapping declares it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Credential {
+            pub provider: &'static str,
+            pub name: &'static str,
+            /// Never shown back once given.
+            pub secret: bool,
+            /// An account may leave it out (a default or another auth option covers it).
+            pub optional: bool,
+            pub default: ::std::option::Option<&'static str>,
+            pub description: &'static str,
+            /// The values an account may give; empty: any value.
+            pub values: &'static [&'static str],
+        }
+
+        /// Every provider's credentials.
+        pub static CREDENTIALS: &[Credential] = &[#(#credentials)*];
+
+        /// The credentials an account of `provider` gives.
+        pub fn credentials(provider: &str) -> impl Iterator<Item = &'static Credential> {
+            CREDENTIALS.iter().filter(move |c| c.provider == provider)
         }
 
         /// A connected account of any provider.
