@@ -2576,6 +2576,16 @@ impl Account {
             Account::Trengo(_) => "trengo",
         }
     }
+    /// The account's HTTP client, with its credentials applied.
+    pub fn client(&self) -> &::switchboard_runtime::Client {
+        match self {
+            Account::PuzzelCaseManagement(a) => a.client(),
+            Account::PuzzelContactCentre(a) => a.client(),
+            Account::Reamaze(a) => a.client(),
+            Account::Talkdesk(a) => a.client(),
+            Account::Trengo(a) => a.client(),
+        }
+    }
     /// Also fills `on_request` fields (`remote_data`).
     pub fn with_remote_data(self, on: bool) -> Self {
         match self {

@@ -283,6 +283,15 @@ impl Request {
     }
 }
 
+/// What [`Client::send_any`] received.
+#[derive(Debug)]
+pub enum Answer {
+    /// A JSON (or empty) answer, read whole, the account's secrets redacted.
+    Json { status: u16, body: String },
+    /// Anything else, still to be read.
+    File(Box<Download>),
+}
+
 /// A provider's successful answer: status, headers and the body as it came.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -746,6 +755,22 @@ impl Client {
         }
     }
 
+    /// Sends one request whose answer is passed on as it came (a proxy's): JSON read whole
+    /// (within `max_body_bytes`) with the account's secrets redacted, anything else as a
+    /// [`Download`] still to be read. Retries, auth renewal and error mapping are those of any
+    /// call.
+    pub async fn send_any(&self, request: &Request) -> Result<Answer, Error> {
+        Ok(match self.send_traced(request, true).await? {
+            Received::Stream(response, slot) => {
+                Answer::File(Box::new(Download::new(self.inner.provider, response, slot)))
+            }
+            Received::Full(response) => Answer::Json {
+                status: response.status,
+                body: self.inner.redactor.whole(&response.body),
+            },
+        })
+    }
+
     /// One call with its retries, traced as one span.
     async fn send_traced(&self, request: &Request, stream: bool) -> Result<Received, Error> {
         let op = request.operation;
@@ -766,11 +791,26 @@ impl Client {
             .await;
         span.record("attempts", attempts);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
-        match &result {
-            Ok(Received::Full(r)) => span.record("status", r.status),
-            Ok(Received::Stream(r, _)) => span.record("status", r.status().as_u16()),
-            Err(e) => span.record("status", e.status().unwrap_or(0)),
+        let status = match &result {
+            Ok(Received::Full(r)) => r.status,
+            Ok(Received::Stream(r, _)) => r.status().as_u16(),
+            Err(e) => e.status().unwrap_or(0),
         };
+        span.record("status", status);
+        // For whoever installed a `metrics` recorder (the server's `/metrics`); free otherwise.
+        let provider = self.inner.provider;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind().as_str(),
+        };
+        metrics::counter!("switchboard_provider_requests_total", "provider" => provider, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("switchboard_provider_request_duration_seconds", "provider" => provider)
+            .record(started.elapsed().as_secs_f64());
+        if attempts > 1 {
+            metrics::counter!("switchboard_provider_retries_total", "provider" => provider)
+                .increment(u64::from(attempts - 1));
+        }
         result.map_err(|e| {
             self.inner
                 .redactor
@@ -1015,6 +1055,7 @@ impl Client {
 
     async fn fetch_token(&self) -> Result<(Secret, Option<Duration>), Error> {
         let provider = self.inner.provider;
+        metrics::counter!("switchboard_token_fetches_total", "provider" => provider).increment(1);
         let (request, token_path, expires_path): (_, &[&str], Option<&[&str]>) =
             match &self.inner.auth {
                 Auth::OAuth2ClientCredentials {

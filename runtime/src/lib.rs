@@ -21,7 +21,8 @@ pub mod types;
 pub mod value;
 
 pub use client::{
-    Auth, Client, ClientConfig, ClientOptions, Download, Request, Response, encode_path_segment,
+    Answer, Auth, Client, ClientConfig, ClientOptions, Download, Request, Response,
+    encode_path_segment,
 };
 pub use convert::{MapContext, MappingError};
 pub use cursor::{Page, PageRequest};

@@ -113,6 +113,11 @@ impl Redactor {
         text
     }
 
+    /// A whole body passed on to a caller (a proxy's answer), every secret replaced.
+    pub(crate) fn whole(&self, bytes: &[u8]) -> String {
+        replace_all(&String::from_utf8_lossy(bytes), &self.all())
+    }
+
     /// The error with every secret replaced in its message, body, details and field.
     pub(crate) fn error(&self, e: Error) -> Error {
         let all = self.all();

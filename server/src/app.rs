@@ -20,7 +20,7 @@ use crate::auth::{self, Caller};
 use crate::crypto::Keyring;
 use crate::error::{ApiError, Code};
 use crate::store::{AccountRow, Store};
-use crate::{accounts, keys, ops, unified};
+use crate::{accounts, keys, ops, proxy, telemetry, unified};
 
 /// Where one provider's API is reached, when not at the address its mapping declares (a
 /// sandbox, a regional host, a proxy).
@@ -94,6 +94,7 @@ const CURSOR_KEY: &str = "cursor_key";
 impl App {
     pub async fn new(config: Config) -> Result<Shared, String> {
         let cursor_key = cursor_key(&config.store, &config.keyring).await?;
+        telemetry::handle();
         let per_minute = std::num::NonZeroU32::new(config.limits.calls_per_minute.max(1))
             .unwrap_or(std::num::NonZeroU32::MIN);
         let app = Arc::new(App {
@@ -413,13 +414,16 @@ pub fn router(app: Shared) -> Router {
             "/unified/{model}/{resource}/{id}/{method}",
             post(unified::custom),
         )
+        .route("/proxy/{provider}/{*rest}", axum::routing::any(proxy::call))
         .layer(middleware::from_fn_with_state(app.clone(), timed))
         .layer(middleware::from_fn_with_state(app.clone(), authenticated));
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi/{document}", get(ops::document))
+        .route("/metrics", get(telemetry::render))
         .merge(api)
+        .route_layer(middleware::from_fn(telemetry::track))
         .fallback(fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(Code::MethodNotAllowed, "this endpoint does not take that method")

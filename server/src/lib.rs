@@ -11,8 +11,10 @@ pub mod error;
 mod idempotency;
 mod keys;
 mod ops;
+mod proxy;
 pub mod sandbox;
 pub mod store;
+mod telemetry;
 mod unified;
 
 pub use app::{App, Config, Endpoint, Limits, Shared, now, reencrypt, router};

@@ -81,6 +81,15 @@ impl SandboxServer {
         let sandbox = Sandbox::start()
             .await
             .map_err(|e| format!("cannot start the sandbox on 127.0.0.1: {e}"))?;
+        Self::on(sandbox, store, limits).await
+    }
+
+    /// [`SandboxServer::start`] on a sandbox already running (one with options of its own).
+    pub async fn on(
+        sandbox: Sandbox,
+        store: Option<&str>,
+        limits: Limits,
+    ) -> Result<SandboxServer, String> {
         let store = Store::open(store.unwrap_or("sqlite::memory:")).await?;
         let app = App::new(Config {
             store,

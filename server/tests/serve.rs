@@ -583,3 +583,129 @@ async fn a_key_over_its_rate_limit_is_told_when_to_retry() {
     assert!((1..=60).contains(&seconds));
     run.stop().await;
 }
+
+#[tokio::test]
+async fn the_proxy_calls_provider_methods_with_the_accounts_credentials() {
+    let run = Running::start(None).await;
+    let trengo_account = run.account("trengo").to_owned();
+    // A unified resource's own endpoint, answered as Trengo sends it.
+    let (status, page) = json_of(
+        run.get("/proxy/trengo/tickets")
+            .query(&[("account_id", &trengo_account)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["data"].as_array().unwrap().len(), trengo::PER_PAGE);
+    // A native Puzzel Contact Centre operation: the customer key comes from the account.
+    let pcc = run.account("puzzel_contact_centre").to_owned();
+    let (status, queues) = json_of(
+        run.get("/proxy/puzzel_contact_centre/users/stateinformation/Today")
+            .query(&[("account_id", &pcc)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{queues}");
+    assert!(queues["result"].is_array(), "{queues}");
+    // The account must be of the provider named, the path one of its methods.
+    let (status, body) = json_of(
+        run.get("/proxy/reamaze/conversations")
+            .query(&[("account_id", &trengo_account)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("/proxy/trengo/"));
+    let (status, body) = json_of(
+        run.get("/proxy/trengo/tickest")
+            .query(&[("account_id", &trengo_account)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // A value that would climb out of its segment is refused before anything is sent. HTTP
+    // clients resolve dot segments themselves, so the request is written by hand.
+    for id in ["%2E%2E", "%2e", "%2E"] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(run.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET /proxy/trengo/tickets/{id}?account_id={trengo_account} HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            run.server.key
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{id}: {answer}");
+        assert!(answer.contains("must name one record"), "{id}: {answer}");
+    }
+    // A provider error passes with its kind's status, as a remote error.
+    let (status, body) = json_of(
+        run.get("/proxy/trengo/tickets/999999999")
+            .query(&[("account_id", &trengo_account)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["is_remote_error"], true);
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_provider_calls_and_token_fetches_without_secrets() {
+    let run = Running::start(None).await;
+    for provider in ["trengo", "talkdesk"] {
+        let r = run
+            .get("/unified/ticketing/tickets")
+            .query(&[("account_id", run.account(provider)), ("limit", "2")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = run
+        .http
+        .get(format!("{}/metrics", run.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    for expected in [
+        r#"switchboard_http_requests_total{route="/unified/{model}/{resource}",method="GET",status="200"}"#,
+        r#"switchboard_http_request_duration_seconds_bucket{route="/unified/{model}/{resource}",method="GET",le="#,
+        r#"switchboard_provider_requests_total{provider="trengo",outcome="ok"}"#,
+        r#"switchboard_provider_request_duration_seconds_bucket{provider="talkdesk",le="#,
+        r#"switchboard_token_fetches_total{provider="talkdesk"}"#,
+    ] {
+        assert!(text.contains(expected), "no {expected} in:\n{text}");
+    }
+    for secret in SECRETS.iter().chain([&run.server.key.as_str()]) {
+        assert!(!text.contains(secret), "/metrics shows {secret}");
+    }
+    for (_, account) in &run.server.accounts {
+        assert!(
+            !text.contains(account.as_str()),
+            "/metrics names account {account}"
+        );
+    }
+    run.stop().await;
+}

@@ -245,6 +245,11 @@ impl PuzzelContactCentre {
         self.full = on;
         self
     }
+    /// The account's HTTP client (base URL, credentials, retries), for requests no
+    /// method describes, such as a proxy's.
+    pub fn client(&self) -> &::switchboard_runtime::Client {
+        &self.client
+    }
     fn vars(
         &self,
         id: ::std::option::Option<&str>,

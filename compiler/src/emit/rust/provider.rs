@@ -378,6 +378,12 @@ pub(super) fn provider(ir: &Ir, p: &ir::Provider) -> Module {
                 self
             }
 
+            /// The account's HTTP client (base URL, credentials, retries), for requests no
+            /// method describes, such as a proxy's.
+            pub fn client(&self) -> &#rt::Client {
+                &self.client
+            }
+
             fn vars(
                 &self,
                 id: ::std::option::Option<&str>,

@@ -175,6 +175,13 @@ pub(super) fn registry(ir: &Ir) -> Module {
                 }
             }
 
+            /// The account's HTTP client, with its credentials applied.
+            pub fn client(&self) -> &::switchboard_runtime::Client {
+                match self {
+                    #( Account::#variants(a) => a.client(), )*
+                }
+            }
+
             /// Also fills `on_request` fields (`remote_data`).
             pub fn with_remote_data(self, on: bool) -> Self {
                 match self {
