@@ -227,3 +227,24 @@ pub fn lab_auth(kind: &str, base: &str, wrong: bool) -> switchboard_runtime::Aut
         other => panic!("the lab has no auth {other}"),
     }
 }
+
+/// The process's peak resident set, for tests that hold memory flat (Linux only, like the CI).
+pub mod memory {
+    /// The process's peak resident set (`VmHWM`), in bytes.
+    pub fn peak_rss() -> usize {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            })
+            .map_or(0, |kb| kb * 1024)
+            .max(1)
+    }
+
+    /// Resets the peak to the current resident set (Linux `clear_refs`).
+    pub fn reset_peak() {
+        std::fs::write("/proc/self/clear_refs", "5").expect("the peak resident set can be reset");
+    }
+}

@@ -7,25 +7,8 @@
 use switchboard_generated::providers::puzzel_contact_centre::ArchiveRecordingFileDownloadQuery;
 use switchboard_runtime::Output;
 use switchboard_sandbox::{Options, Sandbox, puzzel_cc};
+use switchboard_tests::memory::{peak_rss, reset_peak};
 use switchboard_tests::puzzel_contact_centre;
-
-/// The process's peak resident set (`VmHWM`), in bytes.
-fn peak_rss() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-        .max(1)
-}
-
-/// Resets the peak to the current resident set (Linux `clear_refs`).
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("the peak resident set can be reset");
-}
 
 const SIZE: usize = 100 * 1024 * 1024;
 /// The most the download may add to the resident set.

@@ -176,17 +176,27 @@ pub fn path(provider: &str, vars: &Json, parts: &[Part]) -> Result<String, Error
                 };
                 let v =
                     value::var(vars, path).ok_or_else(|| bad("is needed in the request path"))?;
-                let v = text(v);
-                if matches!(v.as_str(), "" | "." | "..") {
-                    return Err(bad(&format!(
-                        "cannot be `{v}`: a value in the request path must name one record (give the record's id)"
-                    )));
-                }
-                out.push_str(&encode_path_segment(&v));
+                out.push_str(&path_segment(provider, &path.join("."), &text(v))?);
             }
         }
     }
     Ok(out)
+}
+
+/// One value of a request path, escaped to stay exactly one segment (see
+/// [`encode_path_segment`]); a value that escaping cannot keep in its segment (empty, `.` or
+/// `..`, which URL parsers resolve) is a `Validation` error naming `name`.
+pub fn path_segment(provider: &str, name: &str, value: &str) -> Result<String, Error> {
+    if matches!(value, "" | "." | "..") {
+        return Err(Error::new(
+            ErrorKind::Validation,
+            provider,
+            format!(
+                "`{name}` cannot be `{value}`: a value in the request path must name one record (give the record's id)"
+            ),
+        ));
+    }
+    Ok(encode_path_segment(value))
 }
 
 /// Query parameters with a value.

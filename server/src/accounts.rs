@@ -322,9 +322,7 @@ pub async fn list(
         .filter(|r| query.provider.as_ref().is_none_or(|p| *p == r.provider))
         .map(view)
         .collect();
-    Ok(Json(
-        json!({"result_count": result.len(), "result": result}),
-    ))
+    Ok(crate::app::listing(result))
 }
 
 pub async fn show(

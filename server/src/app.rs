@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderName, Method};
+use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -291,6 +291,11 @@ pub async fn reencrypt(store: &Store, keyring: &Keyring) -> Result<usize, String
     Ok(count)
 }
 
+/// A list answer of the admin endpoints: `{result_count, result}`.
+pub fn listing(result: Vec<serde_json::Value>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"result_count": result.len(), "result": result}))
+}
+
 /// Now, as RFC 3339 UTC.
 pub fn now() -> String {
     jiff::Timestamp::now().to_string()
@@ -382,8 +387,7 @@ async fn timed(State(app): State<Shared>, req: Request, next: Next) -> Response 
     }
 }
 
-async fn fallback(method: Method) -> ApiError {
-    let _ = method;
+async fn fallback() -> ApiError {
     ApiError::not_found("no such endpoint; the API is described at GET /openapi/unified.json")
 }
 
@@ -402,13 +406,13 @@ pub fn router(app: Shared) -> Router {
         .route("/keys/{id}", axum::routing::delete(keys::revoke))
         .route(
             "/unified/{model}/{resource}",
-            get(unified::list).post(unified::create),
+            get(unified::collection).post(unified::collection),
         )
         .route(
             "/unified/{model}/{resource}/{id}",
-            get(unified::get)
-                .patch(unified::update)
-                .delete(unified::delete),
+            get(unified::record)
+                .patch(unified::record)
+                .delete(unified::record),
         )
         .route(
             "/unified/{model}/{resource}/{id}/{method}",

@@ -71,22 +71,6 @@ impl Code {
             Code::ServerTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
-
-    /// Every code, for documents and tests.
-    pub const ALL: &[Code] = &[
-        Code::InvalidRequest,
-        Code::Unauthenticated,
-        Code::PermissionDenied,
-        Code::NotFound,
-        Code::MethodNotAllowed,
-        Code::Conflict,
-        Code::NeedsReauth,
-        Code::PayloadTooLarge,
-        Code::IdempotencyMismatch,
-        Code::TooManyRequests,
-        Code::Internal,
-        Code::ServerTimeout,
-    ];
 }
 
 /// An error answer: a caller-side [`Code`] or a provider-side runtime error.

@@ -51,9 +51,7 @@ pub async fn list(State(app): State<Shared>, caller: Caller) -> Result<Json<Valu
         .await
         .map_err(|e| ApiError::internal("listing API keys", e))?;
     let result: Vec<Value> = rows.iter().map(auth::key_view).collect();
-    Ok(Json(
-        json!({"result_count": result.len(), "result": result}),
-    ))
+    Ok(crate::app::listing(result))
 }
 
 pub async fn revoke(

@@ -191,40 +191,49 @@ pub async fn call(
         )));
     }
 
-    let credentials = open_credentials(&app.keyring, &row)?;
+    // Credentials are opened only for a path that needs one.
+    let credentials = if template.iter().any(|s| matches!(s, Segment::Credential(_))) {
+        open_credentials(&app.keyring, &row)?
+    } else {
+        Default::default()
+    };
     let mut path = String::new();
     let mut values = given.iter();
     for segment in &template {
-        let value = match segment {
+        let (name, value) = match segment {
             Segment::Literal(l) => {
                 values.next();
                 path.push('/');
                 path.push_str(l);
                 continue;
             }
-            Segment::Param => values.next().cloned().unwrap_or_default(),
-            Segment::Credential(name) => credentials
-                .get(*name)
-                .cloned()
-                .or_else(|| {
-                    switchboard_generated::registry::credentials(&provider)
-                        .find(|c| c.name == *name)
-                        .and_then(|c| c.default.map(str::to_owned))
-                })
-                .ok_or_else(|| {
-                    ApiError::from(RuntimeError::configuration(
-                        cap.provider,
-                        format!("the account has no `{name}` credential, which this path needs"),
-                    ))
-                })?,
+            Segment::Param => ("path value", values.next().cloned().unwrap_or_default()),
+            Segment::Credential(name) => (
+                *name,
+                credentials
+                    .get(*name)
+                    .cloned()
+                    .or_else(|| {
+                        switchboard_generated::registry::credentials(&provider)
+                            .find(|c| c.name == *name)
+                            .and_then(|c| c.default.map(str::to_owned))
+                    })
+                    .ok_or_else(|| {
+                        ApiError::from(RuntimeError::configuration(
+                            cap.provider,
+                            format!(
+                                "the account has no `{name}` credential, which this path needs"
+                            ),
+                        ))
+                    })?,
+            ),
         };
-        if matches!(value.as_str(), "" | "." | "..") {
-            return Err(ApiError::invalid(format!(
-                "a path value cannot be `{value}`: it must name one record"
-            )));
-        }
         path.push('/');
-        path.push_str(&switchboard_runtime::encode_path_segment(&value));
+        path.push_str(&switchboard_runtime::request::path_segment(
+            cap.provider,
+            name,
+            &value,
+        )?);
     }
 
     let mut request = Request::new(method.clone(), path);

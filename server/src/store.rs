@@ -24,7 +24,7 @@ fn failed(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -78,7 +78,6 @@ pub enum Claim {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
 }
 
 // Column lists as macros, so that every query stays a literal (sqlx refuses built SQL).
@@ -152,11 +151,7 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
         };
         migrated.map_err(|e| format!("cannot bring the store's schema up to date: {e}"))?;
-        Ok(Store { pool, backend })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Store { pool })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -359,48 +354,39 @@ impl Store {
         request_hash: &[u8],
         now: &str,
     ) -> Result<Claim> {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency (account_id, key, request_hash, state, created_at) \
-             VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (account_id, key) DO NOTHING",
-        )
-        .bind(account)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(failed("claiming an idempotency key"))?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Claim::Fresh);
+        // A claim released between the insert and the read is claimed again, a few times.
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency (account_id, key, request_hash, state, created_at) \
+                 VALUES ($1, $2, $3, 'running', $4) ON CONFLICT (account_id, key) DO NOTHING",
+            )
+            .bind(account)
+            .bind(key)
+            .bind(request_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("claiming an idempotency key"))?;
+            if inserted.rows_affected() == 1 {
+                return Ok(Claim::Fresh);
+            }
+            let row = sqlx::query(
+                "SELECT request_hash, state, status, body FROM idempotency \
+                 WHERE account_id = $1 AND key = $2",
+            )
+            .bind(account)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed("reading an idempotency key"))?;
+            if let Some(row) = row {
+                return claim_of(&row).map_err(failed("reading an idempotency key"));
+            }
         }
-        let row = sqlx::query(
-            "SELECT request_hash, state, status, body FROM idempotency \
-             WHERE account_id = $1 AND key = $2",
-        )
-        .bind(account)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(failed("reading an idempotency key"))?;
-        let Some(row) = row else {
-            // Released between the insert and the read: claim again.
-            return Box::pin(self.claim(account, key, request_hash, now)).await;
-        };
-        let read = || -> std::result::Result<Claim, sqlx::Error> {
-            let request_hash: Vec<u8> = row.try_get(0)?;
-            let state: String = row.try_get(1)?;
-            Ok(if state == "done" {
-                let status: i64 = row.try_get(2)?;
-                Claim::Done {
-                    request_hash,
-                    status: u16::try_from(status).unwrap_or(500),
-                    body: row.try_get::<Option<Vec<u8>>, _>(3)?.unwrap_or_default(),
-                }
-            } else {
-                Claim::Running { request_hash }
-            })
-        };
-        read().map_err(failed("reading an idempotency key"))
+        // Always released before it is read: as good as running.
+        Ok(Claim::Running {
+            request_hash: request_hash.to_vec(),
+        })
     }
 
     /// Stores the answer of a claimed write.
@@ -486,6 +472,21 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn claim_of(row: &AnyRow) -> std::result::Result<Claim, sqlx::Error> {
+    let request_hash: Vec<u8> = row.try_get(0)?;
+    let state: String = row.try_get(1)?;
+    Ok(if state == "done" {
+        let status: i64 = row.try_get(2)?;
+        Claim::Done {
+            request_hash,
+            status: u16::try_from(status).unwrap_or(500),
+            body: row.try_get::<Option<Vec<u8>>, _>(3)?.unwrap_or_default(),
+        }
+    } else {
+        Claim::Running { request_hash }
+    })
 }
 
 fn sealed(r: &AnyRow, at: usize) -> std::result::Result<Sealed, sqlx::Error> {

@@ -377,57 +377,45 @@ fn template(model: &str, resource: &str, rest: &[&str]) -> String {
     t
 }
 
-pub async fn list(
+/// `GET` (list) or `POST` (create) on a resource.
+pub async fn collection(
     State(app): State<Shared>,
-    caller: Caller,
-    Path((model, resource)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let call = Call {
-        template: template(&model, &resource, &[]),
-        model: &model,
-        resource: &resource,
-        method: "list",
-        id: None,
-    };
-    run(app, caller, Method::GET, call, Given { raw, headers, body }).await
-}
-
-pub async fn create(
-    State(app): State<Shared>,
-    caller: Caller,
-    Path((model, resource)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let call = Call {
-        template: template(&model, &resource, &[]),
-        model: &model,
-        resource: &resource,
-        method: "create",
-        id: None,
-    };
-    run(
-        app,
-        caller,
-        Method::POST,
-        call,
-        Given { raw, headers, body },
-    )
-    .await
-}
-
-async fn by_id(
-    app: Shared,
     caller: Caller,
     http: Method,
-    method: &str,
-    (model, resource, id): (String, String, String),
-    given: Given,
+    Path((model, resource)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let call = Call {
+        template: template(&model, &resource, &[]),
+        model: &model,
+        resource: &resource,
+        method: if http == Method::POST {
+            "create"
+        } else {
+            "list"
+        },
+        id: None,
+    };
+    run(app, caller, http, call, Given { raw, headers, body }).await
+}
+
+/// `GET` (get), `PATCH` (update) or `DELETE` (delete) on one record.
+pub async fn record(
+    State(app): State<Shared>,
+    caller: Caller,
+    http: Method,
+    Path((model, resource, id)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let method = match http {
+        Method::PATCH => "update",
+        Method::DELETE => "delete",
+        _ => "get",
+    };
     let call = Call {
         template: template(&model, &resource, &["{id}"]),
         model: &model,
@@ -435,64 +423,7 @@ async fn by_id(
         method,
         id: Some(&id),
     };
-    run(app, caller, http, call, given).await
-}
-
-pub async fn get(
-    State(app): State<Shared>,
-    caller: Caller,
-    Path(path): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    by_id(
-        app,
-        caller,
-        Method::GET,
-        "get",
-        path,
-        Given { raw, headers, body },
-    )
-    .await
-}
-
-pub async fn update(
-    State(app): State<Shared>,
-    caller: Caller,
-    Path(path): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    by_id(
-        app,
-        caller,
-        Method::PATCH,
-        "update",
-        path,
-        Given { raw, headers, body },
-    )
-    .await
-}
-
-pub async fn delete(
-    State(app): State<Shared>,
-    caller: Caller,
-    Path(path): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    by_id(
-        app,
-        caller,
-        Method::DELETE,
-        "delete",
-        path,
-        Given { raw, headers, body },
-    )
-    .await
+    run(app, caller, http, call, Given { raw, headers, body }).await
 }
 
 pub async fn custom(

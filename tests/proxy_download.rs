@@ -8,17 +8,7 @@
 use switchboard_sandbox::{Options, Sandbox, puzzel_cc};
 use switchboard_server::Limits;
 use switchboard_server::sandbox::SandboxServer;
-
-fn peak_rss() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
+use switchboard_tests::memory::{peak_rss, reset_peak};
 
 const SIZE: usize = 100 * 1024 * 1024;
 const FLAT: usize = 16 * 1024 * 1024;
@@ -68,7 +58,7 @@ async fn a_100_mb_recording_streams_through_the_proxy_with_flat_memory() {
         .unwrap();
     assert!(warm.status().is_success());
 
-    std::fs::write("/proc/self/clear_refs", "5").expect("the peak resident set can be reset");
+    reset_peak();
     let start = peak_rss();
     let mut response = http
         .get(&url)
