@@ -1085,10 +1085,12 @@ fn every_method_keeps_the_reference_provenance() {
     let mut kinds = std::collections::BTreeMap::new();
     for item in openapi["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
-            kinds.insert(
-                op["operationId"].as_str().unwrap().to_owned(),
-                op["x-provenance"]["kind"].as_str().unwrap().to_owned(),
-            );
+            for m in op["x-methods"].as_array().unwrap() {
+                kinds.insert(
+                    m["tool"].as_str().unwrap().to_owned(),
+                    m["provenance"].as_str().unwrap().to_owned(),
+                );
+            }
         }
     }
     assert_eq!(kinds.len(), 84);

@@ -265,6 +265,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%url, "listening");
         (app, None)
     };
+    app.listening_at(&url);
     switchboard_server::serve(listener, switchboard_server::router(app), shutdown())
         .await
         .map_err(|e| format!("the server stopped: {e}"))?;

@@ -1723,6 +1723,7 @@ impl Checker<'_> {
             }
         }
         for (mut method, examples, m, span) in lowered_methods {
+            method.example_bodies = examples.clone();
             let method_examples: Vec<&serde_json::Value> = if examples_ok {
                 examples.iter().collect()
             } else {
@@ -1981,7 +1982,9 @@ impl Checker<'_> {
                 let Some(body) = self.example(file, example) else {
                     continue;
                 };
-                if ir::record_at(&body, &method.data_path).is_none() {
+                let found = ir::record_at(&body, &method.data_path).is_some();
+                method.example_bodies.push(body);
+                if !found {
                     self.err(
                         Diagnostic::new(
                             Code::ExampleShape,
@@ -2527,6 +2530,7 @@ impl Checker<'_> {
                 .chain(&m.examples)
                 .map(|e| example_path(&self.sources.get(file).path, &e.value))
                 .collect(),
+            example_bodies: Vec::new(),
             fixed,
             distinct: m.distinct.as_ref().is_some_and(|d| d.value),
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),

@@ -437,6 +437,9 @@ pub struct Method {
     /// The example payloads (paths below the mappings root's parent, such as
     /// `mappings/providers/trengo/examples/ticket.json`).
     pub examples: Vec<String>,
+    /// The example payloads' contents, as loaded (the proxy document infers response schemas
+    /// from them).
+    pub example_bodies: Vec<serde_json::Value>,
     /// Where the tool name comes from (its `tool:` value, or the method's key), for diagnostics.
     pub tool_span: crate::source::Span,
     /// Response mappings for this method only, replacing the resource's.

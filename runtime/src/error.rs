@@ -31,6 +31,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Auth,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::RateLimited,
+        ErrorKind::Validation,
+        ErrorKind::Remote,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+        ErrorKind::Mapping,
+        ErrorKind::Unsupported,
+        ErrorKind::Configuration,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Auth => "auth",
@@ -55,7 +70,9 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::RateLimited => 429,
             ErrorKind::Validation => 422,
-            ErrorKind::Remote | ErrorKind::Transport | ErrorKind::Mapping => 502,
+            ErrorKind::Mapping => 500,
+            ErrorKind::Remote => 502,
+            ErrorKind::Transport => 503,
             ErrorKind::Timeout => 504,
             ErrorKind::Unsupported => 501,
             ErrorKind::Configuration => 400,

@@ -69,18 +69,13 @@ pub fn check_credentials(
                 names(&declared)
             )));
         };
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => continue,
-            _ => {
-                return Err(ApiError::invalid(format!(
-                    "credential `{name}` must be a string"
-                )));
-            }
+        let Value::String(text) = value else {
+            return Err(ApiError::invalid(format!(
+                "credential `{name}` must be a string"
+            )));
         };
-        if text.is_empty() || text.len() > 8192 {
+        let text = text.clone();
+        if text.is_empty() || text.chars().count() > 8192 {
             return Err(ApiError::invalid(format!(
                 "credential `{name}` must be between 1 and 8192 characters"
             )));

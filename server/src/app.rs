@@ -75,6 +75,8 @@ pub struct App {
     connected: Mutex<HashMap<String, (i64, Account)>>,
     limiter: DefaultKeyedRateLimiter<String>,
     pub unified: unified::Operations,
+    /// The address callers reach this server at, once it listens (the served documents name it).
+    public_url: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for App {
@@ -107,6 +109,7 @@ impl App {
             connected: Mutex::new(HashMap::new()),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             unified: unified::Operations::from_document()?,
+            public_url: std::sync::OnceLock::new(),
         });
         // Stored answers to idempotent writes expire; the task ends with the app.
         let weak = Arc::downgrade(&app);
@@ -122,6 +125,17 @@ impl App {
             }
         });
         Ok(app)
+    }
+
+    /// Records the address callers reach the server at (`http://127.0.0.1:8080`); the
+    /// documents it serves name it in `servers`. The first call wins.
+    pub fn listening_at(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    /// The address given to [`App::listening_at`], if any.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.get().map(String::as_str)
     }
 
     /// The connected client of an account row, reused while the row is unchanged.

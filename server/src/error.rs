@@ -63,7 +63,8 @@ impl Code {
             Code::PermissionDenied => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::NeedsReauth => StatusCode::CONFLICT,
+            Code::Conflict => StatusCode::CONFLICT,
+            Code::NeedsReauth => StatusCode::FAILED_DEPENDENCY,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -196,5 +197,111 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Every caller-side code (the match fails to compile when one is added).
+    fn every_code() -> Vec<Code> {
+        use Code::*;
+        let all = [
+            InvalidRequest,
+            Unauthenticated,
+            PermissionDenied,
+            NotFound,
+            MethodNotAllowed,
+            Conflict,
+            NeedsReauth,
+            PayloadTooLarge,
+            IdempotencyMismatch,
+            TooManyRequests,
+            Internal,
+            ServerTimeout,
+        ];
+        for code in all {
+            match code {
+                InvalidRequest | Unauthenticated | PermissionDenied | NotFound
+                | MethodNotAllowed | Conflict | NeedsReauth | PayloadTooLarge
+                | IdempotencyMismatch | TooManyRequests | Internal | ServerTimeout => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    /// Each error code and its status, as the unified document's responses describe them.
+    fn documented() -> BTreeMap<String, BTreeSet<u16>> {
+        let doc: Value =
+            serde_json::from_str(switchboard_generated::documents::UNIFIED_OPENAPI).unwrap();
+        let mut out: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+        for code in doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap()
+        {
+            out.insert(code.as_str().unwrap().to_owned(), BTreeSet::new());
+        }
+        let refs: BTreeMap<String, u16> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .flat_map(|op| op["responses"].as_object().unwrap())
+            .filter_map(|(status, r)| {
+                Some((r.get("$ref")?.as_str()?.to_owned(), status.parse().ok()?))
+            })
+            .collect();
+        for (reference, status) in refs {
+            let name = reference.rsplit('/').next().unwrap();
+            let description = doc["components"]["responses"][name]["description"]
+                .as_str()
+                .unwrap();
+            for (code, statuses) in out.iter_mut() {
+                if description.contains(&format!("`{code}`:")) {
+                    statuses.insert(status);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_error_has_one_documented_status() {
+        let documented = documented();
+        let mut answered: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
+        for code in every_code() {
+            answered
+                .entry(code.as_str().to_owned())
+                .or_default()
+                .insert(code.status().as_u16());
+        }
+        for kind in ErrorKind::ALL {
+            answered
+                .entry(kind.as_str().to_owned())
+                .or_default()
+                .insert(status_of(*kind).as_u16());
+        }
+        for (code, statuses) in &answered {
+            assert_eq!(statuses.len(), 1, "`{code}` has several statuses");
+            let Some(doc) = documented.get(code) else {
+                panic!("`{code}` is not in the document's ErrorCode");
+            };
+            // 405 answers methods a path does not document, so no operation lists it.
+            if code != "method_not_allowed" {
+                assert_eq!(doc, statuses, "`{code}` is documented with another status");
+            }
+        }
+        assert_eq!(
+            documented.keys().collect::<Vec<_>>(),
+            answered.keys().collect::<Vec<_>>()
+        );
+        // Provider-side kinds are told apart by their statuses.
+        let statuses: BTreeSet<u16> = ErrorKind::ALL.iter().map(|k| k.status_code()).collect();
+        assert_eq!(statuses.len(), ErrorKind::ALL.len());
+        let statuses: BTreeSet<u16> = every_code().iter().map(|c| c.status().as_u16()).collect();
+        assert_eq!(statuses.len(), every_code().len());
     }
 }

@@ -22,8 +22,37 @@ pub async fn readyz(State(app): State<Shared>) -> Result<impl IntoResponse, ApiE
     Ok(axum::Json(json!({"status": "ready"})))
 }
 
-/// `unified.json` or a provider's proxy document (`trengo.json`).
-pub async fn document(Path(name): Path<String>) -> Result<impl IntoResponse, ApiError> {
+/// `text` with its server's address replaced by `url` (the path below it kept: a proxy
+/// document's server is `<url>/proxy/<provider>`).
+fn served(text: &str, url: Option<&str>) -> String {
+    let Some(url) = url else {
+        return text.to_owned();
+    };
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_owned();
+    };
+    if let Some(servers) = doc.get_mut("servers").and_then(|s| s.as_array_mut()) {
+        for server in servers {
+            let Some(old) = server.get("url").and_then(|u| u.as_str()) else {
+                continue;
+            };
+            // The path after `scheme://host:port`.
+            let path = old
+                .split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+                .unwrap_or_default();
+            server["url"] = format!("{url}{path}").into();
+            server["description"] = "This server.".into();
+        }
+    }
+    doc.to_string()
+}
+
+/// `unified.json` or a provider's proxy document (`trengo.json`), naming this server's address.
+pub async fn document(
+    State(app): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     let stem = name.strip_suffix(".json").unwrap_or(&name);
     let text = if stem == "unified" {
         Some(documents::UNIFIED_OPENAPI)
@@ -46,5 +75,8 @@ pub async fn document(Path(name): Path<String>) -> Result<impl IntoResponse, Api
                 .join(", ")
         ))
     })?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], text))
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        served(text, app.public_url()),
+    ))
 }

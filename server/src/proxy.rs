@@ -52,6 +52,9 @@ fn find(
     given: &[String],
 ) -> Result<(&'static Capability, Vec<Segment<'static>>), ApiError> {
     let mut same_path = false;
+    // Of the templates that fit, the one with the most literal segments (a provider's
+    // `/users/stateinformation/{period}` before its `/users/{id}/calllog`).
+    let mut best: Option<(usize, &'static Capability, Vec<Segment<'static>>)> = None;
     for cap in CAPABILITIES
         .iter()
         .filter(|c| c.provider == provider && !c.path.is_empty())
@@ -66,12 +69,23 @@ fn find(
                 Segment::Literal(l) => l == g,
                 _ => true,
             });
-        if fits {
-            if cap.http_method == method.as_str() {
-                return Ok((cap, template));
-            }
-            same_path = true;
+        if !fits {
+            continue;
         }
+        if cap.http_method != method.as_str() {
+            same_path = true;
+            continue;
+        }
+        let literals = open
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
+        if best.as_ref().is_none_or(|(n, _, _)| literals > *n) {
+            best = Some((literals, cap, template));
+        }
+    }
+    if let Some((_, cap, template)) = best {
+        return Ok((cap, template));
     }
     if same_path {
         return Err(ApiError::new(
@@ -311,6 +325,56 @@ mod tests {
         ];
         let (cap, _) = find("puzzel_contact_centre", &Method::GET, &given).unwrap();
         assert_eq!(cap.tool, "list_all_puzzel_agents_stats");
+    }
+
+    /// Every method a mapping declares is in its provider's proxy document, and each
+    /// documented path, filled in, reaches one of the methods the operation lists.
+    #[test]
+    fn the_proxy_documents_list_every_method_where_it_is_served() {
+        for (provider, text) in switchboard_generated::documents::PROXY_OPENAPI {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            let mut listed = Vec::new();
+            for (path, item) in doc["paths"].as_object().unwrap() {
+                let given: Vec<String> = path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        if s.starts_with('{') {
+                            "x1".to_owned()
+                        } else {
+                            s.to_owned()
+                        }
+                    })
+                    .collect();
+                for (verb, op) in item.as_object().unwrap() {
+                    let tools: Vec<&str> = op["x-methods"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| m["tool"].as_str().unwrap())
+                        .collect();
+                    let method = verb.to_ascii_uppercase().parse::<Method>().unwrap();
+                    let (cap, _) = find(provider, &method, &given)
+                        .unwrap_or_else(|e| panic!("{provider} {verb} {path}: {:?}", e.body()));
+                    assert!(
+                        tools.contains(&cap.tool),
+                        "{provider} {verb} {path} reaches {}",
+                        cap.tool
+                    );
+                    listed.extend(tools);
+                }
+            }
+            for cap in CAPABILITIES
+                .iter()
+                .filter(|c| c.provider == *provider && !c.path.is_empty())
+            {
+                assert!(
+                    listed.contains(&cap.tool),
+                    "{} is not in {provider}'s document",
+                    cap.tool
+                );
+            }
+        }
     }
 
     #[test]

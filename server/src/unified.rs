@@ -90,7 +90,8 @@ impl Operations {
             .get("paths")
             .and_then(Value::as_object)
             .ok_or("the unified OpenAPI document has no paths")?;
-        for (path, item) in paths {
+        // The server's own endpoints are in the document too; they have their handlers.
+        for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/unified/")) {
             let Some(item) = item.as_object() else {
                 continue;
             };

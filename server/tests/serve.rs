@@ -460,7 +460,7 @@ async fn accounts_are_checked_created_rotated_and_deleted() {
     let (_, shown) = json_of(run.get(&format!("/accounts/{id}")).send().await.unwrap()).await;
     assert_eq!(shown["status"], "needs_reauth");
     let (status, body) = json_of(list().await.unwrap()).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(status, StatusCode::FAILED_DEPENDENCY, "{body}");
     assert_eq!(body["error"], "needs_reauth");
     let (status, healed) = json_of(
         patch(json!({"credentials": {"token": trengo::TOKEN}, "verify": true}))

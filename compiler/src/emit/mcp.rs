@@ -221,7 +221,7 @@ fn object<'a>(fields: impl Iterator<Item = &'a ir::Field>) -> (Map<String, Value
     let mut props = Map::new();
     let mut required = Vec::new();
     for f in fields {
-        let mut schema = strict_enums(inline_refs(field_schema(&f.ty)));
+        let mut schema = strict_enums(inline_refs(field_schema(&f.ty, None)));
         if let Value::Object(o) = &mut schema
             && !f.description.is_empty()
         {
