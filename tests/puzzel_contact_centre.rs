@@ -1195,7 +1195,8 @@ async fn a_non_zero_code_is_a_typed_error_even_with_http_200() {
         .get_scheduled_task(&ScheduledTaskGetQuery::new("424242".into()))
         .await
         .unwrap_err();
-    assert_eq!((e.kind(), e.status()), (ErrorKind::Remote, Some(200)));
+    // The mapping declares the envelope's `1004` a not-found (`errors.in_body.codes`).
+    assert_eq!((e.kind(), e.status()), (ErrorKind::NotFound, Some(200)));
     assert!(
         e.to_string()
             .contains("scheduled task 424242 was not found"),

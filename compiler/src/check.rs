@@ -1409,19 +1409,18 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            let success = b
-                .success
+            let success = b.success.iter().map(|v| json_text(&v.value)).collect();
+            let codes = b
+                .codes
                 .iter()
-                .map(|v| {
-                    serde_json::from_str::<serde_json::Value>(&v.value)
-                        .unwrap_or_else(|_| serde_json::Value::String(v.value.clone()))
-                        .to_string()
-                })
+                .filter(|(_, kind)| self.error_kind(kind))
+                .map(|(code, kind)| (json_text(&code.value), kind.value.clone()))
                 .collect();
             Some(ir::InBodyErrors {
                 path,
                 success,
                 message: b.message.as_ref().and_then(|m| self.plain_path(m)),
+                codes,
             })
         });
         let mut status = Vec::new();
@@ -1443,23 +1442,9 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            if !ERROR_KINDS.contains(&kind.value.as_str()) {
-                self.err(
-                    Diagnostic::new(
-                        Code::InvalidErrorMapping,
-                        kind.span,
-                        format!("`{}` is not an error kind", kind.value),
-                    )
-                    .with_label("unknown error kind")
-                    .with_help(help_for_name(
-                        &kind.value,
-                        ERROR_KINDS.iter().copied(),
-                        "error kind",
-                    )),
-                );
-                continue;
+            if self.error_kind(kind) {
+                status.push((n, kind.value.clone()));
             }
-            status.push((n, kind.value.clone()));
         }
         ir::ErrorRules {
             message,
@@ -1467,6 +1452,27 @@ impl Checker<'_> {
             in_body,
             status,
         }
+    }
+
+    /// Whether `kind` names an error kind (reported when it does not).
+    fn error_kind(&mut self, kind: &Str) -> bool {
+        if ERROR_KINDS.contains(&kind.value.as_str()) {
+            return true;
+        }
+        self.err(
+            Diagnostic::new(
+                Code::InvalidErrorMapping,
+                kind.span,
+                format!("`{}` is not an error kind", kind.value),
+            )
+            .with_label("unknown error kind")
+            .with_help(help_for_name(
+                &kind.value,
+                ERROR_KINDS.iter().copied(),
+                "error kind",
+            )),
+        );
+        false
     }
 
     fn datetime(
@@ -1723,7 +1729,6 @@ impl Checker<'_> {
             }
         }
         for (mut method, examples, m, span) in lowered_methods {
-            method.example_bodies = examples.clone();
             let method_examples: Vec<&serde_json::Value> = if examples_ok {
                 examples.iter().collect()
             } else {
@@ -2378,13 +2383,18 @@ impl Checker<'_> {
 
         let mut examples_ok = true;
         let mut fixed = None;
+        let mut bodies = Vec::new();
         for example in m.fixed.iter().chain(&m.examples) {
             let Some(body) = self.example(file, example) else {
                 examples_ok = false;
                 continue;
             };
-            if m.fixed.as_ref() == Some(example) && body.is_array() {
-                fixed = Some(body.to_string());
+            if m.fixed.as_ref() == Some(example) {
+                if body.is_array() {
+                    fixed = Some(body.to_string());
+                }
+            } else {
+                bodies.push(body.clone());
             }
             let records = returns_records
                 .then(|| ir::records_in(&body, &data_path))
@@ -2530,7 +2540,7 @@ impl Checker<'_> {
                 .chain(&m.examples)
                 .map(|e| example_path(&self.sources.get(file).path, &e.value))
                 .collect(),
-            example_bodies: Vec::new(),
+            example_bodies: bodies,
             fixed,
             distinct: m.distinct.as_ref().is_some_and(|d| d.value),
             tool_span: m.tool.as_ref().map_or(m.span, |t| t.span),
@@ -3954,4 +3964,11 @@ fn date_matches(text: &str, formats: &[String], date: bool) -> bool {
                 jiff::fmt::strtime::parse(f, text).is_ok()
             }
         })
+}
+
+/// A YAML scalar as JSON text: `0` stays a number, `ok` becomes `"ok"`.
+fn json_text(value: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(value)
+        .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()))
+        .to_string()
 }

@@ -367,6 +367,8 @@ pub struct InBodyErrors {
     /// JSON values (as JSON text) that mean success.
     pub success: Vec<String>,
     pub message: Option<Vec<String>>,
+    /// Codes (as JSON text) mapped to error kinds; others are `remote`.
+    pub codes: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

@@ -133,6 +133,8 @@ pub struct InBodyErrors {
     pub path: Str,
     pub success: Vec<Str>,
     pub message: Option<Str>,
+    /// Codes mapped to error kinds (`1004: not_found`); others are `remote`.
+    pub codes: Vec<(Str, Str)>,
     pub span: Span,
 }
 
@@ -906,7 +908,7 @@ impl Decoder<'_> {
             &["message", "fields", "in_body", "status"],
         )?;
         let in_body = e.get("in_body").and_then(|n| {
-            let b = self.object(n, "`in_body`", &["path", "success", "message"])?;
+            let b = self.object(n, "`in_body`", &["path", "success", "message", "codes"])?;
             let path = self.req_string(&b, "path", "`in_body`");
             let success = match self.required(&b, "success", "`in_body`") {
                 Some(n) => self.string_list(n, "`success`"),
@@ -916,6 +918,10 @@ impl Decoder<'_> {
                 path: path?,
                 success,
                 message: self.opt_string(&b, "message"),
+                codes: b
+                    .get("codes")
+                    .map(|n| self.string_map(n, "`codes`"))
+                    .unwrap_or_default(),
                 span: n.span,
             })
         });

@@ -1021,8 +1021,13 @@ impl Client {
             .filter(|m| !m.is_empty())
             .map(|m| self.redact(m.as_bytes()))
             .unwrap_or_else(|| format!("the provider reported error code {text}"));
+        let kind = rules
+            .codes
+            .iter()
+            .find(|(c, _)| *c == text)
+            .map_or(ErrorKind::Remote, |(_, k)| *k);
         Some(
-            Error::new(ErrorKind::Remote, self.inner.provider, message)
+            Error::new(kind, self.inner.provider, message)
                 .with_status(status)
                 .with_remote_body(self.redact(bytes))
                 .with_details(Some(serde_json::json!({ "code": code }))),

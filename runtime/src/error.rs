@@ -124,6 +124,8 @@ pub struct InBodyErrors {
     pub path: &'static [&'static str],
     pub success: &'static [&'static str],
     pub message: Option<&'static [&'static str]>,
+    /// Codes (as JSON text) that mean another kind than `Remote`.
+    pub codes: &'static [(&'static str, ErrorKind)],
 }
 
 /// An adapter call's failure: its kind, the provider, and what the provider said (with secrets

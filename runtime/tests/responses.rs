@@ -188,6 +188,7 @@ async fn errors_inside_a_2xx_body_are_detected_from_the_declaration() {
             path: &["code"],
             success: &["0"],
             message: Some(&["message"]),
+            codes: &[("1004", ErrorKind::NotFound)],
         }),
         status: &[],
     };
@@ -202,6 +203,13 @@ async fn errors_inside_a_2xx_body_are_detected_from_the_declaration() {
     assert_eq!(e.details(), Some(&serde_json::json!({"code": 4})));
     assert_eq!(e.to_body()["details"]["resource"], "users");
     assert_eq!(e.to_body()["details"]["code"], 4);
+    // A declared code has its kind.
+    let missing = r#"{"code": 1004, "id": "", "message": "user 7 was not found", "result": null}"#;
+    let e = declared(serve("200 OK", "", missing).await, ENVELOPE)
+        .send(&Request::get("/x"))
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::NotFound, Some(200)));
 
     let ok = r#"{"code": 0, "id": null, "message": null, "result": {"id": 1}}"#;
     let v = declared(serve("200 OK", "", ok).await, ENVELOPE)

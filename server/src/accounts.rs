@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchboard_generated::registry::{self, Account, CAPABILITIES, PROVIDERS};
@@ -296,16 +296,38 @@ pub async fn create(
     Ok((axum::http::StatusCode::CREATED, Json(view(&row))))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    provider: Option<String>,
+/// The provider a list of accounts is filtered by: `provider`, the only parameter it takes.
+fn provider_filter(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let mut provider = None;
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if name != "provider" {
+            return Err(ApiError::invalid(format!(
+                "unknown query parameter `{name}`; this endpoint takes: provider"
+            )));
+        }
+        if provider.is_some() {
+            return Err(ApiError::invalid(
+                "query parameter `provider` is given more than once",
+            ));
+        }
+        if !PROVIDERS.contains(&value.as_ref()) {
+            return Err(ApiError::invalid(format!(
+                "unknown provider `{value}`{}; known: {}",
+                did_you_mean(nearest(&value, PROVIDERS.iter().copied())),
+                PROVIDERS.join(", ")
+            )));
+        }
+        provider = Some(value.into_owned());
+    }
+    Ok(provider)
 }
 
 pub async fn list(
     State(app): State<Shared>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    let provider = provider_filter(raw.as_deref())?;
     let rows = app
         .store
         .accounts()
@@ -314,7 +336,7 @@ pub async fn list(
     let result: Vec<Value> = rows
         .iter()
         .filter(|r| caller.may_use(&r.id))
-        .filter(|r| query.provider.as_ref().is_none_or(|p| *p == r.provider))
+        .filter(|r| provider.as_ref().is_none_or(|p| *p == r.provider))
         .map(view)
         .collect();
     Ok(crate::app::listing(result))

@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use switchboard_generated::registry::Account;
 use switchboard_runtime::{ClientOptions, Secret};
@@ -75,6 +75,8 @@ pub struct App {
     connected: Mutex<HashMap<String, (i64, Account)>>,
     limiter: DefaultKeyedRateLimiter<String>,
     pub unified: unified::Operations,
+    /// What each proxy method takes as its body.
+    pub proxy_bodies: crate::schemas::ProxyBodies,
     /// The address callers reach this server at, once it listens (the served documents name it).
     public_url: std::sync::OnceLock<String>,
 }
@@ -109,6 +111,7 @@ impl App {
             connected: Mutex::new(HashMap::new()),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             unified: unified::Operations::from_document()?,
+            proxy_bodies: crate::schemas::ProxyBodies::from_documents()?,
             public_url: std::sync::OnceLock::new(),
         });
         // Stored answers to idempotent writes expire; the task ends with the app.
@@ -418,21 +421,14 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}", axum::routing::delete(keys::revoke))
-        .route(
-            "/unified/{model}/{resource}",
-            get(unified::collection).post(unified::collection),
-        )
-        .route(
-            "/unified/{model}/{resource}/{id}",
-            get(unified::record)
-                .patch(unified::record)
-                .delete(unified::record),
-        )
+        // Any method: the operations table answers one it does not have with 405 and `Allow`.
+        .route("/unified/{model}/{resource}", any(unified::collection))
+        .route("/unified/{model}/{resource}/{id}", any(unified::record))
         .route(
             "/unified/{model}/{resource}/{id}/{method}",
-            post(unified::custom),
+            any(unified::custom),
         )
-        .route("/proxy/{provider}/{*rest}", axum::routing::any(proxy::call))
+        .route("/proxy/{provider}/{*rest}", any(proxy::call))
         .layer(middleware::from_fn_with_state(app.clone(), timed))
         .layer(middleware::from_fn_with_state(app.clone(), authenticated));
     Router::new()

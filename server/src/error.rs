@@ -80,8 +80,10 @@ pub enum ApiError {
     Caller {
         code: Code,
         message: String,
-        details: Value,
+        details: Box<Value>,
         retry_after: Option<u64>,
+        /// The methods the endpoint takes, for a 405's `Allow` header.
+        allow: Option<Box<str>>,
     },
     Provider(RuntimeError),
 }
@@ -91,9 +93,30 @@ impl ApiError {
         ApiError::Caller {
             code,
             message: message.into(),
-            details: json!({}),
+            details: Box::new(json!({})),
             retry_after: None,
+            allow: None,
         }
+    }
+
+    /// A 405 naming the methods the endpoint takes (in its message and `Allow`).
+    pub fn method_not_allowed<'a>(
+        what: &str,
+        method: &axum::http::Method,
+        allowed: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut allowed: Vec<String> = allowed.into_iter().map(str::to_ascii_uppercase).collect();
+        allowed.sort();
+        allowed.dedup();
+        let list = allowed.join(", ");
+        let mut e = Self::new(
+            Code::MethodNotAllowed,
+            format!("{what} does not take {method}; it takes {list}"),
+        );
+        if let ApiError::Caller { allow, .. } = &mut e {
+            *allow = Some(list.into());
+        }
+        e
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -115,7 +138,7 @@ impl ApiError {
 
     pub fn with_details(mut self, more: Value) -> Self {
         if let ApiError::Caller { details, .. } = &mut self {
-            *details = more;
+            **details = more;
         }
         self
     }
@@ -181,6 +204,13 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status(), axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
+        if let ApiError::Caller {
+            allow: Some(allow), ..
+        } = &self
+            && let Ok(v) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, v);
+        }
         if let Some(seconds) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -13,6 +13,7 @@ mod keys;
 mod ops;
 mod proxy;
 pub mod sandbox;
+mod schemas;
 pub mod store;
 mod telemetry;
 mod unified;

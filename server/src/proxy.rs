@@ -51,10 +51,10 @@ fn find(
     method: &Method,
     given: &[String],
 ) -> Result<(&'static Capability, Vec<Segment<'static>>), ApiError> {
-    let mut same_path = false;
-    // Of the templates that fit, the one with the most literal segments (a provider's
-    // `/users/stateinformation/{period}` before its `/users/{id}/calllog`).
-    let mut best: Option<(usize, &'static Capability, Vec<Segment<'static>>)> = None;
+    // The templates that fit, the most literal ones first: a provider's
+    // `/scheduledtasks/search` is that path, not `/scheduledtasks/{id}` with id `search`
+    // (as the document's paths resolve).
+    let mut fits: Vec<(usize, &'static Capability, Vec<Segment<'static>>)> = Vec::new();
     for cap in CAPABILITIES
         .iter()
         .filter(|c| c.provider == provider && !c.path.is_empty())
@@ -64,34 +64,33 @@ fn find(
             .iter()
             .filter(|s| !matches!(s, Segment::Credential(_)))
             .collect();
-        let fits = open.len() == given.len()
+        let fit = open.len() == given.len()
             && open.iter().zip(given).all(|(s, g)| match s {
                 Segment::Literal(l) => l == g,
                 _ => true,
             });
-        if !fits {
-            continue;
-        }
-        if cap.http_method != method.as_str() {
-            same_path = true;
-            continue;
-        }
-        let literals = open
-            .iter()
-            .filter(|s| matches!(s, Segment::Literal(_)))
-            .count();
-        if best.as_ref().is_none_or(|(n, _, _)| literals > *n) {
-            best = Some((literals, cap, template));
+        if fit {
+            let literals = open
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
+            fits.push((literals, cap, template));
         }
     }
-    if let Some((_, cap, template)) = best {
-        return Ok((cap, template));
-    }
-    if same_path {
-        return Err(ApiError::new(
-            crate::error::Code::MethodNotAllowed,
-            format!("{provider} has no {method} method at this path"),
-        ));
+    if let Some(most) = fits.iter().map(|(n, _, _)| *n).max() {
+        fits.retain(|(n, _, _)| *n == most);
+        let allowed: Vec<&str> = fits.iter().map(|(_, c, _)| c.http_method).collect();
+        return match fits
+            .into_iter()
+            .find(|(_, c, _)| c.http_method == method.as_str())
+        {
+            Some((_, cap, template)) => Ok((cap, template)),
+            None => Err(ApiError::method_not_allowed(
+                &format!("{provider}'s /{}", given.join("/")),
+                method,
+                allowed,
+            )),
+        };
     }
     let path = format!("/{}", given.join("/"));
     let paths = CAPABILITIES
@@ -256,6 +255,16 @@ pub async fn call(
         resource: cap.provider_resource,
         method: cap.method,
     });
+    match app.proxy_bodies.get(cap.provider, cap.tool) {
+        Some(schema) => schema.check(&body)?,
+        None if !body.is_null() => {
+            return Err(ApiError::invalid(format!(
+                "{provider}'s `{}` takes no request body",
+                cap.method
+            )));
+        }
+        None => {}
+    }
     let input = match body {
         Value::Null => Value::Null,
         other => {

@@ -127,3 +127,47 @@ impl SandboxServer {
         })
     }
 }
+
+/// A sandbox server listening on a free loopback port; dropping it stops it.
+#[derive(Debug)]
+pub struct Listening {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl SandboxServer {
+    /// Serves the app on `127.0.0.1` on a free port (for tests and embedding programs).
+    pub async fn listen(&self) -> Result<Listening, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let url = format!("http://{addr}");
+        self.app.listening_at(&url);
+        let router = crate::router(self.app.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = crate::serve(listener, router, shutdown).await {
+                tracing::error!(cause = %e, "the sandbox server stopped");
+            }
+        });
+        Ok(Listening {
+            url,
+            stop: Some(stop),
+        })
+    }
+}

@@ -14,7 +14,7 @@ use switchboard_runtime::{Output, PageRequest};
 use crate::accounts::nearest;
 use crate::app::{JsonBody, Shared};
 use crate::auth::Caller;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::idempotency;
 
 /// What one query or path parameter takes.
@@ -36,11 +36,11 @@ struct Param {
 }
 
 /// One operation of the document.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Operation {
     /// Query parameters, `account_id`, `cursor` and `limit` included.
     query: Vec<Param>,
-    body: bool,
+    body: Option<crate::schemas::Body>,
 }
 
 /// Every unified operation by method and path template.
@@ -113,7 +113,7 @@ impl Operations {
                         })
                     })
                     .collect();
-                let body = op.get("requestBody").is_some();
+                let body = crate::schemas::Body::of(&doc, op)?;
                 by_route.insert((method, path.clone()), Operation { query, body });
             }
         }
@@ -124,11 +124,14 @@ impl Operations {
         if let Some(op) = self.by_route.get(&(method.clone(), template.to_owned())) {
             return Ok(op);
         }
-        if self.by_route.keys().any(|(_, t)| t == template) {
-            return Err(ApiError::new(
-                Code::MethodNotAllowed,
-                format!("{template} does not take {method}"),
-            ));
+        let allowed: Vec<&str> = self
+            .by_route
+            .keys()
+            .filter(|(_, t)| t == template)
+            .map(|(m, _)| m.as_str())
+            .collect();
+        if !allowed.is_empty() {
+            return Err(ApiError::method_not_allowed(template, method, allowed));
         }
         let nearest = nearest(template, self.by_route.keys().map(|(_, t)| t.as_str()));
         Err(ApiError::not_found(format!(
@@ -278,12 +281,13 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let op = app.unified.find(&http, &call.template)?;
     let checked = check_query(op, raw.as_deref())?;
-    let body = match (op.body, body) {
-        (true, Value::Object(o)) => Some(Value::Object(o)),
-        (true, Value::Null) => return Err(ApiError::invalid("this endpoint needs a JSON body")),
-        (true, _) => return Err(ApiError::invalid("the request body must be a JSON object")),
-        (false, Value::Null) => None,
-        (false, _) => {
+    let body = match (&op.body, body) {
+        (Some(schema), body) => {
+            schema.check(&body)?;
+            (!body.is_null()).then_some(body)
+        }
+        (None, Value::Null) => None,
+        (None, _) => {
             return Err(ApiError::invalid("this endpoint takes no request body"));
         }
     };
@@ -430,6 +434,7 @@ pub async fn record(
 pub async fn custom(
     State(app): State<Shared>,
     caller: Caller,
+    http: Method,
     Path((model, resource, id, method)): Path<(String, String, String, String)>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
@@ -442,14 +447,7 @@ pub async fn custom(
         method: &method,
         id: Some(&id),
     };
-    run(
-        app,
-        caller,
-        Method::POST,
-        call,
-        Given { raw, headers, body },
-    )
-    .await
+    run(app, caller, http, call, Given { raw, headers, body }).await
 }
 
 #[cfg(test)]

@@ -159,6 +159,10 @@ impl PuzzelContactCentre {
                     path: &["code"],
                     success: &["0"],
                     message: ::std::option::Option::Some(&["message"]),
+                    codes: &[
+                        ("1004", ::switchboard_runtime::ErrorKind::NotFound),
+                        ("1009", ::switchboard_runtime::ErrorKind::Validation),
+                    ],
                 }),
                 status: &[],
             },

@@ -252,6 +252,7 @@ fn operation(p: &ir::Provider, path: &str, verb: &str, entries: &[Entry<'_>]) ->
         "responses": responses(("2XX", success), statuses),
         "x-methods": methods,
     });
+    let every_one_has_a_body = entries.iter().all(|e| e.method.body.is_some());
     let bodies: Vec<Value> = entries
         .iter()
         .filter_map(|e| e.method.body.as_ref())
@@ -269,8 +270,8 @@ fn operation(p: &ir::Provider, path: &str, verb: &str, entries: &[Entry<'_>]) ->
             _ => json!({ "anyOf": bodies }),
         };
         op["requestBody"] = json!({
-            "required": false,
-            "description": format!("A JSON object, passed to {} as given; the members the mappings send are listed.", p.title),
+            "required": every_one_has_a_body,
+            "description": format!("A JSON object, passed to {} as given once it matches this schema; the members the mappings send are listed.", p.title),
             "content": { "application/json": { "schema": schema } }
         });
     }

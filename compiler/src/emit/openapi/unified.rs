@@ -276,8 +276,16 @@ fn request_body(r: &ir::Resource, method: &ir::UnifiedMethod, enums: &Enums) -> 
         .body
         .iter()
         .filter_map(|b| {
-            r.field(&b.name)
-                .map(|f| (b.name.clone(), field_schema(&f.ty, Some(enums))))
+            r.field(&b.name).map(|f| {
+                let s = field_schema(&f.ty, Some(enums));
+                // An optional member given as null is left out.
+                let s = if b.required {
+                    s
+                } else {
+                    json!({ "anyOf": [s, { "type": "null" }] })
+                };
+                (b.name.clone(), s)
+            })
         })
         .collect();
     let required: Vec<&str> = method
@@ -347,7 +355,18 @@ fn providers_for(ir: &Ir, m: &ir::Model, r: &ir::Resource, method: &str) -> Valu
                 .iter()
                 .find(|pr| pr.model == m.name && pr.unified == r.name)?;
             let method = pr.methods.iter().find(|me| me.name == method)?;
-            Some(json!({ "provider": p.name, "provenance": method.provenance.kind.as_str() }))
+            let mut entry =
+                json!({ "provider": p.name, "provenance": method.provenance.kind.as_str() });
+            // Optional parameters and body members this provider cannot honour (a 501 if given).
+            let unsupported: Vec<&String> = method
+                .unsupported_query
+                .iter()
+                .chain(&method.unsupported_body)
+                .collect();
+            if !unsupported.is_empty() {
+                entry["unsupported"] = json!(unsupported);
+            }
+            Some(entry)
         })
         .collect();
     Value::Array(list)

@@ -1234,7 +1234,11 @@ fn error_rules(e: &ir::ErrorRules) -> TokenStream {
     let in_body = match &e.in_body {
         Some(b) => {
             let (at, success, message) = (&b.path, &b.success, path(&b.message));
-            quote!(::std::option::Option::Some(#rt::InBodyErrors { path: &[#(#at),*], success: &[#(#success),*], message: #message }))
+            let codes = b.codes.iter().map(|(code, kind)| {
+                let kind = type_ident(kind);
+                quote!((#code, #rt::ErrorKind::#kind))
+            });
+            quote!(::std::option::Option::Some(#rt::InBodyErrors { path: &[#(#at),*], success: &[#(#success),*], message: #message, codes: &[#(#codes),*] }))
         }
         None => quote!(::std::option::Option::None),
     };
